@@ -1,0 +1,3 @@
+from graphsurgeon.cli.main import main
+
+raise SystemExit(main())

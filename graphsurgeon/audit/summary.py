@@ -1,0 +1,141 @@
+"""What a model holds, and what a cut kept and removed, as plain data for renderers."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from graphsurgeon import _tf
+from graphsurgeon.audit.sizes import node_bytes, weight_bytes
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.types import VARIABLE_OPS, output_dtypes
+from graphsurgeon.surgery.cut import UNFED_SOURCE_OPS
+from graphsurgeon.surgery.shapes import SHAPE_ATTR_OPS
+from graphsurgeon.surgery.training import is_training_only, removal_group
+
+SINK_EXCLUDED_OPS = frozenset({"NoOp", "Assert", "SaveV2", "RestoreV2"})
+
+
+@dataclass(frozen=True)
+class TensorDesc:
+    name: str
+    op: str
+    dtype: str
+    shape: list[int] | None  # None: unknown rank
+
+
+@dataclass(frozen=True)
+class VariableDesc:
+    name: str
+    dtype: str
+    shape: list[int]
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    path: str
+    format: str
+    nodes: int
+    weight_bytes: int
+    ops: list[tuple[str, int]]
+    inputs: list[TensorDesc]
+    outputs: list[str]
+    variables: list[VariableDesc] = field(default_factory=list)
+
+
+def summarize(model: Model) -> ModelSummary:
+    graph = model.graph
+    return ModelSummary(
+        path=model.source.path,
+        format=model.source.format,
+        nodes=len(graph),
+        weight_bytes=weight_bytes(model),
+        ops=sorted(Counter(n.op for n in graph).items(), key=lambda kv: (-kv[1], kv[0])),
+        inputs=_candidate_inputs(model),
+        outputs=[n.name for n in graph if n.name not in graph.consumers and n.op not in SINK_EXCLUDED_OPS
+                 and n.op not in VARIABLE_OPS and not is_training_only(n) and not n.op.startswith("Assign")],
+        variables=_variables(model),
+    )
+
+
+def _candidate_inputs(model: Model) -> list[TensorDesc]:
+    out = []
+    for node in model.graph:
+        if node.op not in UNFED_SOURCE_OPS and node.op != "PlaceholderWithDefault":
+            continue
+        for port, dtype in enumerate(output_dtypes(node, model.graph)):
+            name = node.name if port == 0 else f"{node.name}:{port}"
+            out.append(TensorDesc(name, node.op, _tf.dtype_name(dtype), _attr_shape(node, port)))
+    return out
+
+
+def _attr_shape(node, port: int) -> list[int] | None:
+    proto = None
+    if node.op in SHAPE_ATTR_OPS and "shape" in node.attrs:
+        proto = node.attrs["shape"].shape
+    elif "output_shapes" in node.attrs and port < len(node.attrs["output_shapes"].list.shape):
+        proto = node.attrs["output_shapes"].list.shape[port]
+    if proto is None or proto.unknown_rank:
+        return None
+    return [d.size for d in proto.dim]
+
+
+def _variables(model: Model) -> list[VariableDesc]:
+    out = []
+    for node in model.graph:
+        if node.op not in VARIABLE_OPS:
+            continue
+        info = model.weights.get(model.variable_keys.get(node.name, node.name))
+        if info is not None:
+            out.append(VariableDesc(node.name, info.dtype_name, list(info.shape), info.nbytes))
+        else:
+            out.append(VariableDesc(node.name, _tf.dtype_name(node.attrs["dtype"].type), _declared_shape(node), 0))
+    return out
+
+
+def _declared_shape(node) -> list[int]:
+    return [d.size for d in node.attrs["shape"].shape.dim] if "shape" in node.attrs else []
+
+
+@dataclass(frozen=True)
+class RemovedGroup:
+    group: str
+    nodes: int
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class CutReport:
+    inputs: list[TensorDesc]
+    outputs: list[str]
+    kept_nodes: int
+    kept_bytes: int
+    removed_nodes: int
+    removed_bytes: int
+    removed: list[RemovedGroup]
+
+
+def compare(before: Model, after: Model) -> CutReport:
+    """What ``after`` kept of ``before``, and what it removed grouped by why or where."""
+    kept = set(after.graph.names)
+    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for node in before.graph:
+        if node.name not in kept:
+            group = groups[removal_group(node)]
+            group[0] += 1
+            group[1] += node_bytes(before, node)
+    removed = sorted((RemovedGroup(g, n, b) for g, (n, b) in groups.items()), key=lambda r: (-r.nbytes, -r.nodes, r.group))
+    after_summary_inputs = [
+        TensorDesc(r.node, "Placeholder", _tf.dtype_name(after.graph[r.node].attrs["dtype"].type),
+                   _attr_shape(after.graph[r.node], 0))
+        for r in after.inputs
+    ]
+    return CutReport(
+        inputs=after_summary_inputs,
+        outputs=[str(r) for r in after.outputs],
+        kept_nodes=len(after.graph),
+        kept_bytes=weight_bytes(after),
+        removed_nodes=sum(g.nodes for g in removed),
+        removed_bytes=sum(g.nbytes for g in removed),
+        removed=removed,
+    )

@@ -1,0 +1,52 @@
+"""Keep exactly what the outputs need, starting at the inputs, and write a frozen GraphDef.
+
+Each input becomes a Placeholder; nothing upstream of an input survives.
+Variables the outputs need become constants, training-only nodes go, and the
+result is written atomically (.pb, or .pbtxt for text). Prints what was kept
+and what was removed, in nodes and bytes.
+
+  graphsurgeon cut model.ckpt-1000 --inputs images_ph --outputs encoder/out -o encoder.pb
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from rich.console import Console
+
+from graphsurgeon.audit.summary import compare
+from graphsurgeon.cli import options
+from graphsurgeon.cli.render import print_cut_report, print_json
+from graphsurgeon.exporters.atomic import check_target
+from graphsurgeon.exporters.graphdef import write_graph_def
+from graphsurgeon.loaders import load
+from graphsurgeon.surgery import extract
+
+NAME = "cut"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_model(parser)
+    options.add_surgery(parser, inputs=True)
+    options.add_output(parser)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    return cut_and_write(args, console, options.input_specs(args))
+
+
+def cut_and_write(args: argparse.Namespace, console: Console, inputs: list) -> int:
+    """Shared by cut and freeze: extract, write, report."""
+    check_target(Path(args.output), args.force)
+    model = load(args.model, tags=options.tags(args))
+    result = extract(model, inputs, options.outputs(args), bindings=options.bindings(args),
+                     init_from_initializers=args.init_from_initializers, strip=not args.no_strip)
+    path = write_graph_def(result, args.output, force=args.force)
+    report = compare(model, result)
+    if args.json:
+        print_json(console, {"output": str(path), "bytes_written": path.stat().st_size, **dataclasses.asdict(report)})
+    else:
+        print_cut_report(console, report, str(path))
+    return 0
+

@@ -1,0 +1,63 @@
+"""The graphsurgeon command: subcommand dispatch, logging, and exit codes in one place.
+
+Exit codes: 0 success, 1 bad input (a GraphSurgeonError, printed as one line),
+2 bad usage (argparse), 130 interrupted. Anything else is a bug and keeps its
+traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from graphsurgeon.cli import cut_cmd, freeze_cmd, inspect_cmd
+from graphsurgeon.cli.render import make_console
+from graphsurgeon.errors import GraphSurgeonError
+
+COMMANDS = (inspect_cmd, freeze_cmd, cut_cmd)
+EXIT_OK, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphsurgeon",
+        description="Cut, freeze and export TensorFlow models for TensorFlow Serving.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        doc = (command.__doc__ or "").strip()
+        summary = doc.split("\n\n", 1)[0].replace("\n", " ")
+        cmd_parser = sub.add_parser(command.NAME, help=summary, description=doc,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.add_arguments(cmd_parser)
+        cmd_parser.set_defaults(run=command.run)
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root = logging.getLogger("graphsurgeon")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # The CLI runs only tiny graphs (initializers, shape inference): never probe for GPUs.
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return args.run(args, make_console())
+    except GraphSurgeonError as err:
+        if args.verbose:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

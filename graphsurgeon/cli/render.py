@@ -1,0 +1,71 @@
+"""Turning report dataclasses into rich tables or JSON. The only place output is styled."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+from rich.console import Console
+from rich.table import Table
+
+from graphsurgeon.audit.sizes import format_size
+from graphsurgeon.audit.summary import CutReport, ModelSummary, TensorDesc
+
+
+def make_console() -> Console:
+    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+    return Console(width=width, highlight=False, soft_wrap=False)
+
+
+def print_json(console: Console, data: object) -> None:
+    console.print_json(json.dumps(dataclasses.asdict(data) if dataclasses.is_dataclass(data) else data))
+
+
+def _shape(desc: TensorDesc) -> str:
+    if desc.shape is None:
+        return "<unknown>"
+    return "[" + ",".join("?" if d < 0 else str(d) for d in desc.shape) + "]"
+
+
+def print_summary(console: Console, summary: ModelSummary, top_ops: int = 15) -> None:
+    console.print(f"[bold]{summary.path}[/bold]  ({summary.format})")
+    console.print(f"{summary.nodes} nodes, {len(summary.variables)} variables, weights {format_size(summary.weight_bytes)}")
+    ops = Table(title="Ops", title_justify="left")
+    ops.add_column("op")
+    ops.add_column("count", justify="right")
+    for op, count in summary.ops[:top_ops]:
+        ops.add_row(op, str(count))
+    if len(summary.ops) > top_ops:
+        ops.add_row(f"... {len(summary.ops) - top_ops} more", "")
+    console.print(ops)
+    inputs = Table(title="Candidate inputs", title_justify="left")
+    for column in ("name", "op", "dtype", "shape"):
+        inputs.add_column(column)
+    for desc in summary.inputs:
+        inputs.add_row(desc.name, desc.op, desc.dtype, _shape(desc))
+    console.print(inputs)
+    console.print("[bold]Candidate outputs[/bold] (no consumers): " + (", ".join(summary.outputs) or "none"))
+    if summary.variables:
+        variables = Table(title="Variables", title_justify="left")
+        for column, justify in (("name", "left"), ("dtype", "left"), ("shape", "left"), ("bytes", "right")):
+            variables.add_column(column, justify=justify)
+        for var in summary.variables:
+            variables.add_row(var.name, var.dtype, str(var.shape), format_size(var.nbytes))
+        console.print(variables)
+
+
+def print_cut_report(console: Console, report: CutReport, output: str) -> None:
+    console.print(f"wrote [bold]{output}[/bold]")
+    for desc in report.inputs:
+        console.print(f"  input  {desc.name}: {desc.dtype}{_shape(desc)}")
+    for name in report.outputs:
+        console.print(f"  output {name}")
+    console.print(f"kept    {report.kept_nodes} nodes, {format_size(report.kept_bytes)} of weights")
+    console.print(f"removed {report.removed_nodes} nodes, {format_size(report.removed_bytes)} of weights")
+    if report.removed:
+        table = Table(title="Removed", title_justify="left")
+        for column, justify in (("group", "left"), ("nodes", "right"), ("bytes", "right")):
+            table.add_column(column, justify=justify)
+        for group in report.removed:
+            table.add_row(group.group, str(group.nodes), format_size(group.nbytes))
+        console.print(table)

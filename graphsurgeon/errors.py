@@ -1,0 +1,53 @@
+"""The one family of errors graphsurgeon raises for bad input.
+
+A ``GraphSurgeonError`` is the user's problem (a wrong name, a missing file) and
+the CLI prints it as one line with exit code 1. Anything else that escapes is a
+bug in graphsurgeon and keeps its traceback.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class GraphSurgeonError(Exception):
+    """Bad input: says what happened, which name, and how to fix it."""
+
+
+class LoadError(GraphSurgeonError):
+    """A model file is missing, truncated or of an unknown kind."""
+
+
+class NameNotFoundError(GraphSurgeonError):
+    """A node or tensor name that the model does not have."""
+
+
+class CutError(GraphSurgeonError):
+    """The requested inputs and outputs do not describe a valid subgraph."""
+
+
+class FreezeError(GraphSurgeonError):
+    """A variable cannot be turned into a constant."""
+
+
+class OutputExistsError(GraphSurgeonError):
+    """The output path exists and --force was not given."""
+
+
+class WriteError(GraphSurgeonError):
+    """The output cannot be written (permissions, disk, size limits)."""
+
+
+class UsageError(GraphSurgeonError):
+    """An option value that cannot be parsed."""
+
+
+def close_matches(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
+    """The candidates closest to ``name``, best first (difflib ratio >= 0.6)."""
+    candidates = list(candidates)
+    matches = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
+    if not matches:
+        # A user often types only the last scope component ("out" for
+        # "encoder/out"); suffix matches catch that where ratios do not.
+        matches = sorted(c for c in candidates if c.endswith("/" + name))[:limit]
+    return matches

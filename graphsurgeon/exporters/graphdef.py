@@ -1,0 +1,48 @@
+"""Writing a Model as a frozen GraphDef (.pb or .pbtxt): deterministic and atomic."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from google.protobuf import text_format
+
+from graphsurgeon.audit.sizes import estimated_graph_def_bytes
+from graphsurgeon.errors import WriteError
+from graphsurgeon.exporters.atomic import atomic_file, check_target
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.proto import to_graph_def
+
+PROTO_LIMIT = 2**31 - 1  # protobuf refuses to serialize or parse a message of 2 GiB or more
+
+
+def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = False) -> Path:
+    """Write ``model`` as a GraphDef; text format if the path ends in .pbtxt.
+
+    Every variable must already be frozen. The same model gives the same bytes.
+    A graph over protobuf's 2 GiB limit is refused before any weight is read.
+    """
+    path = Path(path)
+    check_target(path, force)
+    _refuse_unfrozen(model)
+    estimate = estimated_graph_def_bytes(model)
+    if estimate >= PROTO_LIMIT:
+        raise WriteError(
+            f"a frozen GraphDef of this model would be about {estimate / 2**30:.2f} GiB, over protobuf's 2 GiB limit; "
+            "export a SavedModel instead (graphsurgeon export / --format saved_model), which keeps weights in variables/"
+        )
+    graph_def = to_graph_def(model.graph, model.weights)
+    with atomic_file(path, force) as tmp:
+        if path.suffix == ".pbtxt":
+            tmp.write_text(text_format.MessageToString(graph_def))
+        else:
+            tmp.write_bytes(graph_def.SerializeToString(deterministic=True))
+    return path
+
+
+def _refuse_unfrozen(model: Model) -> None:
+    for node in model.graph:
+        if node.op in ("VariableV2", "Variable", "VarHandleOp"):
+            raise WriteError(
+                f"variable {node.name!r} is not frozen, and a GraphDef file has nowhere to keep its value; "
+                "freeze the model first (graphsurgeon freeze, or cut writes frozen graphs)"
+            )

@@ -1,0 +1,119 @@
+"""Node and Graph: the dataflow graph every stage reads and rebuilds.
+
+A Graph is immutable. Stages build a new one from new Nodes; indexes derived
+from the nodes (consumers, the networkx view) are computed on demand and never
+edited by hand, so a node's inputs live in exactly one place.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from graphsurgeon.names import TensorRef
+
+
+@dataclass(frozen=True)
+class Node:
+    """One operation. ``attrs`` holds the source's raw AttrValue protos.
+
+    ``weight`` marks a Const whose value is not inline but read lazily from the
+    model's WeightStore under that key when the node is written out.
+    """
+
+    name: str
+    op: str
+    inputs: tuple[TensorRef, ...] = ()
+    control_inputs: tuple[str, ...] = ()
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    device: str = ""
+    weight: str | None = None
+
+    def replace(self, **changes: Any) -> "Node":
+        return dataclasses.replace(self, **changes)
+
+    def input_nodes(self) -> Iterator[str]:
+        """Names of every node this one depends on, data inputs first."""
+        for ref in self.inputs:
+            yield ref.node
+        yield from self.control_inputs
+
+
+class Graph:
+    """Nodes in source order, plus the function library and versions protos."""
+
+    def __init__(self, nodes: Iterable[Node], library: Any = None, versions: Any = None):
+        self._nodes: dict[str, Node] = {}
+        for node in nodes:
+            self._nodes[node.name] = node
+        self.library = library
+        self.versions = versions
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self._nodes.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._nodes
+
+    def __getitem__(self, name: str) -> Node:
+        return self._nodes[name]
+
+    def get(self, name: str) -> Node | None:
+        return self._nodes.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._nodes)
+
+    def with_nodes(self, nodes: Iterable[Node]) -> "Graph":
+        """A graph with the same library and versions but other nodes."""
+        return Graph(nodes, self.library, self.versions)
+
+    @functools.cached_property
+    def consumers(self) -> Mapping[str, tuple[str, ...]]:
+        """Node name -> names of nodes using it as a data or control input, in source order."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for node in self._nodes.values():
+            for src in dict.fromkeys(node.input_nodes()):
+                out[src].append(node.name)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @functools.cached_property
+    def data_consumers(self) -> Mapping[TensorRef, tuple[tuple[str, int], ...]]:
+        """Tensor -> (consumer node, input slot) pairs, in source order."""
+        out: dict[TensorRef, list[tuple[str, int]]] = defaultdict(list)
+        for node in self._nodes.values():
+            for slot, ref in enumerate(node.inputs):
+                out[ref].append((node.name, slot))
+        return {k: tuple(v) for k, v in out.items()}
+
+    @functools.cached_property
+    def nx(self) -> nx.DiGraph:
+        """Producer -> consumer edges (data and control) for networkx algorithms."""
+        g = nx.DiGraph()
+        g.add_nodes_from(self._nodes)
+        for node in self._nodes.values():
+            g.add_edges_from((src, node.name) for src in node.input_nodes() if src in self._nodes)
+        return g
+
+    def topological_order(self) -> list[str]:
+        """Names in an order where producers come first; ties keep source order.
+
+        Back edges of v1 while loops (NextIteration -> Merge) are ignored, as
+        TensorFlow's executor does.
+        """
+        g = self.nx.copy()
+        g.remove_edges_from([
+            (src, dst) for src, dst in self.nx.edges
+            if self._nodes[src].op in ("NextIteration", "RefNextIteration")
+        ])
+        position = {name: i for i, name in enumerate(self._nodes)}
+        return list(nx.lexicographical_topological_sort(g, key=position.__getitem__))

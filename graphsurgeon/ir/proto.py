@@ -1,0 +1,64 @@
+"""Model -> GraphDef proto, reading lazy weights only here and only if asked."""
+from __future__ import annotations
+
+from typing import Any
+
+from graphsurgeon import _tf
+from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.weights import WeightStore
+
+
+def node_def(node: Node, value: Any = None) -> Any:
+    """A NodeDef for ``node``; ``value`` (a TensorProto) fills a lazy Const."""
+    nd = _tf.pb.node_def_pb2.NodeDef(name=node.name, op=node.op, device=node.device)
+    nd.input.extend([ref.as_input() for ref in node.inputs] + ["^" + c for c in node.control_inputs])
+    for key, attr in node.attrs.items():
+        nd.attr[key].CopyFrom(attr)
+    if value is not None:
+        nd.attr["value"].tensor.CopyFrom(value)
+    return nd
+
+
+def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool = False) -> Any:
+    """The GraphDef for ``graph``.
+
+    Lazy Consts get their bytes from ``weights``; with ``lazy_as_placeholders``
+    they become Placeholders of the same dtype and shape instead, for work
+    (shape inference) that must not read weights.
+    """
+    graph_def = _tf.pb.graph_pb2.GraphDef()
+    if graph.versions is not None:
+        graph_def.versions.CopyFrom(graph.versions)
+    if graph.library is not None:
+        graph_def.library.CopyFrom(graph.library)
+    names = set(graph.names)
+    for node in graph:
+        node = _without_stale_colocation(node, names)
+        if node.weight is None:
+            graph_def.node.append(node_def(node))
+        elif lazy_as_placeholders:
+            graph_def.node.append(node_def(_placeholder_for(node, weights)))
+        else:
+            array = weights.read(node.weight)
+            graph_def.node.append(node_def(node, _tf.make_tensor_proto(array, node.attrs["dtype"].type)))
+    return graph_def
+
+
+def _placeholder_for(node: Node, weights: WeightStore) -> Node:
+    info = weights[node.weight]
+    attrs = {"dtype": node.attrs["dtype"], "shape": _tf.pb.attr_value_pb2.AttrValue(shape=_tf.shape_proto(info.shape))}
+    return Node(node.name, "Placeholder", control_inputs=node.control_inputs, attrs=attrs)
+
+
+def _without_stale_colocation(node: Node, names: set[str]) -> Node:
+    """Drop '_class: loc:@X' entries naming removed nodes: TensorFlow refuses to import them."""
+    attr = node.attrs.get("_class")
+    if attr is None:
+        return node
+    locations = [s for s in attr.list.s if not s.startswith(b"loc:@") or s[5:].decode() in names]
+    if len(locations) == len(attr.list.s):
+        return node
+    attrs = {k: v for k, v in node.attrs.items() if k != "_class"}
+    if locations:
+        attrs["_class"] = _tf.pb.attr_value_pb2.AttrValue(list=_tf.pb.attr_value_pb2.AttrValue.ListValue(s=locations))
+    return node.replace(attrs=attrs)

@@ -1,0 +1,86 @@
+"""What a node produces: output dtypes from op definitions, sizes of constants."""
+from __future__ import annotations
+
+import math
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import GraphSurgeonError
+from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.weights import WeightStore
+
+VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
+REF_VARIABLE_OPS = frozenset({"VariableV2", "Variable"})
+
+
+def _attr_type(node: Node, name: str, default: object) -> object:
+    attr = node.attrs.get(name)
+    return attr if attr is not None else default
+
+
+def output_dtypes(node: Node, graph: Graph | None = None) -> list[int]:
+    """DataType enums of every output of ``node`` (ref types kept as refs)."""
+    op_def = _tf.op_def(node.op)
+    if op_def is None:
+        return _function_output_dtypes(node, graph)
+    defaults = {a.name: a.default_value for a in op_def.attr if a.HasField("default_value")}
+    types: list[int] = []
+    for arg in op_def.output_arg:
+        if arg.type:
+            arg_types = [arg.type]
+        elif arg.type_attr:
+            arg_types = [_attr_type(node, arg.type_attr, defaults.get(arg.type_attr)).type]
+        else:
+            arg_types = list(_attr_type(node, arg.type_list_attr, defaults.get(arg.type_list_attr)).list.type)
+        if arg.number_attr:
+            arg_types *= _attr_type(node, arg.number_attr, defaults.get(arg.number_attr)).i
+        if arg.is_ref:
+            arg_types = [t + 100 for t in arg_types]
+        types.extend(arg_types)
+    return types
+
+
+def _function_output_dtypes(node: Node, graph: Graph | None) -> list[int]:
+    library = graph.library if graph is not None else None
+    for function in getattr(library, "function", ()):
+        if function.signature.name == node.op:
+            return [node.attrs[a.type_attr].type if a.type_attr else a.type for a in function.signature.output_arg]
+    raise GraphSurgeonError(
+        f"node {node.name!r} uses op {node.op!r}, which this TensorFlow does not define; "
+        "install the package that registers it (e.g. tensorflow-text) and retry"
+    )
+
+
+def output_dtype(node: Node, port: int, graph: Graph | None = None) -> int:
+    types = output_dtypes(node, graph)
+    if port >= len(types):
+        raise GraphSurgeonError(
+            f"node {node.name!r} ({node.op}) has {len(types)} output(s); port {port} does not exist"
+        )
+    return types[port]
+
+
+def const_nbytes(node: Node, weights: WeightStore) -> int:
+    """Bytes a Const holds: from its lazy weight, or from its inline TensorProto's header."""
+    if node.weight is not None:
+        return weights[node.weight].nbytes
+    value = node.attrs.get("value")
+    if value is None:
+        return 0
+    tensor = value.tensor
+    if tensor.tensor_content:
+        return len(tensor.tensor_content)
+    if tensor.string_val:
+        return sum(len(s) for s in tensor.string_val)
+    shape = tuple(d.size for d in tensor.tensor_shape.dim)
+    return _tf.itemsize(tensor.dtype) * math.prod(shape)
+
+
+def node_nbytes(node: Node, model_weights: WeightStore, variable_keys: dict | None = None) -> int:
+    """Weight bytes a node owns: a constant's value or a variable's checkpoint tensor."""
+    if node.op == "Const":
+        return const_nbytes(node, model_weights)
+    if node.op in VARIABLE_OPS and variable_keys is not None:
+        key = variable_keys.get(node.name, node.name)
+        info = model_weights.get(key)
+        return info.nbytes if info is not None else 0
+    return 0

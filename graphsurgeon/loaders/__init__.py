@@ -1,0 +1,60 @@
+"""load(path): one entry point for every model format graphsurgeon reads."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import LoadError
+from graphsurgeon.ir.model import Model, Source
+from graphsurgeon.ir.weights import WeightStore
+from graphsurgeon.loaders import checkpoint
+from graphsurgeon.loaders.graphdef import load_graphdef, parse_proto
+from graphsurgeon.loaders.metagraph import model_from_meta_graph
+from graphsurgeon.loaders.saved_model import is_saved_model, load_saved_model
+
+GRAPHDEF_SUFFIXES = (".pb", ".pbtxt", ".graphdef")
+KERAS_SUFFIXES = (".h5", ".hdf5", ".keras")
+
+
+def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None) -> Model:
+    """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, or a SavedModel.
+
+    Weights are not read: the returned Model knows every tensor's dtype, shape
+    and size, and reads bytes only when a later stage writes them out.
+    """
+    path = Path(path)
+    if is_saved_model(path):
+        return load_saved_model(path, tags)
+    if path.suffix in KERAS_SUFFIXES:
+        raise LoadError(f"{path}: Keras files are not supported by this version of graphsurgeon yet")
+    if path.suffix in GRAPHDEF_SUFFIXES:
+        if not path.is_file():
+            raise LoadError(f"no such file: {path}")
+        return load_graphdef(path)
+    if not path.exists() and not _looks_like_prefix(path):
+        raise LoadError(f"no such file or directory: {path}")
+    return load_checkpoint(path)
+
+
+def _looks_like_prefix(path: Path) -> bool:
+    return any(Path(str(path) + s).exists() for s in (".meta", ".index")) or bool(
+        list(path.parent.glob(path.name + "-?????-of-?????")) if path.parent.is_dir() else []
+    )
+
+
+def load_checkpoint(path: Path) -> Model:
+    files = checkpoint.locate(path)
+    weights = checkpoint.read_index(files.pattern) if files.pattern else WeightStore()
+    if files.meta is None:
+        raise LoadError(
+            f"checkpoint {files.prefix} has no graph ({files.prefix}.meta is missing): "
+            "a checkpoint holds only weights; get the .meta file written with it"
+        )
+    meta = parse_proto(files.meta, _tf.pb.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef")
+    fmt = "checkpoint" if files.pattern else "metagraph"
+    return model_from_meta_graph(meta, Source(str(path), fmt, files.pattern), weights)
+
+
+__all__ = ["load"]

@@ -1,0 +1,131 @@
+"""Finding a TF1 checkpoint from whatever path the user has, and reading its index.
+
+Accepted: a prefix (model.ckpt-1000), the .meta or .index file, a model_dir with
+a ``checkpoint`` state file, a directory holding files literally named .meta
+and .index, and V1 checkpoints (export-00000-of-00001).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.protobuf import text_format
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import LoadError
+from graphsurgeon.ir.weights import CheckpointSource, WeightInfo, WeightStore, numeric_nbytes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckpointFiles:
+    prefix: str
+    meta: Path | None  # the MetaGraph, if shipped
+    pattern: str | None  # what TensorFlow's reader opens; None if there are no weights
+
+
+def locate(path: Path) -> CheckpointFiles:
+    prefix = _prefix_in_dir(path) if path.is_dir() else _strip_suffix(path)
+    meta = Path(prefix + ".meta")
+    return CheckpointFiles(prefix, meta if meta.is_file() else None, _weights_pattern(prefix))
+
+
+def _strip_suffix(path: Path) -> str:
+    """model.ckpt-3.meta -> model.ckpt-3; dir/.meta (an empty basename) -> dir/."""
+    for suffix in (".meta", ".index"):
+        if path.name.endswith(suffix):
+            return str(path)[: -len(suffix)]
+    return str(path)
+
+
+def _prefix_in_dir(directory: Path) -> str:
+    state = directory / "checkpoint"
+    if state.is_file():
+        prefix = _prefix_from_state(state)
+        if prefix is not None:
+            return prefix
+    candidates = sorted({_strip_suffix(p) for p in directory.iterdir() if p.name.endswith((".index", ".meta"))},
+                        key=_step_number)
+    if not candidates:
+        raise LoadError(
+            f"{directory} holds no checkpoint: expected a 'checkpoint' state file or PREFIX.meta / PREFIX.index files"
+        )
+    return candidates[-1]
+
+
+def _step_number(prefix: str) -> tuple[int, str]:
+    match = re.search(r"-(\d+)$", prefix)
+    return (int(match.group(1)) if match else -1, prefix)
+
+
+def _prefix_from_state(state: Path) -> str | None:
+    """The latest checkpoint a state file names, moved into its directory if it is from another machine."""
+    proto = _tf.pb.checkpoint_state_pb2.CheckpointState()
+    try:
+        text_format.Parse(state.read_text(), proto)
+    except (text_format.ParseError, UnicodeDecodeError) as err:
+        raise LoadError(f"{state} is not a checkpoint state file ({err}); delete it or fix it") from err
+    if not proto.model_checkpoint_path:
+        return None
+    named = Path(proto.model_checkpoint_path)
+    if not named.is_absolute():
+        named = state.parent / named
+    if _has_checkpoint_files(str(named)):
+        return str(named)
+    local = state.parent / named.name
+    if _has_checkpoint_files(str(local)):
+        log.info("checkpoint state names %s; using %s from the same directory", named, local)
+        return str(local)
+    raise LoadError(
+        f"{state} names checkpoint {proto.model_checkpoint_path!r}, but neither it nor {local} exists; "
+        f"copy the checkpoint files next to the state file or pass the prefix directly"
+    )
+
+
+def _has_checkpoint_files(prefix: str) -> bool:
+    return any(Path(prefix + s).is_file() for s in (".index", ".meta")) or _v1_pattern(prefix) is not None
+
+
+def _v1_pattern(prefix: str) -> str | None:
+    if Path(prefix).is_file():
+        return prefix
+    shards = sorted(Path(prefix).parent.glob(Path(prefix).name + "-?????-of-?????"))
+    if shards:
+        return prefix + "-?????-of-" + shards[0].name[-5:]
+    return None
+
+
+def _weights_pattern(prefix: str) -> str | None:
+    index = Path(prefix + ".index")
+    if index.is_file():
+        if not list(index.parent.glob(index.name[: -len(".index")] + ".data-?????-of-?????")):
+            raise LoadError(
+                f"checkpoint index {index} has no data files: expected {prefix}.data-00000-of-00001 "
+                "next to it; copy the .data-* files from where the checkpoint was written"
+            )
+        return prefix
+    pattern = _v1_pattern(prefix)
+    if pattern is None and not Path(prefix + ".meta").is_file():
+        raise LoadError(
+            f"no checkpoint at {prefix!r}: expected {prefix}.meta, {prefix}.index or a V1 file; check the path"
+        )
+    return pattern
+
+
+def read_index(pattern: str) -> WeightStore:
+    """Dtype, shape and size of every checkpoint tensor, from the index only."""
+    try:
+        reader = CheckpointSource(pattern)
+        shapes = reader.reader().get_variable_to_shape_map()
+        dtypes = reader.reader().get_variable_to_dtype_map()
+    except _tf.checkpoint_read_error() as err:
+        raise LoadError(f"cannot read checkpoint {pattern}: {err.message.splitlines()[0]}") from err
+    entries = {}
+    for key in sorted(shapes):
+        dtype = dtypes[key].as_datatype_enum
+        shape = tuple(shapes[key])
+        entries[key] = (WeightInfo(key, dtype, shape, numeric_nbytes(dtype, shape)), reader)
+    return WeightStore(entries)

@@ -1,0 +1,66 @@
+"""GraphDef protos (.pb, .pbtxt) -> Graph."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import message, text_format
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import LoadError
+from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.model import Model, Source
+from graphsurgeon.names import split_node_inputs
+
+# Shape annotations from old exporters are often inconsistent with the graph,
+# which makes TensorFlow refuse to import it; nothing here relies on them.
+DROPPED_ATTRS = frozenset({"_output_shapes"})
+
+
+def graph_from_proto(graph_def: Any, path: str) -> Graph:
+    """Build a Graph from a GraphDef, checking every input names a real node."""
+    nodes = []
+    for nd in graph_def.node:
+        inputs, control = split_node_inputs(list(nd.input))
+        attrs = {k: v for k, v in nd.attr.items() if k not in DROPPED_ATTRS}
+        nodes.append(Node(nd.name, nd.op, inputs, control, attrs, nd.device))
+    library = graph_def.library if graph_def.HasField("library") else None
+    versions = graph_def.versions if graph_def.HasField("versions") else None
+    graph = Graph(nodes, library, versions)
+    _check_inputs_exist(graph, path)
+    return graph
+
+
+def _check_inputs_exist(graph: Graph, path: str) -> None:
+    for node in graph:
+        for src in node.input_nodes():
+            if src not in graph:
+                raise LoadError(
+                    f"{path}: node {node.name!r} reads from {src!r}, which is not in the graph; "
+                    "the file is probably truncated or was cut by another tool - re-export or re-download it"
+                )
+
+
+def parse_proto(path: Path, proto: Any, what: str) -> Any:
+    """Parse ``path`` into ``proto`` as binary, or as text for .pbtxt files."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise LoadError(f"cannot read {path}: {err.strerror}") from err
+    try:
+        if path.suffix == ".pbtxt":
+            text_format.Parse(data.decode("utf-8"), proto, allow_unknown_field=True)
+        else:
+            proto.ParseFromString(data)
+    except (message.DecodeError, text_format.ParseError, UnicodeDecodeError) as err:
+        raise LoadError(
+            f"{path} is not a valid {what} ({err}); the file may be truncated or of another kind"
+        ) from err
+    return proto
+
+
+def load_graphdef(path: Path) -> Model:
+    graph_def = parse_proto(path, _tf.pb.graph_pb2.GraphDef(), "GraphDef")
+    if not graph_def.node:
+        raise LoadError(f"{path} holds no nodes: it is empty, truncated, or not a GraphDef")
+    return Model(graph=graph_from_proto(graph_def, str(path)), source=Source(str(path), "graphdef"))

@@ -1,0 +1,46 @@
+"""SavedModel directories: one MetaGraph chosen by tags, weights in variables/."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import LoadError
+from graphsurgeon.ir.model import Model, Source
+from graphsurgeon.ir.weights import WeightStore
+from graphsurgeon.loaders.checkpoint import read_index
+from graphsurgeon.loaders.graphdef import parse_proto
+from graphsurgeon.loaders.metagraph import model_from_meta_graph
+
+
+def is_saved_model(path: Path) -> bool:
+    return path.is_dir() and any((path / n).is_file() for n in ("saved_model.pb", "saved_model.pbtxt"))
+
+
+def load_saved_model(directory: Path, tags: Sequence[str] | None = None) -> Model:
+    proto_path = directory / "saved_model.pb"
+    if not proto_path.is_file():
+        proto_path = directory / "saved_model.pbtxt"
+    saved_model = parse_proto(proto_path, _tf.pb.saved_model_pb2.SavedModel(), "SavedModel")
+    meta = _choose_meta_graph(saved_model, directory, tags)
+    index = directory / "variables" / "variables.index"
+    weights = read_index(str(index)[: -len(".index")]) if index.is_file() else WeightStore()
+    source = Source(str(directory), "saved_model", str(index)[: -len(".index")] if index.is_file() else None)
+    return model_from_meta_graph(meta, source, weights)
+
+
+def _choose_meta_graph(saved_model, directory: Path, tags: Sequence[str] | None):
+    available = [sorted(m.meta_info_def.tags) for m in saved_model.meta_graphs]
+    if not available:
+        raise LoadError(f"{directory} holds a SavedModel with no MetaGraphs; re-export it")
+    if tags is None:
+        for meta, meta_tags in zip(saved_model.meta_graphs, available):
+            if "serve" in meta_tags:
+                return meta
+        if len(available) == 1:
+            return saved_model.meta_graphs[0]
+        raise LoadError(f"{directory} has no 'serve' MetaGraph; choose one with --tags, from {available}")
+    for meta, meta_tags in zip(saved_model.meta_graphs, available):
+        if set(meta_tags) == set(tags):
+            return meta
+    raise LoadError(f"{directory} has no MetaGraph tagged {sorted(tags)}; its tag sets are {available}")

@@ -1,0 +1,64 @@
+"""Which checkpoint key restores which variable, read from the saver's ops.
+
+A TF1 Saver restores each variable with Assign(var, RestoreV2:k) (or
+AssignVariableOp on its handle), and RestoreV2's tensor_names constant holds
+the key for output k. Keys usually equal variable names, but a Saver built
+from a dict or a renamed scope breaks that, so the graph is the authority.
+"""
+from __future__ import annotations
+
+from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.names import TensorRef
+
+RESTORE_OPS = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
+ASSIGN_OPS = frozenset({"Assign", "AssignVariableOp"})
+
+
+def variable_keys(graph: Graph) -> dict[str, str]:
+    """Variable node name -> checkpoint key, for every variable the saver restores whole."""
+    keys: dict[str, str] = {}
+    for node in graph:
+        if node.op not in ASSIGN_OPS or len(node.inputs) < 2:
+            continue
+        restored = _restore_output(graph, node.inputs[1])
+        if restored is None:
+            continue
+        key = _tensor_name(graph, *restored)
+        if key is not None:
+            keys[node.inputs[0].node] = key
+    return keys
+
+
+def _restore_output(graph: Graph, ref: TensorRef) -> tuple[Node, int] | None:
+    """Follow Identity nodes back from ``ref`` to a restore op's output."""
+    seen = set()
+    while ref.node not in seen:
+        seen.add(ref.node)
+        node = graph.get(ref.node)
+        if node is None:
+            return None
+        if node.op in RESTORE_OPS:
+            return node, ref.port
+        if node.op != "Identity" or not node.inputs:
+            return None
+        ref = node.inputs[0]
+    return None
+
+
+def _tensor_name(graph: Graph, restore: Node, port: int) -> str | None:
+    """The key restore output ``port`` reads, unless it is a slice of a partitioned variable."""
+    names = _const_strings(graph, restore.inputs[1])
+    if names is None or port >= len(names):
+        return None
+    if restore.op != "Restore" and len(restore.inputs) > 2:
+        slices = _const_strings(graph, restore.inputs[2])
+        if slices and port < len(slices) and slices[port]:
+            return None
+    return names[port]
+
+
+def _const_strings(graph: Graph, ref: TensorRef) -> list[str] | None:
+    node = graph.get(ref.node)
+    if node is None or node.op != "Const":
+        return None
+    return [s.decode("utf-8", "replace") for s in node.attrs["value"].tensor.string_val]

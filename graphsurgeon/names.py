@@ -1,0 +1,46 @@
+"""TensorRef: the one place that parses "node", "node:1" and "^ctrl"."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphsurgeon.errors import UsageError
+
+
+@dataclass(frozen=True, order=True)
+class TensorRef:
+    """Output ``port`` of node ``node``."""
+
+    node: str
+    port: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.node}:{self.port}"
+
+    def as_input(self) -> str:
+        """The spelling a NodeDef input uses: port 0 is written bare."""
+        return self.node if self.port == 0 else f"{self.node}:{self.port}"
+
+    @classmethod
+    def parse(cls, text: str) -> "TensorRef":
+        """Parse a user- or NodeDef-supplied ``node`` or ``node:port``."""
+        text = text.strip()
+        if not text or text.startswith("^"):
+            raise UsageError(
+                f"{text!r} is not a tensor name: give a node name or node:port, e.g. 'encoder/out' or 'IteratorGetNext:1'"
+            )
+        node, sep, port = text.rpartition(":")
+        if sep and port.isdigit():
+            return cls(node, int(port))
+        return cls(text, 0)
+
+
+def split_node_inputs(inputs: list[str] | tuple[str, ...]) -> tuple[tuple[TensorRef, ...], tuple[str, ...]]:
+    """Split NodeDef input strings into data inputs and control input names."""
+    data: list[TensorRef] = []
+    control: list[str] = []
+    for text in inputs:
+        if text.startswith("^"):
+            control.append(text[1:])
+        else:
+            data.append(TensorRef.parse(text))
+    return tuple(data), tuple(control)

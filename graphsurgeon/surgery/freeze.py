@@ -1,0 +1,161 @@
+"""freeze(model): variables the outputs need become constants whose bytes stay lazy.
+
+Handles ref variables (VariableV2, legacy Variable) and resource variables
+(VarHandleOp read by ReadVariableOp or ResourceGather), rewrites ref-typed
+control flow to its value form, and turns an Assign the outputs read through
+into the value it assigns, as TensorFlow 1's convert_variables_to_constants did.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import FreezeError, close_matches
+from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.types import REF_VARIABLE_OPS
+from graphsurgeon.names import TensorRef
+from graphsurgeon.surgery import initializers
+from graphsurgeon.surgery.reach import reach
+from graphsurgeon.surgery.select import resolve_all
+
+log = logging.getLogger(__name__)
+
+REF_FLOW = {"RefSwitch": "Switch", "RefEnter": "Enter", "RefExit": "Exit", "RefMerge": "Merge",
+            "RefIdentity": "Identity", "RefNextIteration": "NextIteration", "RefSelect": "Select"}
+# The value an assignment produces, once there is no variable to update.
+ASSIGN_AS_VALUE = {"Assign": "Identity", "AssignAdd": "Add", "AssignSub": "Sub"}
+HANDLE_READS = frozenset({"ReadVariableOp", "ResourceGather", "VarIsInitializedOp"})
+
+
+def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, inputs: Sequence[TensorRef] = (),
+           *, init_from_initializers: bool = False) -> Model:
+    """Replace every variable the ``outputs`` need with a constant.
+
+    Values come from the model's checkpoint; a variable without one is a
+    FreezeError unless ``init_from_initializers`` runs its own initializer.
+    Only the needed variables are touched, and no bytes are read here.
+    """
+    graph = model.graph
+    output_refs = resolve_all(graph, outputs, "output") if outputs else model.outputs
+    needed = reach(graph, output_refs, inputs).kept if output_refs else frozenset(graph.names)
+    _refuse_state_outputs(graph, output_refs)
+    variables = [n for n in graph if n.name in needed and n.op in REF_VARIABLE_OPS | {"VarHandleOp"}]
+    keys = {v.name: _checkpoint_key(model, v) for v in variables}
+    missing = [v.name for v in variables if keys[v.name] not in model.weights]
+    weights = model.weights
+    if missing:
+        if not init_from_initializers:
+            raise _missing_value_error(model, missing[0], keys[missing[0]])
+        computed = initializers.evaluate(model, missing)
+        weights = weights.merged(computed)
+        keys.update({name: name for name in computed})
+    new_graph = _convert(graph, needed, keys)
+    _refuse_remaining_refs(new_graph, needed)
+    return model.replace(graph=new_graph, weights=weights, outputs=output_refs or model.outputs)
+
+
+def _checkpoint_key(model: Model, variable: Node) -> str:
+    if variable.name in model.variable_keys:
+        return model.variable_keys[variable.name]
+    shared = variable.attrs.get("shared_name")
+    if variable.op == "VarHandleOp" and shared is not None and shared.s and shared.s.decode() in model.weights:
+        return shared.s.decode()
+    return variable.name
+
+
+def _missing_value_error(model: Model, name: str, key: str) -> FreezeError:
+    where = f"checkpoint {model.source.checkpoint}" if model.source.checkpoint else "this model (it has no checkpoint)"
+    hint = close_matches(key, model.weights)
+    similar = f" (similar keys: {', '.join(hint)})" if hint else ""
+    return FreezeError(
+        f"variable {name!r} has no value in {where}{similar}; load the checkpoint prefix with the .meta, "
+        "or pass --init-from-initializers to use the variable's own initializer"
+    )
+
+
+def _refuse_state_outputs(graph: Graph, outputs: Sequence[TensorRef]) -> None:
+    for ref in outputs:
+        node = graph[ref.node]
+        if node.op in ASSIGN_AS_VALUE or node.op.startswith(("Assign", "Scatter", "Apply", "ResourceApply")):
+            raise FreezeError(
+                f"output {ref} is {node.op} {node.name!r}, which updates a variable; a frozen graph has no state "
+                "to update, so choose an output that reads values instead"
+            )
+
+
+def _convert(graph: Graph, needed: frozenset[str], keys: dict[str, str]) -> Graph:
+    handle_values = {name: key for name, key in keys.items() if graph[name].op == "VarHandleOp"}
+    nodes = []
+    for node in graph:
+        if node.name not in needed:
+            nodes.append(node)
+        elif node.name in keys and node.op in REF_VARIABLE_OPS:
+            nodes.append(_lazy_const(node.name, node.attrs["dtype"], keys[node.name], node.control_inputs))
+        elif node.op in HANDLE_READS and node.inputs and node.inputs[0].node in handle_values:
+            nodes.extend(_read_as_const(graph, node, handle_values[node.inputs[0].node]))
+        elif node.op in REF_FLOW:
+            nodes.append(node.replace(op=REF_FLOW[node.op]))
+        elif node.op in ASSIGN_AS_VALUE:
+            log.warning("%s %r becomes %s: freezing drops its variable update", node.op, node.name,
+                        ASSIGN_AS_VALUE[node.op])
+            nodes.append(_assign_as_value(node))
+        else:
+            nodes.append(node)
+    # VarHandleOps whose every read became a constant are no longer needed.
+    still_read = {ref.node for n in nodes for ref in n.inputs} | {c for n in nodes for c in n.control_inputs}
+    return graph.with_nodes(n for n in nodes if not (n.name in handle_values and n.name not in still_read))
+
+
+def _lazy_const(name: str, dtype_attr, key: str, control_inputs=()) -> Node:
+    return Node(name, "Const", control_inputs=tuple(control_inputs), attrs={"dtype": dtype_attr}, weight=key)
+
+
+def _read_as_const(graph: Graph, node: Node, key: str) -> list[Node]:
+    """ReadVariableOp -> the value; ResourceGather -> GatherV2 over the value."""
+    if node.op == "VarIsInitializedOp":
+        tensor = _tf.make_tensor_proto(True)
+        return [Node(node.name, "Const", control_inputs=node.control_inputs,
+                     attrs={"dtype": _tf.pb.attr_value_pb2.AttrValue(type=tensor.dtype),
+                            "value": _tf.pb.attr_value_pb2.AttrValue(tensor=tensor)})]
+    if node.op == "ReadVariableOp":
+        return [_lazy_const(node.name, node.attrs["dtype"], key, node.control_inputs)]
+    value = _lazy_const(node.name + "/frozen_params", node.attrs["dtype"], key)
+    axis_tensor = _tf.make_tensor_proto(node.attrs["batch_dims"].i if "batch_dims" in node.attrs else 0, _tf.dtype_enum("int32"))
+    axis = Node(node.name + "/frozen_axis", "Const", attrs={
+        "dtype": _tf.pb.attr_value_pb2.AttrValue(type=axis_tensor.dtype),
+        "value": _tf.pb.attr_value_pb2.AttrValue(tensor=axis_tensor)})
+    attrs = {"Tparams": node.attrs["dtype"], "Tindices": node.attrs["Tindices"],
+             "Taxis": _tf.pb.attr_value_pb2.AttrValue(type=_tf.dtype_enum("int32"))}
+    if "batch_dims" in node.attrs:
+        attrs["batch_dims"] = node.attrs["batch_dims"]
+    gather = Node(node.name, "GatherV2", (TensorRef(value.name), node.inputs[1], TensorRef(axis.name)),
+                  node.control_inputs, attrs, node.device)
+    return [value, axis, gather]
+
+
+def _assign_as_value(node: Node) -> Node:
+    attrs = {"T": node.attrs["T"]}
+    if node.op == "Assign":
+        return Node(node.name, "Identity", (node.inputs[1],), node.control_inputs, attrs, node.device)
+    return Node(node.name, ASSIGN_AS_VALUE[node.op], node.inputs[:2], node.control_inputs, attrs, node.device)
+
+
+def _refuse_remaining_refs(graph: Graph, needed: frozenset[str]) -> None:
+    """Any needed op that still takes a ref input would update state the frozen graph lacks."""
+    for node in graph:
+        if node.name not in needed:
+            continue
+        op_def = _tf.op_def(node.op)
+        if op_def is not None and any(arg.is_ref for arg in op_def.input_arg):
+            raise FreezeError(
+                f"the outputs depend on {node.op} {node.name!r}, which updates variable "
+                f"{node.inputs[0].node!r} in place; freezing cannot keep that update - cut at an output "
+                "that does not depend on it"
+            )
+        if node.op.startswith(("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "ResourceScatter", "ResourceApply")):
+            raise FreezeError(
+                f"the outputs depend on {node.op} {node.name!r}, which updates a resource variable; "
+                "freezing cannot keep that update - cut at an output that does not depend on it"
+            )

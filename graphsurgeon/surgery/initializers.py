@@ -1,0 +1,75 @@
+"""Values for variables that have none, computed by running their own initializers.
+
+For .meta files and GraphDefs shipped without a checkpoint. Only the
+initializer subgraphs of the requested variables are imported and run; unseeded
+random initializers get seeds from their node names so output is repeatable.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import FreezeError
+from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.ir.types import VARIABLE_OPS
+from graphsurgeon.ir.weights import WeightStore
+from graphsurgeon.loaders.saver import RESTORE_OPS
+from graphsurgeon.names import TensorRef
+from graphsurgeon.surgery.reach import reach
+
+VARIABLE_COLLECTIONS = ("variables", "local_variables", "trainable_variables", "model_variables")
+
+
+def evaluate(model: Model, variables: Sequence[str]) -> WeightStore:
+    graph = model.graph
+    initial = {name: _initial_value(model, name) for name in variables}
+    needed = reach(graph, list(initial.values())).kept
+    stateful = sorted(n for n in needed if graph[n].op in VARIABLE_OPS)
+    if stateful:
+        raise FreezeError(
+            f"the initializer of {variables[0]!r} reads variable {stateful[0]!r}; graphsurgeon runs "
+            "initializers only when they are independent - supply a checkpoint instead"
+        )
+    subgraph = graph.with_nodes(n for n in graph if n.name in needed)
+    try:
+        values = _tf.run_graph(to_graph_def(subgraph, model.weights), [str(r) for r in initial.values()])
+    except _tf.import_error() as err:
+        raise FreezeError(f"running the initializers of {len(initial)} variable(s) failed: {err}") from err
+    dtypes = {name: _tf.base_enum(graph[name].attrs["dtype"].type) for name in initial}
+    return WeightStore.from_arrays(dict(zip(initial, values)), dtypes)
+
+
+def _initial_value(model: Model, variable: str) -> TensorRef:
+    """The tensor a variable is initialised from: its VariableDef, else the assign that is not a restore."""
+    ref = _from_variable_defs(model, variable)
+    if ref is not None and ref.node in model.graph:
+        return ref
+    graph = model.graph
+    for node in graph:
+        if node.op in ("Assign", "AssignVariableOp") and node.inputs and node.inputs[0].node == variable:
+            if not _is_restore(graph, node.inputs[1]):
+                return node.inputs[1]
+    raise FreezeError(
+        f"variable {variable!r} has no value and no initializer in the graph; supply a checkpoint with its value"
+    )
+
+
+def _from_variable_defs(model: Model, variable: str) -> TensorRef | None:
+    for key in VARIABLE_COLLECTIONS:
+        collection = model.collections.get(key)
+        if collection is None or collection.WhichOneof("kind") != "bytes_list":
+            continue
+        for raw in collection.bytes_list.value:
+            var_def = _tf.pb.variable_pb2.VariableDef.FromString(raw)
+            if TensorRef.parse(var_def.variable_name).node == variable and var_def.initial_value_name:
+                return TensorRef.parse(var_def.initial_value_name)
+    return None
+
+
+def _is_restore(graph: Graph, ref: TensorRef) -> bool:
+    node = graph[ref.node]
+    while node.op == "Identity" and node.inputs:
+        node = graph[node.inputs[0].node]
+    return node.op in RESTORE_OPS

@@ -1,0 +1,60 @@
+"""strip_training(model): remove what inference never runs, without touching control flow.
+
+Removes CheckNumerics and Identity nodes that only forward a value (no control
+edges in or out, root frame, not a cond's pivot, not a named input or output),
+then keeps what the outputs still reach. Control edges to training-only nodes
+are dropped by that sweep.
+"""
+from __future__ import annotations
+
+from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.model import Model
+from graphsurgeon.names import TensorRef
+from graphsurgeon.surgery import frames
+from graphsurgeon.surgery.reach import reach
+from graphsurgeon.surgery.rewire import rewired
+
+PASS_THROUGH_OPS = frozenset({"Identity", "CheckNumerics", "StopGradient", "Snapshot"})
+PIVOT_SOURCES = frozenset({"Switch", "RefSwitch", "Merge", "Enter", "Exit", "NextIteration"})
+
+
+def strip_training(model: Model) -> Model:
+    """Model -> Model without pass-through nodes and anything the outputs no longer reach."""
+    graph = model.graph
+    if not model.outputs:
+        return model
+    protected = {r.node for r in (*model.inputs, *model.outputs)}
+    removable = _removable_pass_throughs(graph, protected)
+    mapping = {TensorRef(name): graph[name].inputs[0] for name in removable}
+    graph = rewired(graph, mapping, drop=removable)
+    keep = reach(graph, model.outputs).kept | {r.node for r in model.inputs}
+    return model.replace(graph=sweep(graph, keep))
+
+
+def sweep(graph: Graph, keep: set[str] | frozenset[str]) -> Graph:
+    """Only the ``keep`` nodes, with control edges to removed nodes dropped."""
+    nodes = []
+    for node in graph:
+        if node.name not in keep:
+            continue
+        controls = tuple(c for c in node.control_inputs if c in keep)
+        nodes.append(node if controls == node.control_inputs else node.replace(control_inputs=controls))
+    return graph.with_nodes(nodes)
+
+
+def _removable_pass_throughs(graph: Graph, protected: set[str]) -> set[str]:
+    frame = frames.node_frames(graph) if frames.has_loops(graph) else {}
+    control_sources = {c for node in graph for c in node.control_inputs}
+    return {
+        node.name for node in graph
+        if node.op in PASS_THROUGH_OPS and _is_plain_forward(graph, node, frame)
+        and node.name not in protected and node.name not in control_sources
+    }
+
+
+def _is_plain_forward(graph: Graph, node: Node, frame: dict[str, str]) -> bool:
+    if len(node.inputs) != 1 or node.control_inputs or node.device:
+        return False
+    if frame.get(node.name, frames.ROOT) != frames.ROOT:
+        return False
+    return graph[node.inputs[0].node].op not in PIVOT_SOURCES

@@ -1,0 +1,65 @@
+"""The backward sweep from outputs that decides what a cut keeps.
+
+An explicit worklist, no recursion: it stops at the cut's input tensors and
+does not follow control edges into training-only nodes (a train_op or
+summary hanging off an inference node would otherwise drag the optimizer in).
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from graphsurgeon.ir.graph import Graph
+from graphsurgeon.names import TensorRef
+from graphsurgeon.surgery.training import is_training_only
+
+
+@dataclass(frozen=True)
+class Reach:
+    kept: frozenset[str]
+    parent: dict[str, str]  # node -> the kept node that first needed it: one path back to an output
+    used_inputs: frozenset[TensorRef]
+
+    def path_to(self, name: str) -> list[str]:
+        """Output-first chain of node names ending at ``name``."""
+        path = [name]
+        while path[-1] in self.parent:
+            path.append(self.parent[path[-1]])
+        return path[::-1]
+
+
+def reach(graph: Graph, outputs: Iterable[TensorRef], inputs: Collection[TensorRef] = (),
+          stop_nodes: Collection[str] = ()) -> Reach:
+    """Nodes the outputs need, not looking past ``inputs`` tensors or ``stop_nodes``."""
+    inputs = frozenset(inputs)
+    # A port-0 input's Placeholder takes its node's name, so a control edge to
+    # that name is satisfied by the Placeholder and must not reach upstream.
+    replaced = {ref.node for ref in inputs if ref.port == 0}
+    kept: set[str] = set()
+    parent: dict[str, str] = {}
+    used: set[TensorRef] = set()
+    stack = []
+    for ref in outputs:
+        if ref in inputs:
+            used.add(ref)
+        else:
+            stack.append(ref.node)
+    while stack:
+        name = stack.pop()
+        if name in kept:
+            continue
+        kept.add(name)
+        node = graph[name]
+        for ref in node.inputs:
+            if ref in inputs:
+                used.add(ref)
+            elif ref.node not in kept and ref.node not in stop_nodes:
+                parent.setdefault(ref.node, name)
+                stack.append(ref.node)
+        for src in node.control_inputs:
+            if src in kept or src in stop_nodes or src in replaced:
+                continue
+            if not is_training_only(graph[src]):
+                parent.setdefault(src, name)
+                stack.append(src)
+    return Reach(frozenset(kept), parent, frozenset(used))

@@ -1,0 +1,42 @@
+"""Redirecting consumers from one tensor to another, the step every rewrite shares."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.names import TensorRef
+
+
+def follow(mapping: Mapping[TensorRef, TensorRef], ref: TensorRef) -> TensorRef:
+    """Where ``ref`` ends up after applying ``mapping`` repeatedly (chains of removed nodes)."""
+    seen = set()
+    while ref in mapping and ref not in seen:
+        seen.add(ref)
+        ref = mapping[ref]
+    return ref
+
+
+def rewired(graph: Graph, mapping: Mapping[TensorRef, TensorRef], drop: Iterable[str] = (),
+            control_mapping: Mapping[str, str | None] | None = None) -> Graph:
+    """A graph whose consumers read through ``mapping``, without the ``drop`` nodes.
+
+    ``control_mapping`` moves (name) or removes (None) control inputs.
+    """
+    drop = set(drop)
+    control_mapping = control_mapping or {}
+    nodes: list[Node] = []
+    for node in graph:
+        if node.name in drop:
+            continue
+        inputs = tuple(follow(mapping, ref) for ref in node.inputs)
+        controls = []
+        for name in node.control_inputs:
+            while name in control_mapping and name is not None:
+                name = control_mapping[name]
+            if name is not None:
+                controls.append(name)
+        controls = tuple(dict.fromkeys(controls))
+        if inputs != node.inputs or controls != node.control_inputs:
+            node = node.replace(inputs=inputs, control_inputs=controls)
+        nodes.append(node)
+    return graph.with_nodes(nodes)

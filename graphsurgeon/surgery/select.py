@@ -1,0 +1,114 @@
+"""User-supplied names and specs -> TensorRefs, with "did you mean" on a miss."""
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import NameNotFoundError, UsageError, close_matches
+from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.types import output_dtypes
+from graphsurgeon.names import TensorRef
+
+
+def resolve(graph: Graph, name: str | TensorRef, what: str = "name") -> TensorRef:
+    """The tensor ``name`` denotes, or NameNotFoundError with the closest names."""
+    ref = name if isinstance(name, TensorRef) else TensorRef.parse(name)
+    node = graph.get(ref.node)
+    if node is None:
+        raise NameNotFoundError(f"{what} {str(name)!r} is not in the graph{_suggest(graph, str(name), ref)}")
+    ports = len(output_dtypes(node, graph))
+    if ref.port >= ports:
+        tensors = ", ".join(f"{ref.node}:{p} (tensor)" for p in range(ports)) or "none"
+        raise NameNotFoundError(
+            f"{what} {str(name)!r}: node {ref.node!r} ({node.op}) has {ports} output(s); did you mean: {tensors}"
+        )
+    return ref
+
+
+def _suggest(graph: Graph, text: str, ref: TensorRef) -> str:
+    spelled_as_tensor = ":" in text
+    matches = close_matches(ref.node, graph.names)
+    if not matches:
+        return "; run 'graphsurgeon inspect MODEL' to list candidate inputs and outputs"
+    shown = [f"{m}:{ref.port} (tensor)" if spelled_as_tensor else f"{m} (node)" for m in matches]
+    return "; did you mean: " + ", ".join(shown)
+
+
+def resolve_all(graph: Graph, names: Iterable[str | TensorRef], what: str) -> tuple[TensorRef, ...]:
+    return tuple(dict.fromkeys(resolve(graph, n, what) for n in names))
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """A cut input, optionally with the dtype and shape its Placeholder should get.
+
+    Spelled ``NAME``, ``NAME=float32``, ``NAME=[?,224,224,3]`` or
+    ``NAME=float32[?,224,224,3]``: '=' never occurs in TensorFlow names, so it
+    cannot clash with ``node:port``.
+    """
+
+    name: str
+    dtype: str | None = None
+    shape: tuple[int, ...] | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "InputSpec":
+        name, sep, spec = text.partition("=")
+        if not sep:
+            return cls(name.strip())
+        match = re.fullmatch(r"\s*([A-Za-z0-9_]*)\s*(\[[^\]]*\])?\s*", spec)
+        if not match or not (match.group(1) or match.group(2)):
+            raise UsageError(f"cannot parse input spec {text!r}: write NAME=DTYPE[DIMS], e.g. images=float32[?,224,224,3]")
+        dtype = match.group(1) or None
+        if dtype is not None:
+            _check_dtype(dtype, text)
+        return cls(name.strip(), dtype, _parse_dims(match.group(2), text) if match.group(2) else None)
+
+
+def _check_dtype(dtype: str, text: str) -> None:
+    try:
+        _tf.dtype_enum(dtype)
+    except TypeError as err:
+        raise UsageError(f"unknown dtype {dtype!r} in {text!r}: use e.g. float32, int64, string, bool") from err
+
+
+def _parse_dims(dims: str, text: str) -> tuple[int, ...]:
+    body = dims[1:-1].strip()
+    if not body:
+        return ()
+    out = []
+    for dim in body.split(","):
+        dim = dim.strip()
+        if dim in ("?", "-1", "None"):
+            out.append(-1)
+        elif dim.isdigit():
+            out.append(int(dim))
+        else:
+            raise UsageError(f"bad dimension {dim!r} in {text!r}: use integers or ? for unknown")
+    return tuple(out)
+
+
+def parse_binding(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` -> (NAME, python value); VALUE is a number, bool or nested list."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise UsageError(f"cannot parse --set {text!r}: write NAME=VALUE, e.g. keep_prob=1.0 or is_training=false")
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return name.strip(), lowered == "true"
+    try:
+        return name.strip(), ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError) as err:
+        raise UsageError(f"cannot parse value {value!r} in --set {text!r}: use a number, true/false, or a list") from err
+
+
+def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=_tf.numpy_dtype(dtype_enum))
+    except (ValueError, TypeError) as err:
+        raise UsageError(f"--set {name}: {value!r} is not a valid {_tf.dtype_name(dtype_enum)} value") from err

@@ -1,0 +1,44 @@
+"""Which nodes exist only for training: gradients, optimizer updates, summaries, the saver."""
+from __future__ import annotations
+
+import re
+
+from graphsurgeon.ir.graph import Node
+
+SUMMARY_OPS = frozenset({
+    "ScalarSummary", "HistogramSummary", "ImageSummary", "AudioSummary", "AudioSummaryV2",
+    "TensorSummary", "TensorSummaryV2", "MergeSummary", "WriteSummary", "WriteScalarSummary",
+    "WriteHistogramSummary", "WriteImageSummary", "WriteAudioSummary", "WriteRawProtoSummary",
+    "FlushSummaryWriter", "CreateSummaryFileWriter", "SummaryWriter",
+})
+OPTIMIZER_PREFIXES = ("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply")
+# Top-level scopes TF1 puts training machinery in: gradients, gradients_1, save, save_1, ...
+TRAINING_SCOPE = re.compile(r"(gradients|save)(_\d+)?|train|summaries")
+
+
+def is_training_only(node: Node) -> bool:
+    """True for nodes no inference output needs: a cut follows no control edge to them."""
+    if node.op in SUMMARY_OPS or node.op.startswith(OPTIMIZER_PREFIXES):
+        return True
+    return TRAINING_SCOPE.fullmatch(node.name.split("/", 1)[0]) is not None
+
+
+OPTIMIZER_SLOT = re.compile(
+    r"(Adam|AdamW|Momentum|RMSProp|Adagrad|Adadelta|Ftrl|Nadam|Adamax)(_\d+)?|(beta[12]_power|global_step)(_\d+)?"
+)
+
+
+def removal_group(node: Node) -> str:
+    """A label for why a removed node was there: a training role, else its top-level scope."""
+    scope = node.name.split("/", 1)[0]
+    if any(OPTIMIZER_SLOT.fullmatch(part) for part in node.name.split("/")):
+        return "optimizer state"
+    if re.fullmatch(r"gradients(_\d+)?", scope):
+        return "gradients"
+    if re.fullmatch(r"save(_\d+)?", scope):
+        return "saver"
+    if node.op in SUMMARY_OPS or scope == "summaries":
+        return "summaries"
+    if node.op.startswith(OPTIMIZER_PREFIXES):
+        return "optimizer updates"
+    return scope + "/" if "/" in node.name else "(top level)"
