@@ -118,12 +118,16 @@ class CutReport:
 def compare(before: Model, after: Model) -> CutReport:
     """What ``after`` kept of ``before``, and what it removed grouped by why or where."""
     kept = set(after.graph.names)
+    # A variable frozen into a differently named constant (a VarHandleOp read by
+    # ReadVariableOp) moved its bytes rather than losing them.
+    kept_keys = {n.weight for n in after.graph if n.weight is not None}
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for node in before.graph:
         if node.name not in kept:
             group = groups[removal_group(node)]
             group[0] += 1
-            group[1] += node_bytes(before, node)
+            if before.variable_keys.get(node.name, node.name) not in kept_keys:
+                group[1] += node_bytes(before, node)
     removed = sorted((RemovedGroup(g, n, b) for g, (n, b) in groups.items()), key=lambda r: (-r.nbytes, -r.nodes, r.group))
     after_summary_inputs = [
         TensorDesc(r.node, "Placeholder", _tf.dtype_name(after.graph[r.node].attrs["dtype"].type),

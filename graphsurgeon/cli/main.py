@@ -7,10 +7,11 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from graphsurgeon.cli import cut_cmd, freeze_cmd, inspect_cmd
 from graphsurgeon.cli.render import make_console
@@ -37,20 +38,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbose: bool) -> None:
+@contextlib.contextmanager
+def _logging_to_stderr(verbose: bool) -> Iterator[None]:
+    """Library log records as 'warning: ...' lines on stderr, for this call only."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    root = logging.getLogger("graphsurgeon")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    root.propagate = False
+    logger = logging.getLogger("graphsurgeon")
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # The CLI runs only tiny graphs (initializers, shape inference): never probe for GPUs.
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    with _logging_to_stderr(args.verbose):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.run(args, make_console())
     except GraphSurgeonError as err:

@@ -15,6 +15,7 @@ from graphsurgeon.errors import FreezeError, close_matches
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.types import REF_VARIABLE_OPS
+from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import initializers
 from graphsurgeon.surgery.reach import reach
@@ -51,7 +52,7 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
         computed = initializers.evaluate(model, missing)
         weights = weights.merged(computed)
         keys.update({name: name for name in computed})
-    new_graph = _convert(graph, needed, keys)
+    new_graph = _convert(graph, needed, keys, weights)
     _refuse_remaining_refs(new_graph, needed)
     return model.replace(graph=new_graph, weights=weights, outputs=output_refs or model.outputs)
 
@@ -85,14 +86,14 @@ def _refuse_state_outputs(graph: Graph, outputs: Sequence[TensorRef]) -> None:
             )
 
 
-def _convert(graph: Graph, needed: frozenset[str], keys: dict[str, str]) -> Graph:
+def _convert(graph: Graph, needed: frozenset[str], keys: dict[str, str], weights: WeightStore) -> Graph:
     handle_values = {name: key for name, key in keys.items() if graph[name].op == "VarHandleOp"}
     nodes = []
     for node in graph:
         if node.name not in needed:
             nodes.append(node)
         elif node.name in keys and node.op in REF_VARIABLE_OPS:
-            nodes.append(_lazy_const(node.name, node.attrs["dtype"], keys[node.name], node.control_inputs))
+            nodes.extend(_variable_as_const(node, keys[node.name], weights))
         elif node.op in HANDLE_READS and node.inputs and node.inputs[0].node in handle_values:
             nodes.extend(_read_as_const(graph, node, handle_values[node.inputs[0].node]))
         elif node.op in REF_FLOW:
@@ -106,6 +107,26 @@ def _convert(graph: Graph, needed: frozenset[str], keys: dict[str, str]) -> Grap
     # VarHandleOps whose every read became a constant are no longer needed.
     still_read = {ref.node for n in nodes for ref in n.inputs} | {c for n in nodes for c in n.control_inputs}
     return graph.with_nodes(n for n in nodes if not (n.name in handle_values and n.name not in still_read))
+
+
+def _variable_as_const(variable: Node, key: str, weights: WeightStore) -> list[Node]:
+    """The variable's value as a Const, behind a PlaceholderWithDefault if its declared shape is looser.
+
+    A variable made with validate_shape=False (KMeans' cluster centers) declares
+    an unknown shape; a Const would give shape inference its current shape and
+    make TensorFlow reject branches built for the general case.
+    """
+    declared = variable.attrs.get("shape")
+    value_shape = list(weights[key].shape)
+    if declared is None or _dims(declared.shape) == value_shape:
+        return [_lazy_const(variable.name, variable.attrs["dtype"], key, variable.control_inputs)]
+    value = _lazy_const(variable.name + "/frozen_value", variable.attrs["dtype"], key, variable.control_inputs)
+    attrs = {"dtype": variable.attrs["dtype"], "shape": declared}
+    return [value, Node(variable.name, "PlaceholderWithDefault", (TensorRef(value.name),), attrs=attrs)]
+
+
+def _dims(shape_proto) -> list[int] | None:
+    return None if shape_proto.unknown_rank else [d.size for d in shape_proto.dim]
 
 
 def _lazy_const(name: str, dtype_attr, key: str, control_inputs=()) -> Node:

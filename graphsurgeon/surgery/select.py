@@ -108,7 +108,17 @@ def parse_binding(text: str) -> tuple[str, object]:
 
 
 def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:
+    """``value`` as the tensor's dtype; numpy's lenient casts ("yes" -> True) are refused."""
+    target = _tf.numpy_dtype(dtype_enum)
+    problem = UsageError(f"--set {name}: {value!r} is not a valid {_tf.dtype_name(dtype_enum)} value")
     try:
-        return np.asarray(value, dtype=_tf.numpy_dtype(dtype_enum))
-    except (ValueError, TypeError) as err:
-        raise UsageError(f"--set {name}: {value!r} is not a valid {_tf.dtype_name(dtype_enum)} value") from err
+        given = np.asarray(value)
+    except ValueError as err:
+        raise problem from err
+    if target.kind == "b" and given.dtype.kind != "b":
+        raise problem
+    if target.kind in "iufc" and given.dtype.kind not in "biufc":
+        raise problem
+    if target.kind in "iu" and given.dtype.kind in "fc":
+        raise problem
+    return given.astype(target)
