@@ -17,15 +17,19 @@ ASSIGN_OPS = frozenset({"Assign", "AssignVariableOp"})
 def variable_keys(graph: Graph) -> dict[str, str]:
     """Variable node name -> checkpoint key, for every variable the saver restores whole."""
     keys: dict[str, str] = {}
+    names_by_restore: dict[str, list[str | None]] = {}  # decoded once per restore op, not per variable
     for node in graph:
         if node.op not in ASSIGN_OPS or len(node.inputs) < 2:
             continue
         restored = _restore_output(graph, node.inputs[1])
         if restored is None:
             continue
-        key = _tensor_name(graph, *restored)
-        if key is not None:
-            keys[node.inputs[0].node] = key
+        restore, port = restored
+        if restore.name not in names_by_restore:
+            names_by_restore[restore.name] = _whole_tensor_names(graph, restore)
+        names = names_by_restore[restore.name]
+        if port < len(names) and names[port] is not None:
+            keys[node.inputs[0].node] = names[port]
     return keys
 
 
@@ -45,16 +49,11 @@ def _restore_output(graph: Graph, ref: TensorRef) -> tuple[Node, int] | None:
     return None
 
 
-def _tensor_name(graph: Graph, restore: Node, port: int) -> str | None:
-    """The key restore output ``port`` reads, unless it is a slice of a partitioned variable."""
-    names = _const_strings(graph, restore.inputs[1])
-    if names is None or port >= len(names):
-        return None
-    if restore.op != "Restore" and len(restore.inputs) > 2:
-        slices = _const_strings(graph, restore.inputs[2])
-        if slices and port < len(slices) and slices[port]:
-            return None
-    return names[port]
+def _whole_tensor_names(graph: Graph, restore: Node) -> list[str | None]:
+    """The key each output of a restore op reads; None for slices of partitioned variables."""
+    names = _const_strings(graph, restore.inputs[1]) or []
+    slices = _const_strings(graph, restore.inputs[2]) if restore.op != "Restore" and len(restore.inputs) > 2 else None
+    return [None if slices and i < len(slices) and slices[i] else name for i, name in enumerate(names)]
 
 
 def _const_strings(graph: Graph, ref: TensorRef) -> list[str] | None:
