@@ -1,7 +1,7 @@
 """Cut a ~100,000-node TF1 checkpoint graph three ways, in one run, and compare.
 
     python bench/wide_cut.py                      # 100k nodes, 3 runs each
-    python bench/wide_cut.py --layers 300 --runs 1  # ~10k nodes, quick
+    python bench/wide_cut.py --layers 180 --runs 1  # ~10k nodes, quick
 
 Routes, each in a fresh subprocess (wall time and peak RSS of that process):
   recipe    TensorFlow's: import_meta_graph + restore + convert_variables_to_constants
@@ -166,8 +166,8 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=textwrap.dedent(__doc__).split("\n\n")[0])
-    parser.add_argument("--layers", type=int, nargs="+", default=[300, 3000],
-                        help="dense layers per generated model (~33 nodes each); default 300 and 3000")
+    parser.add_argument("--layers", type=int, nargs="+", default=[180, 1800],
+                        help="dense layers per generated model (~55 nodes each); default 180 and 1800 (~10k and ~100k nodes)")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     results = {layers: bench(layers, args.runs) for layers in args.layers}

@@ -213,3 +213,40 @@ def static_shapes(graph_def: Any, tensors: Sequence[str]) -> list[list[int] | No
 def import_error() -> tuple[type[Exception], ...]:
     """Exceptions import_graph_def raises for a graph TF cannot build."""
     return (ValueError, TypeError, tf().errors.OpError)
+
+
+# ---------------------------------------------------------------- writing checkpoints
+
+def save_tensors(prefix: str, names: Sequence[str], arrays: Sequence[np.ndarray]) -> None:
+    """Write one checkpoint bundle with TensorFlow's own writer (eager SaveV2: no Graph, no Session)."""
+    t = tf()
+    with _native_stderr_captured():
+        t.raw_ops.SaveV2(prefix=prefix, tensor_names=list(names), shape_and_slices=[""] * len(names),
+                         tensors=[t.convert_to_tensor(a) for a in arrays])
+
+
+def merge_checkpoints(prefixes: Sequence[str], destination: str) -> None:
+    """Merge bundles into one prefix; their data files are moved, not copied."""
+    t = tf()
+    with _native_stderr_captured():
+        t.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=list(prefixes), destination_prefix=destination,
+                                     delete_old_dirs=True)
+
+
+def tensorflow_versions() -> tuple[str, str]:
+    return tf().version.VERSION, tf().version.GIT_VERSION
+
+
+def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops: Sequence[str],
+                 asset_feeds: Mapping[str, str], feeds: Mapping[str, np.ndarray], fetches: Sequence[str]) -> list:
+    """Run a source graph as its trainer would: restore (filename tensor, restore op, prefix), init, fetch."""
+    t = tf()
+    graph = t.Graph()
+    with graph.as_default():
+        t.graph_util.import_graph_def(graph_def, name="")
+    with _native_stderr_captured(), t.compat.v1.Session(graph=graph) as session:
+        if restore is not None:
+            session.run(restore[1], {restore[0]: restore[2]})
+        if init_ops:
+            session.run(list(init_ops), dict(asset_feeds))
+        return session.run(list(fetches), dict(feeds))

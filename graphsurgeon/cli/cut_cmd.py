@@ -2,8 +2,9 @@
 
 Each input becomes a Placeholder; nothing upstream of an input survives.
 Variables the outputs need become constants, training-only nodes go, and the
-result is written atomically (.pb, or .pbtxt for text). Prints what was kept
-and what was removed, in nodes and bytes.
+result is written atomically (.pb, or .pbtxt for text; --format saved_model
+writes a versioned SavedModel like `export`). Prints what was kept and what
+was removed, in nodes and bytes.
 
   graphsurgeon cut model.ckpt-1000 --inputs images_ph --outputs encoder/out -o encoder.pb
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from graphsurgeon.audit.summary import compare
-from graphsurgeon.cli import options
+from graphsurgeon.cli import export_cmd, options
 from graphsurgeon.cli.render import print_cut_report, print_json
 from graphsurgeon.exporters.atomic import check_target
 from graphsurgeon.exporters.graphdef import write_graph_def
@@ -30,9 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_model(parser)
     options.add_surgery(parser, inputs=True)
     options.add_output(parser)
+    parser.add_argument("--format", choices=("graphdef", "saved_model"), default="graphdef",
+                        help="graphdef: a frozen .pb/.pbtxt file; saved_model: OUT is a base directory")
+    options.add_saved_model(parser)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    if args.format == "saved_model":
+        return export_cmd.run(args, console)
     return cut_and_write(args, console, options.input_specs(args))
 
 

@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_model(parser)
     options.add_surgery(parser, inputs=False)
     options.add_output(parser)
+    parser.set_defaults(format="graphdef")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

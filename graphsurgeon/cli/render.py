@@ -69,3 +69,31 @@ def print_cut_report(console: Console, report: CutReport, output: str) -> None:
         for group in report.removed:
             table.add_row(group.group, str(group.nodes), format_size(group.nbytes))
         console.print(table)
+
+
+def print_export(console: Console, report: dict) -> None:
+    console.print(f"published [bold]{report['path']}[/bold]")
+    for key, sig in report["signatures"].items():
+        inputs = ", ".join(f"{k}={v}" for k, v in sig["inputs"].items())
+        outputs = ", ".join(f"{k}={v}" for k, v in sig["outputs"].items())
+        console.print(f"  {key} ({sig['method'].rsplit('/', 1)[-1]}): {inputs} -> {outputs}")
+
+
+def print_verify(console: Console, report) -> None:
+    console.print(f"[bold]{report.directory}[/bold]")
+    for finding in report.findings:
+        mark = "[green]ok  [/green]" if finding.ok else "[red]FAIL[/red]"
+        console.print(f"  {mark} {finding.check}: {finding.message}")
+    against = f" against {report.compared_with}" if report.compared_with else ""
+    console.print(f"signatures run in TensorFlow's C++ loader{against}:")
+    for sig in report.signatures:
+        if not sig.ran:
+            console.print(f"  [yellow]skip[/yellow] {sig.key}: {sig.note}")
+            continue
+        for out in sig.outputs:
+            mark = "[green]ok  [/green]" if out.ok else "[red]FAIL[/red]"
+            error = "" if out.max_abs_error is None else f"  max abs {out.max_abs_error:.3g}, max rel {out.max_rel_error:.3g}"
+            console.print(f"  {mark} {sig.key}/{out.key}: {out.dtype}{out.shape}{error}")
+    if not any(sig.ran for sig in report.signatures):
+        console.print("[red]no signature could be run[/red]: pass sample inputs with --inputs FILE.npz")
+    console.print("[green]verified[/green]" if report.ok else "[red]verification failed[/red]")

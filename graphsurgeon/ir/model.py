@@ -21,12 +21,27 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Asset:
+    """A file the graph reads at load time through a string tensor the loader feeds.
+
+    ``tensor`` holds the path; ``filename`` is its name under assets/; ``path`` is
+    where the file is now (for a TF1 checkpoint, often a path from another machine).
+    """
+
+    tensor: TensorRef
+    filename: str
+    path: str
+
+
+@dataclass(frozen=True)
 class Model:
     """A graph, its lazy weights and the MetaGraph facts that came with it.
 
     ``variable_keys`` maps variable node names to their checkpoint keys, read
     from the saver's restore ops (they usually, but not always, agree).
-    ``inputs`` and ``outputs`` are set by a cut.
+    ``inputs`` and ``outputs`` are set by a cut. ``init_ops`` are the nodes the
+    source ran once after restoring (table initializers, a main_op's members);
+    ``extra_dir`` is a SavedModel source's assets.extra directory.
     """
 
     graph: Graph
@@ -39,6 +54,9 @@ class Model:
     meta_info: Any = None
     inputs: tuple[TensorRef, ...] = ()
     outputs: tuple[TensorRef, ...] = ()
+    assets: tuple[Asset, ...] = ()
+    init_ops: tuple[str, ...] = ()
+    extra_dir: str | None = None
 
     def replace(self, **changes: Any) -> "Model":
         return dataclasses.replace(self, **changes)

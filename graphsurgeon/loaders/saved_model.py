@@ -26,7 +26,9 @@ def load_saved_model(directory: Path, tags: Sequence[str] | None = None) -> Mode
     index = directory / "variables" / "variables.index"
     weights = read_index(str(index)[: -len(".index")]) if index.is_file() else WeightStore()
     source = Source(str(directory), "saved_model", str(index)[: -len(".index")] if index.is_file() else None)
-    return model_from_meta_graph(meta, source, weights)
+    extra = directory / "assets.extra"
+    return model_from_meta_graph(meta, source, weights, assets_dir=str(directory / "assets"),
+                                 extra_dir=str(extra) if extra.is_dir() else None)
 
 
 def _choose_meta_graph(saved_model, directory: Path, tags: Sequence[str] | None):

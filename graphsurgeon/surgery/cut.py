@@ -11,7 +11,7 @@ from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
-from graphsurgeon.surgery.reach import Reach, reach
+from graphsurgeon.surgery.reach import Reach, reach_with_init
 from graphsurgeon.surgery.select import InputSpec, resolve, resolve_all
 from graphsurgeon.surgery.shapes import static_shape
 
@@ -42,13 +42,13 @@ def cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Se
     input_refs = resolve_all(graph, [s.name for s in specs], "input")
     output_refs = resolve_all(graph, outputs, "output")
     _refuse_loop_frames(graph, input_refs, output_refs)
-    result = reach(graph, output_refs, input_refs)
+    result, init_ops = reach_with_init(graph, model.init_ops, output_refs, input_refs)
     if not specs:
         # With no inputs named (a plain freeze), the graph's own Placeholders stay its inputs.
         input_refs = tuple(TensorRef(n.name) for n in graph if n.name in result.kept and n.op in PLACEHOLDER_OPS)
         specs = [InputSpec(str(r)) for r in input_refs]
-        result = reach(graph, output_refs, input_refs)
-    _refuse_unfed(graph, result, input_refs)
+        result, init_ops = reach_with_init(graph, model.init_ops, output_refs, input_refs)
+    _refuse_unfed(graph, result)
     for ref in input_refs:
         if ref not in result.used_inputs:
             log.warning("input %s is not used by any output; it stays as an unconnected Placeholder", ref)
@@ -58,7 +58,9 @@ def cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Se
     new_inputs = tuple(TensorRef(p.name) for p in placeholders.values())
     new_outputs = tuple(TensorRef(names[r]) if r in names else r for r in output_refs)
     return model.replace(graph=new_graph, inputs=new_inputs, outputs=new_outputs,
-                         collections=_surviving_collections(model.collections, new_graph), signatures={})
+                         collections=_surviving_collections(model.collections, new_graph),
+                         signatures=_surviving_signatures(model.signatures, new_graph),
+                         init_ops=tuple(init_ops), assets=tuple(a for a in model.assets if a.tensor.node in new_graph))
 
 
 def _refuse_loop_frames(graph: Graph, inputs: Sequence[TensorRef], outputs: Sequence[TensorRef]) -> None:
@@ -75,11 +77,12 @@ def _refuse_loop_frames(graph: Graph, inputs: Sequence[TensorRef], outputs: Sequ
                 )
 
 
-def _refuse_unfed(graph: Graph, result: Reach, inputs: Sequence[TensorRef]) -> None:
-    input_nodes = {r.node for r in inputs}
+def _refuse_unfed(graph: Graph, result: Reach) -> None:
+    """A kept feed-needing source is unfed: the walk stops at input tensors, so a
+    source is kept only if an output needs one of its ports that is not an input."""
     for name in sorted(result.kept):
         node = graph[name]
-        if node.op in UNFED_SOURCE_OPS and name not in input_nodes:
+        if node.op in UNFED_SOURCE_OPS:
             path = " <- ".join(result.path_to(name))
             raise CutError(
                 f"the outputs still depend on {node.op} {name!r}, which is not among the inputs "
@@ -129,6 +132,15 @@ def _rebuild(graph: Graph, result: Reach, placeholders: dict[TensorRef, Node]) -
         controls = tuple(c for c in node.control_inputs if c in kept_controls)
         nodes.append(node.replace(inputs=inputs, control_inputs=controls))
     return graph.with_nodes(nodes)
+
+
+def _surviving_signatures(signatures, graph: Graph) -> dict:
+    """Signatures whose every tensor is still there (a cut input keeps its port-0 name)."""
+    def alive(info) -> bool:
+        return bool(info.name) and TensorRef.parse(info.name).node in graph
+
+    return {key: sig for key, sig in signatures.items() if not key.startswith("__")
+            and all(alive(t) for t in (*sig.inputs.values(), *sig.outputs.values()))}
 
 
 def _surviving_collections(collections, graph: Graph) -> dict:

@@ -18,7 +18,8 @@ from graphsurgeon.ir.types import REF_VARIABLE_OPS
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import initializers
-from graphsurgeon.surgery.reach import reach
+from graphsurgeon.surgery.assets import asset_path_variables, substitute_asset_paths
+from graphsurgeon.surgery.reach import reach_with_init
 from graphsurgeon.surgery.select import resolve_all
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,18 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
 
     Values come from the model's checkpoint; a variable without one is a
     FreezeError unless ``init_from_initializers`` runs its own initializer.
+    A variable that only holds an asset's path is replaced by the asset tensor
+    itself, which the loader feeds with the file's real location.
     Only the needed variables are touched, and no bytes are read here.
     """
     graph = model.graph
     output_refs = resolve_all(graph, outputs, "output") if outputs else model.outputs
-    needed = reach(graph, output_refs, inputs).kept if output_refs else frozenset(graph.names)
+    needed = reach_with_init(graph, model.init_ops, output_refs, inputs)[0].kept if output_refs else frozenset(graph.names)
     _refuse_state_outputs(graph, output_refs)
     variables = [n for n in graph if n.name in needed and n.op in REF_VARIABLE_OPS | {"VarHandleOp"}]
+    asset_paths = asset_path_variables(model, variables)
+    graph = substitute_asset_paths(graph, asset_paths)
+    variables = [v for v in variables if v.name not in asset_paths]
     keys = {v.name: _checkpoint_key(model, v) for v in variables}
     missing = [v.name for v in variables if keys[v.name] not in model.weights]
     weights = model.weights

@@ -42,18 +42,25 @@ def evaluate(model: Model, variables: Sequence[str]) -> WeightStore:
 
 
 def _initial_value(model: Model, variable: str) -> TensorRef:
+    ref = initial_value_or_none(model, variable)
+    if ref is None:
+        raise FreezeError(
+            f"variable {variable!r} has no value and no initializer in the graph; supply a checkpoint with its value"
+        )
+    return ref
+
+
+def initial_value_or_none(model: Model, variable: str) -> TensorRef | None:
     """The tensor a variable is initialised from: its VariableDef, else the assign that is not a restore."""
     ref = _from_variable_defs(model, variable)
     if ref is not None and ref.node in model.graph:
         return ref
     graph = model.graph
-    for node in graph:
-        if node.op in ("Assign", "AssignVariableOp") and node.inputs and node.inputs[0].node == variable:
-            if not _is_restore(graph, node.inputs[1]):
-                return node.inputs[1]
-    raise FreezeError(
-        f"variable {variable!r} has no value and no initializer in the graph; supply a checkpoint with its value"
-    )
+    for consumer, slot in graph.data_consumers.get(TensorRef(variable), ()):
+        node = graph[consumer]
+        if slot == 0 and node.op in ("Assign", "AssignVariableOp") and not _is_restore(graph, node.inputs[1]):
+            return node.inputs[1]
+    return None
 
 
 def _from_variable_defs(model: Model, variable: str) -> TensorRef | None:

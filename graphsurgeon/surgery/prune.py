@@ -23,11 +23,12 @@ def strip_training(model: Model) -> Model:
     graph = model.graph
     if not model.outputs:
         return model
-    protected = {r.node for r in (*model.inputs, *model.outputs)}
+    protected = {r.node for r in (*model.inputs, *model.outputs)} | set(model.init_ops)
     removable = _removable_pass_throughs(graph, protected)
     mapping = {TensorRef(name): graph[name].inputs[0] for name in removable}
     graph = rewired(graph, mapping, drop=removable)
-    keep = reach(graph, model.outputs).kept | {r.node for r in model.inputs}
+    init = [TensorRef(name) for name in model.init_ops]
+    keep = reach(graph, [*model.outputs, *init]).kept | {r.node for r in model.inputs}
     return model.replace(graph=sweep(graph, keep))
 
 

@@ -63,3 +63,39 @@ def reach(graph: Graph, outputs: Iterable[TensorRef], inputs: Collection[TensorR
                 parent.setdefault(src, name)
                 stack.append(src)
     return Reach(frozenset(kept), parent, frozenset(used))
+
+
+# Init ops that set variables are not carried over: a variable the outputs need is
+# frozen or restored, and its value comes from there.
+VARIABLE_INIT_OPS = frozenset({"Assign", "AssignVariableOp"})
+
+
+def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[str]) -> list[str]:
+    """Init ops that act on something kept: a table, or another resource a kept node made."""
+    out = []
+    for name in init_ops:
+        node = graph.get(name)
+        if node is None or node.op in VARIABLE_INIT_OPS:
+            continue
+        if any(_source(graph, ref.node) in kept for ref in node.inputs):
+            out.append(name)
+    return out
+
+
+def _source(graph: Graph, name: str) -> str:
+    """The node behind a chain of Identity nodes (a resource handle passed along)."""
+    node = graph[name]
+    while node.op == "Identity" and node.inputs:
+        node = graph[node.inputs[0].node]
+    return node.name
+
+
+def reach_with_init(graph: Graph, init_ops: Iterable[str], outputs: Iterable[TensorRef],
+                    inputs: Collection[TensorRef] = ()) -> tuple[Reach, list[str]]:
+    """What the outputs need, plus the init ops for what they keep (and what those need)."""
+    outputs = list(outputs)
+    first = reach(graph, outputs, inputs)
+    kept_init = relevant_init_ops(graph, init_ops, first.kept)
+    if not kept_init:
+        return first, []
+    return reach(graph, outputs + [TensorRef(n) for n in kept_init], inputs), kept_init

@@ -1,0 +1,106 @@
+"""export_saved_model(model, base_dir): a SavedModel TensorFlow Serving loads on the first try.
+
+Writes BASE_DIR/<version>/ atomically with saved_model.pb, variables/ (large
+constants and remaining variables, restored by the loader), assets/ (each file
+once), assets.extra/ (carried over), signatures, and one init op whose parts
+run in a guaranteed order.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from graphsurgeon import _tf
+from graphsurgeon.exporters.saved_model import assets as asset_files
+from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
+from graphsurgeon.exporters.saved_model.publish import check_base, staged_version
+from graphsurgeon.exporters.saved_model.signatures import (
+    DEFAULT_KEY,
+    SignatureSpec,
+    default_signature,
+    from_source,
+    signature_def,
+)
+from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.proto import to_graph_def
+
+INIT_SIGNATURE = "__saved_model_init_op"
+DEFAULT_INLINE_LIMIT = 1024  # constants of at least this many bytes go to variables/
+
+
+def export_saved_model(
+    model: Model,
+    base_dir: str | os.PathLike,
+    *,
+    version: int | None = None,
+    force: bool = False,
+    signatures: Sequence[SignatureSpec] | None = None,
+    tags: Sequence[str] = ("serve",),
+    inline_limit: int = DEFAULT_INLINE_LIMIT,
+    asset_dir: str | None = None,
+    extra_assets: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> Path:
+    """Publish ``model`` as BASE_DIR/<version> (the next integer by default) and return that path.
+
+    ``signatures`` default to the model's own (from a SavedModel source) whose
+    tensors survived, plus serving_default over model.inputs/outputs if missing.
+    """
+    base = Path(base_dir)
+    version = check_base(base, version, force)
+    specs = _signatures(model, signatures)
+    graph, assets = asset_files.with_extra_assets(model.graph, model.assets, extra_assets)
+    model = model.replace(graph=graph, assets=tuple(assets))
+    sig_defs = {spec.key: signature_def(model, spec) for spec in specs}
+    asset_nodes = {a.tensor.node for a in model.assets}
+    model = model.replace(graph=ordered_init(model.graph, model.init_ops, asset_nodes))
+    model, restored = to_restored_variables(model, inline_limit)
+    graph, saver_def = add_saver(model.graph, restored)
+    model = model.replace(graph=graph)
+    for asset in model.assets:  # fail on a missing asset before writing anything
+        asset_files.locate(asset, asset_dir)
+    with staged_version(base, version, force) as staging:
+        recorded = asset_files.copy_assets(model.assets, asset_dir, staging / "assets")
+        write_variables(model, restored, staging / "variables", progress)
+        meta = _meta_graph(model, tags, sig_defs, saver_def, recorded)
+        saved_model = _tf.pb.saved_model_pb2.SavedModel(saved_model_schema_version=1)
+        saved_model.meta_graphs.add().CopyFrom(meta)
+        (staging / "saved_model.pb").write_bytes(saved_model.SerializeToString(deterministic=True))
+        if model.extra_dir:
+            shutil.copytree(model.extra_dir, staging / "assets.extra")
+    return base / str(version)
+
+
+def _signatures(model: Model, given: Sequence[SignatureSpec] | None) -> list[SignatureSpec]:
+    if given:
+        specs = list(given)
+    else:
+        specs = from_source(model)
+        if model.outputs and not any(s.key == DEFAULT_KEY for s in specs):
+            specs.insert(0, default_signature(model))
+    if not any(s.key == DEFAULT_KEY for s in specs) and specs:
+        first = specs[0]
+        specs.insert(0, SignatureSpec(DEFAULT_KEY, first.inputs, first.outputs, first.method))
+    return specs
+
+
+def _meta_graph(model: Model, tags, sig_defs: dict, saver_def, assets) -> object:
+    meta = _tf.pb.meta_graph_pb2.MetaGraphDef()
+    version, git_version = _tf.tensorflow_versions()
+    meta.meta_info_def.tags.extend(tags)
+    meta.meta_info_def.tensorflow_version = version
+    meta.meta_info_def.tensorflow_git_version = git_version
+    meta.graph_def.CopyFrom(to_graph_def(model.graph, model.weights))
+    if saver_def is not None:
+        meta.saver_def.CopyFrom(saver_def)
+    for key, sig in sig_defs.items():
+        meta.signature_def[key].CopyFrom(sig)
+    init = meta.signature_def[INIT_SIGNATURE]
+    init.outputs[INIT_SIGNATURE].name = INIT_OP
+    meta.asset_file_def.extend(asset_files.asset_file_defs(assets))
+    if assets:
+        meta.collection_def["asset_filepaths"].node_list.value.extend(str(a.tensor) for a in assets)
+    return meta

@@ -1,0 +1,74 @@
+"""SignatureDefs: the keys clients use, chosen by the user or derived from node names."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import UsageError
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.types import output_dtype
+from graphsurgeon.names import TensorRef
+from graphsurgeon.surgery.shapes import static_shape
+
+DEFAULT_KEY = "serving_default"
+METHODS = {
+    "predict": "tensorflow/serving/predict",
+    "classify": "tensorflow/serving/classify",
+    "regress": "tensorflow/serving/regress",
+}
+
+
+@dataclass(frozen=True)
+class SignatureSpec:
+    """A signature: input and output keys mapped to tensors, and its method."""
+
+    key: str = DEFAULT_KEY
+    inputs: Mapping[str, TensorRef] = field(default_factory=dict)
+    outputs: Mapping[str, TensorRef] = field(default_factory=dict)
+    method: str = "predict"
+
+
+def derived_keys(refs: Sequence[TensorRef], renames: Mapping[str, str]) -> dict[str, TensorRef]:
+    """Keys for tensors: the user's rename, else the last name-scope part if unique, else the full name."""
+    last_parts = [r.node.rsplit("/", 1)[-1] for r in refs]
+    keys: dict[str, TensorRef] = {}
+    for ref, last in zip(refs, last_parts):
+        key = renames.get(ref.node) or renames.get(str(ref))
+        if key is None:
+            key = last if last_parts.count(last) == 1 else ref.node.replace("/", "_")
+            key += f"_{ref.port}" if ref.port else ""
+        if key in keys:
+            raise UsageError(f"two tensors would share signature key {key!r}; choose keys with --keys NAME=KEY")
+        keys[key] = ref
+    return keys
+
+
+def default_signature(model: Model, renames: Mapping[str, str] | None = None, method: str = "predict") -> SignatureSpec:
+    renames = renames or {}
+    return SignatureSpec(DEFAULT_KEY, derived_keys(model.inputs, renames), derived_keys(model.outputs, renames), method)
+
+
+def from_source(model: Model) -> list[SignatureSpec]:
+    """The source's own signatures whose tensors all survived, with their keys and methods."""
+    specs = []
+    for key, sig in sorted(model.signatures.items()):
+        if key.startswith("__"):
+            continue
+        inputs = {k: TensorRef.parse(t.name) for k, t in sig.inputs.items() if t.name}
+        outputs = {k: TensorRef.parse(t.name) for k, t in sig.outputs.items() if t.name}
+        if all(r.node in model.graph for r in (*inputs.values(), *outputs.values())):
+            method = next((m for m, full in METHODS.items() if full == sig.method_name), sig.method_name)
+            specs.append(SignatureSpec(key, inputs, outputs, method))
+    return specs
+
+
+def signature_def(model: Model, spec: SignatureSpec):
+    sig = _tf.pb.meta_graph_pb2.SignatureDef(method_name=METHODS.get(spec.method, spec.method))
+    for target, tensors in ((sig.inputs, spec.inputs), (sig.outputs, spec.outputs)):
+        for key, ref in tensors.items():
+            info = target[key]
+            info.name = str(ref)
+            info.dtype = _tf.base_enum(output_dtype(model.graph[ref.node], ref.port, model.graph))
+            info.tensor_shape.CopyFrom(_tf.shape_proto(static_shape(model, ref)))
+    return sig

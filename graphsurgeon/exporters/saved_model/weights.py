@@ -1,0 +1,160 @@
+"""Which tensors live in variables/, the graph that restores them, and writing them in bounded batches.
+
+Large constants become VariableV2 nodes restored by the loader, so saved_model.pb
+stays small whatever the model size; constants under the inline limit stay in
+the graph. Variables the model still has (frozen or not) are restored the same way.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import WriteError
+from graphsurgeon.ir.consts import const_node
+from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.types import REF_VARIABLE_OPS, const_nbytes
+from graphsurgeon.names import TensorRef
+
+SAVE_SCOPE = "save"
+BATCH_BYTES = 256 * 2**20  # tensors held in memory at once while writing variables/
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Restored:
+    """One tensor in variables/: its checkpoint key, the variable node, and where its value is."""
+
+    key: str
+    variable: str
+    resource: bool
+    nbytes: int
+    weight: str | None = None  # key in the model's WeightStore ...
+    inline: Any = None  # ... or the TensorProto of an inline constant
+
+
+def to_restored_variables(model: Model, inline_limit: int) -> tuple[Model, list[Restored]]:
+    """Constants of ``inline_limit`` bytes or more become variables; returns the model and what to restore."""
+    nodes: list[Node] = []
+    restored: list[Restored] = []
+    for node in model.graph:
+        if node.op == "Const" and const_nbytes(node, model.weights) >= inline_limit and _numeric(node):
+            variable = Node(node.name + "/variable", "VariableV2", attrs={
+                "dtype": node.attrs["dtype"], "shape": _tf.pb.attr_value_pb2.AttrValue(shape=_shape(node, model))})
+            nodes += [variable, Node(node.name, "Identity", (TensorRef(variable.name),), node.control_inputs,
+                                     {"T": node.attrs["dtype"]})]
+            inline = None if node.weight is not None else node.attrs["value"].tensor
+            restored.append(Restored(node.name, variable.name, False, const_nbytes(node, model.weights),
+                                     node.weight, inline))
+        else:
+            nodes.append(node)
+            if node.op in REF_VARIABLE_OPS or node.op == "VarHandleOp":
+                restored.append(_kept_variable(model, node))
+    return model.replace(graph=model.graph.with_nodes(nodes)), restored
+
+
+def _kept_variable(model: Model, node: Node) -> Restored:
+    """A variable the model still has: restored from the source checkpoint's value."""
+    key = model.variable_keys.get(node.name, node.name)
+    if key not in model.weights:
+        raise WriteError(
+            f"variable {node.name!r} has no value in {model.source.checkpoint or 'the source (no checkpoint)'}, "
+            "so the export could not restore it; load the model with its checkpoint, or freeze with "
+            "--init-from-initializers"
+        )
+    return Restored(key, node.name, node.op == "VarHandleOp", model.weights[key].nbytes, key)
+
+
+def _numeric(node: Node) -> bool:
+    return _tf.itemsize(node.attrs["dtype"].type) > 0
+
+
+def _shape(node: Node, model: Model):
+    if node.weight is not None:
+        return _tf.shape_proto(model.weights[node.weight].shape)
+    return node.attrs["value"].tensor.tensor_shape
+
+
+def add_saver(graph: Graph, restored: list[Restored]) -> tuple[Graph, object | None]:
+    """Restore (and save) ops for ``restored`` and the SaverDef that names them."""
+    if not restored:
+        return graph, None
+    string = _tf.dtype_enum("string")
+    names = [r.key for r in restored]
+    dtypes = [graph[r.variable].attrs["dtype"].type for r in restored]
+    new = [
+        const_node(f"{SAVE_SCOPE}/filename", b"model", string),
+        const_node(f"{SAVE_SCOPE}/tensor_names", names, string),
+        const_node(f"{SAVE_SCOPE}/shape_and_slices", [""] * len(names), string),
+    ]
+    dtype_list = _tf.pb.attr_value_pb2.AttrValue(list=_tf.pb.attr_value_pb2.AttrValue.ListValue(type=dtypes))
+    prefix, tensor_names, slices = (TensorRef(n.name) for n in new)
+    new.append(Node(f"{SAVE_SCOPE}/RestoreV2", "RestoreV2", (prefix, tensor_names, slices), attrs={"dtypes": dtype_list}))
+    assigns = [_assign(r, i, graph) for i, r in enumerate(restored)]
+    new += assigns
+    new.append(Node(f"{SAVE_SCOPE}/restore_all", "NoOp", control_inputs=tuple(a.name for a in assigns)))
+    new += _save_ops(restored, dtype_list, prefix, tensor_names, slices)
+    saver_def = _tf.pb.saver_pb2.SaverDef(
+        filename_tensor_name=f"{SAVE_SCOPE}/filename:0", save_tensor_name=f"{SAVE_SCOPE}/control_dependency:0",
+        restore_op_name=f"{SAVE_SCOPE}/restore_all", max_to_keep=5, sharded=False,
+        keep_checkpoint_every_n_hours=10000.0, version=_tf.pb.saver_pb2.SaverDef.V2)
+    return graph.with_nodes([*graph, *new]), saver_def
+
+
+def _assign(r: Restored, index: int, graph: Graph) -> Node:
+    value = TensorRef(f"{SAVE_SCOPE}/RestoreV2", index)
+    dtype = graph[r.variable].attrs["dtype"]
+    if r.resource:
+        return Node(f"{SAVE_SCOPE}/Assign_{index}", "AssignVariableOp", (TensorRef(r.variable), value),
+                    attrs={"dtype": dtype})
+    flag = _tf.pb.attr_value_pb2.AttrValue(b=True)
+    return Node(f"{SAVE_SCOPE}/Assign_{index}", "Assign", (TensorRef(r.variable), value),
+                attrs={"T": dtype, "validate_shape": flag, "use_locking": flag})
+
+
+def _save_ops(restored, dtype_list, prefix, tensor_names, slices) -> list[Node]:
+    reads = []
+    for i, r in enumerate(restored):
+        if r.resource:
+            reads.append(Node(f"{SAVE_SCOPE}/Read_{i}", "ReadVariableOp", (TensorRef(r.variable),),
+                              attrs={"dtype": _tf.pb.attr_value_pb2.AttrValue(type=dtype_list.list.type[i])}))
+    read_refs = iter(TensorRef(n.name) for n in reads)
+    tensors = tuple(next(read_refs) if r.resource else TensorRef(r.variable) for r in restored)
+    save = Node(f"{SAVE_SCOPE}/SaveV2", "SaveV2", (prefix, tensor_names, slices, *tensors), attrs={"dtypes": dtype_list})
+    done = Node(f"{SAVE_SCOPE}/control_dependency", "Identity", (prefix,), (save.name,),
+                {"T": _tf.pb.attr_value_pb2.AttrValue(type=_tf.dtype_enum("string"))})
+    return [*reads, save, done]
+
+
+def write_variables(model: Model, restored: list[Restored], directory: Path, progress: Progress | None = None) -> None:
+    """variables/variables.{index,data-*}, written in batches of about BATCH_BYTES.
+
+    Each batch is read from its source and written by itself, then the batches
+    are merged, so memory holds one batch (or one large tensor), never the model.
+    """
+    if not restored:
+        return
+    directory.mkdir()
+    total = sum(r.nbytes for r in restored)
+    done, batch, batch_bytes, prefixes = 0, [], 0, []
+    for r in restored:
+        batch.append(r)
+        batch_bytes += r.nbytes
+        if batch_bytes >= BATCH_BYTES or r is restored[-1]:
+            prefix = str(directory / f"part-{len(prefixes):05d}" / "variables")
+            _tf.save_tensors(prefix, [b.key for b in batch], [_value(model, b) for b in batch])
+            prefixes.append(prefix)
+            done += batch_bytes
+            batch, batch_bytes = [], 0
+            if progress is not None:
+                progress(done, total)
+    _tf.merge_checkpoints(prefixes, str(directory / "variables"))
+
+
+def _value(model: Model, r: Restored):
+    if r.weight is not None:
+        return model.weights.read(r.weight)
+    return _tf.tensor_proto_to_array(r.inline)

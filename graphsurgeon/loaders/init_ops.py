@@ -1,0 +1,88 @@
+"""What a source runs once after restoring, and which files it reads: from collections and AssetFileDefs."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from graphsurgeon import _tf
+from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.model import Asset
+from graphsurgeon.names import TensorRef
+
+INIT_COLLECTIONS = ("saved_model_main_op", "main_op", "legacy_init_op", "table_initializer", "serving_init_op")
+INIT_SIGNATURE = "__saved_model_init_op"
+
+
+def init_ops(graph: Graph, collections: dict, signatures: dict) -> tuple[str, ...]:
+    """The individual init ops (NoOp groups expanded), in a stable order."""
+    roots: list[str] = []
+    for key in INIT_COLLECTIONS:
+        collection = collections.get(key)
+        if collection is not None and collection.WhichOneof("kind") == "node_list":
+            roots += [TensorRef.parse(v.lstrip("^")).node for v in collection.node_list.value]
+    if INIT_SIGNATURE in signatures:
+        roots += [TensorRef.parse(t.name).node for t in signatures[INIT_SIGNATURE].outputs.values()]
+    return tuple(dict.fromkeys(expand_groups(graph, roots)))
+
+
+def expand_groups(graph: Graph, roots: Iterable[str]) -> list[str]:
+    """Replace every NoOp (a tf.group) by its control inputs, iteratively, keeping first-seen order."""
+    out: list[str] = []
+    seen: set[str] = set()
+    stack = list(reversed(list(roots)))
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in graph:
+            continue
+        seen.add(name)
+        node = graph[name]
+        if node.op == "NoOp" and not node.inputs:
+            stack.extend(reversed(node.control_inputs))
+        else:
+            out.append(name)
+    return out
+
+
+def assets_from_collection(graph: Graph, collections: dict) -> list[Asset]:
+    """TF1 assets: string Consts in the asset_filepaths collection, holding the original path."""
+    collection = collections.get("asset_filepaths")
+    if collection is None or collection.WhichOneof("kind") != "node_list":
+        return []
+    out = []
+    for value in collection.node_list.value:
+        ref = TensorRef.parse(value)
+        node = graph.get(ref.node)
+        if node is None or node.op != "Const":
+            continue
+        path = node.attrs["value"].tensor.string_val[0].decode("utf-8", "replace")
+        out.append(Asset(ref, os.path.basename(path), path))
+    return out
+
+
+def assets_from_defs(asset_file_defs: Iterable[Any], assets_dir: str) -> list[Asset]:
+    """SavedModel assets: AssetFileDefs naming a tensor and a file under assets/."""
+    return [Asset(TensorRef.parse(d.tensor_info.name), d.filename, os.path.join(assets_dir, d.filename))
+            for d in asset_file_defs]
+
+
+def legacy_asset_defs(collections: dict) -> list[Any]:
+    """AssetFileDefs packed in the saved_model_assets collection by TF 1.x SavedModelBuilder."""
+    collection = collections.get("saved_model_assets")
+    if collection is None or collection.WhichOneof("kind") != "any_list":
+        return []
+    defs = []
+    for packed in collection.any_list.value:
+        asset = _tf.pb.meta_graph_pb2.AssetFileDef()
+        if packed.Unpack(asset):
+            defs.append(asset)
+    return defs
+
+
+def merge_assets(*groups: Iterable[Asset]) -> tuple[Asset, ...]:
+    """One Asset per tensor: the first source to name a tensor wins."""
+    by_tensor: dict[TensorRef, Asset] = {}
+    for group in groups:
+        for asset in group:
+            by_tensor.setdefault(asset.tensor, asset)
+    return tuple(by_tensor.values())

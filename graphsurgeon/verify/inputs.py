@@ -1,0 +1,59 @@
+"""Inputs for a signature: the user's arrays, else generated ones for numeric inputs."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from graphsurgeon import _tf
+from graphsurgeon.ir.model import Model
+
+BATCH = 2  # an unknown dimension is filled with this
+
+
+def sample_inputs(model: Model, key: str, given: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], str | None]:
+    """(feeds by input key, None) or ({}, why the signature cannot be run without the user's inputs)."""
+    sig = model.signatures[key]
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for input_key in sorted(sig.inputs):
+        info = sig.inputs[input_key]
+        chosen = _given(given, key, input_key, info.dtype)
+        if chosen is not None:
+            feeds[input_key] = chosen
+        else:
+            value = _generated(info, rng)
+            if value is None:
+                return {}, (f"input {input_key!r} ({_tf.dtype_name(info.dtype)}) cannot be generated; "
+                            f"pass it in --inputs FILE.npz under the key {input_key!r}")
+            feeds[input_key] = value
+    return feeds, None
+
+
+def _given(given: Mapping[str, np.ndarray], key: str, input_key: str, dtype: int) -> np.ndarray | None:
+    """SIGNATURE/KEY always applies; a bare KEY only where its kind (string or number) fits, since
+    signatures often share a key like 'inputs' with different dtypes."""
+    if f"{key}/{input_key}" in given:
+        return np.asarray(given[f"{key}/{input_key}"])
+    if input_key in given:
+        value = np.asarray(given[input_key])
+        wants_string = dtype == _tf.dtype_enum("string")
+        if (value.dtype.kind in "OSU") == wants_string:
+            return value
+    return None
+
+
+def _generated(info, rng: np.random.Generator) -> np.ndarray | None:
+    if not info.name or info.dtype == _tf.dtype_enum("string"):
+        return None
+    shape = tuple(BATCH if d.size < 0 else d.size for d in info.tensor_shape.dim)
+    if info.tensor_shape.unknown_rank:
+        shape = (BATCH,)
+    dtype = _tf.numpy_dtype(info.dtype)
+    if dtype.kind == "f":
+        return rng.random(shape).astype(dtype)
+    if dtype.kind in "iu":
+        return rng.integers(0, 4, shape).astype(dtype)
+    if dtype.kind == "b":
+        return rng.integers(0, 2, shape).astype(bool)
+    return None

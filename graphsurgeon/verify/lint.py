@@ -1,0 +1,84 @@
+"""Static checks of a SavedModel directory, the mistakes Serving punishes at load time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from graphsurgeon import _tf
+from graphsurgeon.loaders.graphdef import parse_proto
+
+SAVED_MODEL_PB_LIMIT = 2**30  # some Serving versions refuse to read a larger saved_model.pb
+PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
+INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    message: str
+
+
+def lint(directory: Path, tags: list[str]) -> list[Finding]:
+    saved_model = parse_proto(directory / "saved_model.pb", _tf.pb.saved_model_pb2.SavedModel(), "SavedModel")
+    meta = next((m for m in saved_model.meta_graphs if set(m.meta_info_def.tags) == set(tags)), None)
+    findings = [
+        Finding("version folder", directory.name.isdigit(),
+                f"folder name {directory.name!r} " + ("is a version number" if directory.name.isdigit()
+                                                      else "is not numeric; Serving only loads BASE/<integer>/")),
+        Finding("saved_model.pb size", (directory / "saved_model.pb").stat().st_size < SAVED_MODEL_PB_LIMIT,
+                f"saved_model.pb is {(directory / 'saved_model.pb').stat().st_size} bytes (limit 1 GiB)"),
+    ]
+    if meta is None:
+        available = [sorted(m.meta_info_def.tags) for m in saved_model.meta_graphs]
+        return findings + [Finding("tags", False, f"no MetaGraph tagged {tags}; it has {available}")]
+    return findings + [
+        _serving_default(meta, tags), _variables(directory, meta), _assets(directory, meta),
+        _one_init_op(meta), _runtime_ops(meta),
+    ]
+
+
+def _serving_default(meta, tags) -> Finding:
+    ok = "serve" in tags and "serving_default" in meta.signature_def
+    return Finding("serve tag and serving_default", ok,
+                   "tag 'serve' and signature 'serving_default' present" if ok
+                   else f"tags {tags}, signatures {sorted(meta.signature_def)}: Serving's default needs both")
+
+
+def _variables(directory: Path, meta) -> Finding:
+    has_variables = any(n.op in ("VariableV2", "VarHandleOp", "Variable") for n in meta.graph_def.node)
+    index = directory / "variables" / "variables.index"
+    ok = index.is_file() or not has_variables
+    return Finding("variables.index", ok, "variables.index present" if index.is_file() else
+                   ("no variables" if ok else "the graph has variables but variables/variables.index is missing"))
+
+
+def _assets(directory: Path, meta) -> Finding:
+    names = [d.filename for d in meta.asset_file_def]
+    tensors = [d.tensor_info.name for d in meta.asset_file_def]
+    missing = [n for n in names if not (directory / "assets" / n).is_file()]
+    on_disk = {p.name for p in (directory / "assets").iterdir()} if (directory / "assets").is_dir() else set()
+    unreferenced = sorted(on_disk - set(names))
+    duplicated = sorted({t for t in tensors if tensors.count(t) > 1})
+    ok = not (missing or unreferenced or duplicated)
+    problems = [f"missing {missing}"] * bool(missing) + [f"unreferenced {unreferenced}"] * bool(unreferenced) + \
+        [f"tensor listed twice {duplicated} (the loader fails: fed more than once)"] * bool(duplicated)
+    return Finding("assets", ok, f"{len(names)} asset(s), all present" if ok else "; ".join(problems))
+
+
+def _one_init_op(meta) -> Finding:
+    ops = set()
+    if "__saved_model_init_op" in meta.signature_def:
+        ops |= {t.name for t in meta.signature_def["__saved_model_init_op"].outputs.values()}
+    for key in INIT_COLLECTIONS:
+        ops |= set(meta.collection_def[key].node_list.value) if key in meta.collection_def else set()
+    return Finding("one init op", len(ops) == 1, f"init op {sorted(ops)}" if len(ops) == 1
+                   else f"{len(ops)} init ops {sorted(ops)}: the loader runs exactly one")
+
+
+def _runtime_ops(meta) -> Finding:
+    functions = {f.signature.name for f in meta.graph_def.library.function}
+    nodes = list(meta.graph_def.node) + [n for f in meta.graph_def.library.function for n in f.node_def]
+    bad = sorted({n.op for n in nodes if n.op in PYTHON_OPS or (n.op not in functions and _tf.op_def(n.op) is None)})
+    return Finding("C++ runtime ops", not bad, "every op runs in the C++ runtime" if not bad
+                   else f"ops {bad} need Python or are not registered: Serving cannot run them")

@@ -1,0 +1,28 @@
+"""The source model's own outputs, computed by TensorFlow from the original graph and checkpoint."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import GraphSurgeonError
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.ir.types import VARIABLE_OPS
+
+
+def run_reference(source: Model, feeds: Mapping[str, np.ndarray], fetches: Sequence[str]) -> list[np.ndarray]:
+    """Run the unmodified source graph: restore its checkpoint, run its init ops, fetch."""
+    has_variables = any(n.op in VARIABLE_OPS for n in source.graph)
+    restore = None
+    if has_variables:
+        if source.saver_def is None or source.source.checkpoint is None:
+            raise GraphSurgeonError(
+                f"{source.source.path} has variables but no checkpoint and saver to restore them; "
+                "compare against the checkpoint prefix instead"
+            )
+        restore = (source.saver_def.filename_tensor_name, source.saver_def.restore_op_name, source.source.checkpoint)
+    asset_feeds = {str(a.tensor): a.path for a in source.assets}
+    return _tf.run_restored(to_graph_def(source.graph, source.weights), restore, list(source.init_ops), asset_feeds,
+                            dict(feeds), list(fetches))
