@@ -247,6 +247,6 @@ def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops:
     with _native_stderr_captured(), t.compat.v1.Session(graph=graph) as session:
         if restore is not None:
             session.run(restore[1], {restore[0]: restore[2]})
-        if init_ops:
-            session.run(list(init_ops), dict(asset_feeds))
+        for op in init_ops:
+            session.run(op, {k: v for k, v in asset_feeds.items() if graph.is_feedable(graph.get_tensor_by_name(k))})
         return session.run(list(fetches), dict(feeds))

@@ -38,6 +38,10 @@ class WriteError(GraphSurgeonError):
     """The output cannot be written (permissions, disk, size limits)."""
 
 
+class MissingAssetError(GraphSurgeonError):
+    """A file the model reads at load time is not where it is expected."""
+
+
 class UsageError(GraphSurgeonError):
     """An option value that cannot be parsed."""
 

@@ -1,14 +1,13 @@
 """TensorRef: the one place that parses "node", "node:1" and "^ctrl"."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from graphsurgeon.errors import UsageError
 
 
-@dataclass(frozen=True, order=True)
-class TensorRef:
-    """Output ``port`` of node ``node``."""
+class TensorRef(NamedTuple):
+    """Output ``port`` of node ``node``. A NamedTuple: graphs hold one per edge, so it must be cheap."""
 
     node: str
     port: int = 0
@@ -34,13 +33,15 @@ class TensorRef:
         return cls(text, 0)
 
 
-def split_node_inputs(inputs: list[str] | tuple[str, ...]) -> tuple[tuple[TensorRef, ...], tuple[str, ...]]:
-    """Split NodeDef input strings into data inputs and control input names."""
-    data: list[TensorRef] = []
-    control: list[str] = []
-    for text in inputs:
-        if text.startswith("^"):
-            control.append(text[1:])
-        else:
-            data.append(TensorRef.parse(text))
-    return tuple(data), tuple(control)
+def split_node_inputs(inputs) -> tuple[tuple[TensorRef, ...], tuple[str, ...]]:
+    """Split NodeDef input strings into data inputs and control input names.
+
+    Written as comprehensions over a list: this runs once per node of 100k-node graphs.
+    """
+    texts = list(inputs)
+    if not texts:
+        return (), ()
+    data = tuple([TensorRef(t) if ":" not in t else TensorRef.parse(t) for t in texts if t[0] != "^"])
+    if len(data) == len(texts):
+        return data, ()
+    return data, tuple([t[1:] for t in texts if t[0] == "^"])

@@ -54,7 +54,7 @@ def print_summary(console: Console, summary: ModelSummary, top_ops: int = 15) ->
         console.print(variables)
 
 
-def print_cut_report(console: Console, report: CutReport, output: str) -> None:
+def print_cut_report(console: Console, report: CutReport, output: str, top: int = 15) -> None:
     console.print(f"wrote [bold]{output}[/bold]")
     for desc in report.inputs:
         console.print(f"  input  {desc.name}: {desc.dtype}{_shape(desc)}")
@@ -66,8 +66,12 @@ def print_cut_report(console: Console, report: CutReport, output: str) -> None:
         table = Table(title="Removed", title_justify="left")
         for column, justify in (("group", "left"), ("nodes", "right"), ("bytes", "right")):
             table.add_column(column, justify=justify)
-        for group in report.removed:
+        for group in report.removed[:top]:
             table.add_row(group.group, str(group.nodes), format_size(group.nbytes))
+        rest = report.removed[top:]
+        if rest:
+            table.add_row(f"... {len(rest)} more groups", str(sum(g.nodes for g in rest)),
+                          format_size(sum(g.nbytes for g in rest)))
         console.print(table)
 
 

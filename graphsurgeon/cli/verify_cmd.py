@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inputs", metavar="FILE.npz", help="arrays keyed by input key (or SIGNATURE/KEY)")
     parser.add_argument("--against", metavar="SOURCE", help="the model the export was made from")
     parser.add_argument("--signature", help="check only this signature")
+    parser.add_argument("--asset-dir", help="where the source's asset files are now (as given to export)")
     parser.add_argument("--tags", default="serve", help="MetaGraph tags (default: serve)")
     parser.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (default 1e-5)")
     parser.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (default 1e-5)")
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         except (OSError, ValueError) as err:
             raise LoadError(f"cannot read --inputs {args.inputs}: {err}; give an .npz file (numpy.savez)") from err
     report = verify(args.directory, inputs=inputs, against=args.against, signature=args.signature,
-                    tags=[t for t in args.tags.split(",") if t], atol=args.atol, rtol=args.rtol)
+                    tags=[t for t in args.tags.split(",") if t], atol=args.atol, rtol=args.rtol,
+                    asset_dir=args.asset_dir)
     print_json(console, report) if args.json else print_verify(console, report)
     return 0 if report.ok else 1

@@ -6,36 +6,38 @@ edited by hand, so a node's inputs live in exactly one place.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import networkx as nx
 
 from graphsurgeon.names import TensorRef
 
 
-@dataclass(frozen=True)
-class Node:
-    """One operation. ``attrs`` holds the source's raw AttrValue protos.
+_NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Node(NamedTuple):
+    """One operation. ``attrs`` maps names to the source's raw AttrValue protos (read-only).
 
     ``weight`` marks a Const whose value is not inline but read lazily from the
-    model's WeightStore under that key when the node is written out.
+    model's WeightStore under that key when the node is written out. A
+    NamedTuple rather than a dataclass: graphs hold 100k of them.
     """
 
     name: str
     op: str
     inputs: tuple[TensorRef, ...] = ()
     control_inputs: tuple[str, ...] = ()
-    attrs: Mapping[str, Any] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = _NO_ATTRS
     device: str = ""
     weight: str | None = None
 
     def replace(self, **changes: Any) -> "Node":
-        return dataclasses.replace(self, **changes)
+        return self._replace(**changes)
 
     def input_nodes(self) -> Iterator[str]:
         """Names of every node this one depends on, data inputs first."""

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphsurgeon.errors import MissingAssetError
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
@@ -31,6 +33,19 @@ class Asset:
     tensor: TensorRef
     filename: str
     path: str
+
+    def locate(self, asset_dir: str | None = None) -> Path:
+        """Where the file is now: under ``asset_dir`` by its name if there, else at its recorded path."""
+        candidates = [Path(asset_dir) / self.filename] if asset_dir else []
+        candidates.append(Path(self.path))
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        tried = " or ".join(str(c) for c in candidates)
+        raise MissingAssetError(
+            f"asset {self.filename!r} read through tensor {self.tensor} is missing: expected {tried}; "
+            "pass --asset-dir DIR with the directory that holds it now"
+        )
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,18 @@ from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.weights import WeightStore
 
 
+# Shape annotations from old exporters are often inconsistent with the graph,
+# which makes TensorFlow refuse to import it; nothing relies on them.
+DROPPED_ATTRS = frozenset({"_output_shapes"})
+
+
 def node_def(node: Node, value: Any = None) -> Any:
     """A NodeDef for ``node``; ``value`` (a TensorProto) fills a lazy Const."""
     nd = _tf.pb.node_def_pb2.NodeDef(name=node.name, op=node.op, device=node.device)
     nd.input.extend([ref.as_input() for ref in node.inputs] + ["^" + c for c in node.control_inputs])
     for key, attr in node.attrs.items():
-        nd.attr[key].CopyFrom(attr)
+        if key not in DROPPED_ATTRS:
+            nd.attr[key].CopyFrom(attr)
     if value is not None:
         nd.attr["value"].tensor.CopyFrom(value)
     return nd

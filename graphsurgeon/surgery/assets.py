@@ -1,10 +1,12 @@
-"""Variables that hold an asset's path, replaced by the asset tensor itself.
+"""Variables that hold an asset's path.
 
-TF1 models often copy an asset path into a variable and build tables from the
-variable. Serving feeds the asset tensor with the file's real location at load
-time, but the variable keeps the path from the training machine (or none at
-all, and its initializer races the table's: tensorflow/serving#1437). Reading
-the asset tensor directly is both correct and race-free.
+TF1 models copy an asset path into a variable, read files through it at serving
+time, and build tables from it at init time. The loader feeds asset tensors with
+the files' real locations only while it runs the init op. So such a variable is
+never frozen or restored (its saved value is a path on the training machine):
+the init op assigns it from the asset tensor, and init-time readers such as
+table initializers read the asset tensor directly, which cannot race that
+assignment (tensorflow/serving#1437).
 """
 from __future__ import annotations
 
@@ -37,26 +39,30 @@ def _through_identities(graph: Graph, ref: TensorRef) -> TensorRef:
     return ref
 
 
-def substitute_asset_paths(graph: Graph, paths: dict[str, TensorRef]) -> Graph:
-    """Ref variables become Identity(asset); a resource variable's reads do."""
+def read_assets_in_init(graph: Graph, init_ops: Iterable[str], paths: dict[str, TensorRef]) -> Graph:
+    """Init ops (table initializers) that read a path variable read the asset tensor instead.
+
+    The loader feeds asset tensors while it runs the init op, so this is the
+    right path, and it cannot race the stage that assigns the variable.
+    """
     if not paths:
         return graph
+    init_ops = set(init_ops)
     nodes = []
     for node in graph:
-        if node.name in paths and node.op != "VarHandleOp":
-            nodes.append(_identity(node.name, paths[node.name]))
-        elif node.op == "ReadVariableOp" and node.inputs and node.inputs[0].node in paths:
-            nodes.append(_identity(node.name, paths[node.inputs[0].node], node.control_inputs))
-        else:
-            nodes.append(node)
+        if node.name in init_ops and node.op not in ("Assign", "AssignVariableOp"):
+            inputs = tuple(paths.get(_variable_behind(graph, ref), ref) for ref in node.inputs)
+            node = node.replace(inputs=inputs) if inputs != node.inputs else node
+        nodes.append(node)
     return graph.with_nodes(nodes)
 
 
-def _identity(name: str, source: TensorRef, control_inputs=()) -> Node:
-    from graphsurgeon import _tf
-
-    attrs = {"T": _tf.pb.attr_value_pb2.AttrValue(type=_tf.dtype_enum("string"))}
-    return Node(name, "Identity", (source,), tuple(control_inputs), attrs)
+def _variable_behind(graph: Graph, ref: TensorRef) -> str:
+    """The variable a value is read from through Identity / ReadVariableOp nodes, else ''."""
+    node = graph[ref.node]
+    while node.op in ("Identity", "ReadVariableOp") and node.inputs:
+        node = graph[node.inputs[0].node]
+    return node.name if node.op in ("VariableV2", "Variable", "VarHandleOp") else ""
 
 
 def carry_all_assets(model: Model, source: Model) -> Model:

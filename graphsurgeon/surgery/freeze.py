@@ -18,7 +18,7 @@ from graphsurgeon.ir.types import REF_VARIABLE_OPS
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import initializers
-from graphsurgeon.surgery.assets import asset_path_variables, substitute_asset_paths
+from graphsurgeon.surgery.assets import asset_path_variables, read_assets_in_init
 from graphsurgeon.surgery.reach import reach_with_init
 from graphsurgeon.surgery.select import resolve_all
 
@@ -37,8 +37,8 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
 
     Values come from the model's checkpoint; a variable without one is a
     FreezeError unless ``init_from_initializers`` runs its own initializer.
-    A variable that only holds an asset's path is replaced by the asset tensor
-    itself, which the loader feeds with the file's real location.
+    A variable that holds an asset's path stays a variable, set by the init op
+    from the asset tensor the loader feeds (see surgery.assets).
     Only the needed variables are touched, and no bytes are read here.
     """
     graph = model.graph
@@ -47,7 +47,7 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
     _refuse_state_outputs(graph, output_refs)
     variables = [n for n in graph if n.name in needed and n.op in REF_VARIABLE_OPS | {"VarHandleOp"}]
     asset_paths = asset_path_variables(model, variables)
-    graph = substitute_asset_paths(graph, asset_paths)
+    graph = read_assets_in_init(graph, model.init_ops, asset_paths)
     variables = [v for v in variables if v.name not in asset_paths]
     keys = {v.name: _checkpoint_key(model, v) for v in variables}
     missing = [v.name for v in variables if keys[v.name] not in model.weights]
@@ -58,8 +58,11 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
         computed = initializers.evaluate(model, missing)
         weights = weights.merged(computed)
         keys.update({name: name for name in computed})
-    new_graph = _convert(graph, needed, keys, weights)
-    _refuse_remaining_refs(new_graph, needed)
+    # Assignments that are init ops are not values the outputs read: the cut keeps
+    # those of variables that stay variables (asset paths) and drops the rest.
+    computed = needed - set(model.init_ops)
+    new_graph = _convert(graph, computed, keys, weights)
+    _refuse_remaining_refs(new_graph, computed)
     return model.replace(graph=new_graph, weights=weights, outputs=output_refs or model.outputs)
 
 

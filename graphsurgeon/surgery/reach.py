@@ -65,19 +65,23 @@ def reach(graph: Graph, outputs: Iterable[TensorRef], inputs: Collection[TensorR
     return Reach(frozenset(kept), parent, frozenset(used))
 
 
-# Init ops that set variables are not carried over: a variable the outputs need is
-# frozen or restored, and its value comes from there.
 VARIABLE_INIT_OPS = frozenset({"Assign", "AssignVariableOp"})
+VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
 
 
 def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[str]) -> list[str]:
-    """Init ops that act on something kept: a table, or another resource a kept node made."""
+    """Init ops that act on something kept: a table or other resource a kept node made, or a
+    kept variable that is still a variable (frozen ones get their value from the checkpoint)."""
     out = []
     for name in init_ops:
         node = graph.get(name)
-        if node is None or node.op in VARIABLE_INIT_OPS:
+        if node is None or not node.inputs:
             continue
-        if any(_source(graph, ref.node) in kept for ref in node.inputs):
+        if node.op in VARIABLE_INIT_OPS:
+            target = graph[node.inputs[0].node]
+            if target.name in kept and target.op in VARIABLE_OPS:
+                out.append(name)
+        elif any(_source(graph, ref.node) in kept for ref in node.inputs):
             out.append(name)
     return out
 

@@ -23,15 +23,17 @@ def is_training_only(node: Node) -> bool:
     return TRAINING_SCOPE.fullmatch(node.name.split("/", 1)[0]) is not None
 
 
+# Any name-scope part that is an optimizer's slot or state (one search per name).
 OPTIMIZER_SLOT = re.compile(
-    r"(Adam|AdamW|Momentum|RMSProp|Adagrad|Adadelta|Ftrl|Nadam|Adamax)(_\d+)?|(beta[12]_power|global_step)(_\d+)?"
+    r"(?:^|/)(?:(?:Adam|AdamW|Momentum|RMSProp|Adagrad|Adadelta|Ftrl|Nadam|Adamax)|beta[12]_power|global_step)"
+    r"(?:_\d+)?(?:/|$)"
 )
 
 
 def removal_group(node: Node) -> str:
     """A label for why a removed node was there: a training role, else its top-level scope."""
     scope = node.name.split("/", 1)[0]
-    if any(OPTIMIZER_SLOT.fullmatch(part) for part in node.name.split("/")):
+    if OPTIMIZER_SLOT.search(node.name):
         return "optimizer state"
     if re.fullmatch(r"gradients(_\d+)?", scope):
         return "gradients"

@@ -48,12 +48,14 @@ class VerifyReport:
 
 def verify(directory: str | os.PathLike, *, inputs: Mapping[str, np.ndarray] | None = None,
            against: str | os.PathLike | None = None, signature: str | None = None,
-           tags: Sequence[str] = ("serve",), atol: float = 1e-5, rtol: float = 1e-5) -> VerifyReport:
+           tags: Sequence[str] = ("serve",), atol: float = 1e-5, rtol: float = 1e-5,
+           asset_dir: str | None = None) -> VerifyReport:
     """Check ``directory`` the way Serving will meet it.
 
     ``inputs`` maps input keys (or SIGNATURE/KEY) to arrays; numeric inputs
     without one are generated. With ``against``, each output is compared with
-    the source model's on the same inputs (|a-b| <= atol + rtol*|b|).
+    the source model's on the same inputs (|a-b| <= atol + rtol*|b|);
+    ``asset_dir`` is where the source's asset files are now, as for export.
     """
     directory = Path(directory)
     if not (directory / "saved_model.pb").is_file():
@@ -65,7 +67,7 @@ def verify(directory: str | os.PathLike, *, inputs: Mapping[str, np.ndarray] | N
     runnable = [k for k in keys if planned[k][1] is None]
     runs = [_run(model, key, planned[key][0]) for key in runnable]
     results = dict(zip(runnable, run_in_cpp_loader(directory, tags, runs))) if runs else {}
-    references = _references(against, model, runnable, runs) if against is not None else {}
+    references = _references(against, runnable, runs, asset_dir) if against is not None else {}
     checks = [_check(model, key, planned[key], results.get(key), references.get(key), atol, rtol) for key in keys]
     # Nothing run proves nothing: at least one signature must have gone through the loader.
     ok = all(f.ok for f in findings) and any(c.ran for c in checks) and all(o.ok for c in checks for o in c.outputs)
@@ -86,14 +88,14 @@ def _run(model: Model, key: str, feeds: Mapping[str, np.ndarray]) -> Run:
     return Run({sig.inputs[k].name: v for k, v in feeds.items()}, [sig.outputs[k].name for k in sorted(sig.outputs)])
 
 
-def _references(against, model: Model, keys: list[str], runs: list[Run]) -> dict[str, list[np.ndarray]]:
+def _references(against, keys: list[str], runs: list[Run], asset_dir: str | None) -> dict[str, list[np.ndarray]]:
     source = load(against)
     mapped = [Run({_source_name(source, n): v for n, v in run.feeds.items()},
                   [_source_name(source, f) for f in run.fetches]) for run in runs]
     if source.source.format == "saved_model":
         outputs = run_in_cpp_loader(against, _tags(source), mapped)
     else:
-        outputs = [run_reference(source, run.feeds, run.fetches) for run in mapped]
+        outputs = [run_reference(source, run.feeds, run.fetches, asset_dir) for run in mapped]
     return dict(zip(keys, outputs))
 
 

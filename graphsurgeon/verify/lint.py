@@ -46,11 +46,12 @@ def _serving_default(meta, tags) -> Finding:
 
 
 def _variables(directory: Path, meta) -> Finding:
-    has_variables = any(n.op in ("VariableV2", "VarHandleOp", "Variable") for n in meta.graph_def.node)
+    """A model that restores variables (it has a saver) needs variables/variables.index."""
+    restores = meta.HasField("saver_def") and any(n.name == meta.saver_def.restore_op_name for n in meta.graph_def.node)
     index = directory / "variables" / "variables.index"
-    ok = index.is_file() or not has_variables
+    ok = index.is_file() or not restores
     return Finding("variables.index", ok, "variables.index present" if index.is_file() else
-                   ("no variables" if ok else "the graph has variables but variables/variables.index is missing"))
+                   ("nothing to restore" if ok else "the graph restores variables but variables/variables.index is missing"))
 
 
 def _assets(directory: Path, meta) -> Finding:

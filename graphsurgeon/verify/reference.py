@@ -7,13 +7,19 @@ import numpy as np
 
 from graphsurgeon import _tf
 from graphsurgeon.errors import GraphSurgeonError
+from graphsurgeon.exporters.saved_model.init_order import stage_of
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.ir.types import VARIABLE_OPS
 
 
-def run_reference(source: Model, feeds: Mapping[str, np.ndarray], fetches: Sequence[str]) -> list[np.ndarray]:
-    """Run the unmodified source graph: restore its checkpoint, run its init ops, fetch."""
+def run_reference(source: Model, feeds: Mapping[str, np.ndarray], fetches: Sequence[str],
+                  asset_dir: str | None = None) -> list[np.ndarray]:
+    """Run the unmodified source graph: restore its checkpoint, run its init ops one by one, fetch.
+
+    Init ops run in graphsurgeon's stage order, one at a time, because the
+    source's own group(...) may race (that is what the export fixes).
+    """
     has_variables = any(n.op in VARIABLE_OPS for n in source.graph)
     restore = None
     if has_variables:
@@ -23,6 +29,12 @@ def run_reference(source: Model, feeds: Mapping[str, np.ndarray], fetches: Seque
                 "compare against the checkpoint prefix instead"
             )
         restore = (source.saver_def.filename_tensor_name, source.saver_def.restore_op_name, source.source.checkpoint)
-    asset_feeds = {str(a.tensor): a.path for a in source.assets}
-    return _tf.run_restored(to_graph_def(source.graph, source.weights), restore, list(source.init_ops), asset_feeds,
-                            dict(feeds), list(fetches))
+    asset_feeds = {str(a.tensor): str(a.locate(asset_dir)) for a in source.assets}
+    assets = {a.tensor.node for a in source.assets}
+    init_ops = sorted(source.init_ops, key=lambda name: stage_of(source.graph, name, assets))
+    try:
+        return _tf.run_restored(to_graph_def(source.graph, source.weights), restore, init_ops, asset_feeds,
+                                dict(feeds), list(fetches))
+    except _tf.import_error() as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise GraphSurgeonError(f"running the source {source.source.path} failed: {first}") from err

@@ -84,6 +84,8 @@ def test_truncated_pb(corpus, tmp_path):
             gs.load(tmp_path / "t.pb")
 
 
-def test_inconsistent_output_shapes_are_stripped(corpus):
+def test_inconsistent_output_shapes_are_not_written(corpus):
     model = gs.load(corpus / "tfnet_meta_kmeans" / "kmeans.meta")
-    assert not any("_output_shapes" in n.attrs for n in model.graph)
+    graph_def = gs.ir.proto.to_graph_def(model.graph, model.weights)
+    assert any("_output_shapes" in n.attrs for n in model.graph)
+    assert not any("_output_shapes" in n.attr for n in graph_def.node)

@@ -61,7 +61,7 @@ def export_saved_model(
     graph, saver_def = add_saver(model.graph, restored)
     model = model.replace(graph=graph)
     for asset in model.assets:  # fail on a missing asset before writing anything
-        asset_files.locate(asset, asset_dir)
+        asset.locate(asset_dir)
     with staged_version(base, version, force) as staging:
         recorded = asset_files.copy_assets(model.assets, asset_dir, staging / "assets")
         write_variables(model, restored, staging / "variables", progress)

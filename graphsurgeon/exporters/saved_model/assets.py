@@ -14,20 +14,6 @@ from graphsurgeon.ir.model import Asset
 from graphsurgeon.names import TensorRef
 
 
-def locate(asset: Asset, asset_dir: str | None) -> Path:
-    """Where the file is now: under ``asset_dir`` by its name if given there, else its recorded path."""
-    candidates = [Path(asset_dir) / asset.filename] if asset_dir else []
-    candidates.append(Path(asset.path))
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    tried = " or ".join(str(c) for c in candidates)
-    raise WriteError(
-        f"asset {asset.filename!r} read through tensor {asset.tensor} is missing: expected {tried}; "
-        "pass --asset-dir DIR with the directory that holds it now"
-    )
-
-
 def with_extra_assets(graph: Graph, assets: Sequence[Asset], extra: Sequence[str]) -> tuple[Graph, list[Asset]]:
     """Files the user adds: each gets a string Const for the loader to feed, like any asset."""
     assets = list(assets)
@@ -45,7 +31,7 @@ def copy_assets(assets: Sequence[Asset], asset_dir: str | None, target: Path) ->
     written: dict[str, Path] = {}
     recorded: list[Asset] = []
     for asset in sorted(set(assets), key=lambda a: (str(a.tensor), a.filename)):
-        source = locate(asset, asset_dir)
+        source = asset.locate(asset_dir)
         if asset.filename in written:
             if not _same_file(written[asset.filename], source):
                 raise WriteError(

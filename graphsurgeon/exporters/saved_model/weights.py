@@ -40,6 +40,9 @@ def to_restored_variables(model: Model, inline_limit: int) -> tuple[Model, list[
     """Constants of ``inline_limit`` bytes or more become variables; returns the model and what to restore."""
     nodes: list[Node] = []
     restored: list[Restored] = []
+    # Variables the init op assigns (asset paths) are set at load time, not restored.
+    assigned = {model.graph[op].inputs[0].node for op in model.init_ops
+                if model.graph[op].op in ("Assign", "AssignVariableOp")}
     for node in model.graph:
         if node.op == "Const" and const_nbytes(node, model.weights) >= inline_limit and _numeric(node):
             variable = Node(node.name + "/variable", "VariableV2", attrs={
@@ -51,7 +54,7 @@ def to_restored_variables(model: Model, inline_limit: int) -> tuple[Model, list[
                                      node.weight, inline))
         else:
             nodes.append(node)
-            if node.op in REF_VARIABLE_OPS or node.op == "VarHandleOp":
+            if (node.op in REF_VARIABLE_OPS or node.op == "VarHandleOp") and node.name not in assigned:
                 restored.append(_kept_variable(model, node))
     return model.replace(graph=model.graph.with_nodes(nodes)), restored
 
