@@ -98,6 +98,6 @@ def print_verify(console: Console, report) -> None:
             mark = "[green]ok  [/green]" if out.ok else "[red]FAIL[/red]"
             error = "" if out.max_abs_error is None else f"  max abs {out.max_abs_error:.3g}, max rel {out.max_rel_error:.3g}"
             console.print(f"  {mark} {sig.key}/{out.key}: {out.dtype}{out.shape}{error}")
-    if not any(sig.ran for sig in report.signatures):
+    if report.signatures and not any(sig.ran for sig in report.signatures):
         console.print("[red]no signature could be run[/red]: pass sample inputs with --inputs FILE.npz")
     console.print("[green]verified[/green]" if report.ok else "[red]verification failed[/red]")

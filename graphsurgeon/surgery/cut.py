@@ -44,8 +44,11 @@ def cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Se
     _refuse_loop_frames(graph, input_refs, output_refs)
     result, init_ops = reach_with_init(graph, model.init_ops, output_refs, input_refs)
     if not specs:
-        # With no inputs named (a plain freeze), the graph's own Placeholders stay its inputs.
-        input_refs = tuple(TensorRef(n.name) for n in graph if n.name in result.kept and n.op in PLACEHOLDER_OPS)
+        # With no inputs named (a plain freeze or re-export), the graph's own Placeholders
+        # stay its inputs: those the outputs reach, and those its signatures name.
+        named = {TensorRef.parse(t.name).node for sig in model.signatures.values() for t in sig.inputs.values() if t.name}
+        input_refs = tuple(TensorRef(n.name) for n in graph
+                           if (n.name in result.kept or n.name in named) and n.op in PLACEHOLDER_OPS)
         specs = [InputSpec(str(r)) for r in input_refs]
         result, init_ops = reach_with_init(graph, model.init_ops, output_refs, input_refs)
     _refuse_unfed(graph, result)

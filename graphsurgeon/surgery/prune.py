@@ -23,12 +23,15 @@ def strip_training(model: Model) -> Model:
     graph = model.graph
     if not model.outputs:
         return model
-    protected = {r.node for r in (*model.inputs, *model.outputs)} | set(model.init_ops)
+    signature_nodes = {TensorRef.parse(t.name).node for sig in model.signatures.values()
+                       for t in (*sig.inputs.values(), *sig.outputs.values()) if t.name}
+    protected = {r.node for r in (*model.inputs, *model.outputs)} | set(model.init_ops) | signature_nodes
     removable = _removable_pass_throughs(graph, protected)
     mapping = {TensorRef(name): graph[name].inputs[0] for name in removable}
     graph = rewired(graph, mapping, drop=removable)
     init = [TensorRef(name) for name in model.init_ops]
-    keep = reach(graph, [*model.outputs, *init]).kept | {r.node for r in model.inputs}
+    signature_refs = [TensorRef(name) for name in sorted(signature_nodes) if name in graph]
+    keep = reach(graph, [*model.outputs, *init, *signature_refs]).kept | {r.node for r in model.inputs}
     return model.replace(graph=sweep(graph, keep))
 
 

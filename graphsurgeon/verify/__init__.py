@@ -13,7 +13,7 @@ from graphsurgeon.errors import GraphSurgeonError, LoadError
 from graphsurgeon.ir.model import Model
 from graphsurgeon.loaders import load
 from graphsurgeon.names import TensorRef
-from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
+from graphsurgeon.verify.cpp_loader import CppLoaderError, Run, run_in_cpp_loader
 from graphsurgeon.verify.inputs import sample_inputs
 from graphsurgeon.verify.lint import Finding, lint
 from graphsurgeon.verify.reference import run_reference
@@ -66,7 +66,12 @@ def verify(directory: str | os.PathLike, *, inputs: Mapping[str, np.ndarray] | N
     planned = {key: sample_inputs(model, key, inputs or {}) for key in keys}
     runnable = [k for k in keys if planned[k][1] is None]
     runs = [_run(model, key, planned[key][0]) for key in runnable]
-    results = dict(zip(runnable, run_in_cpp_loader(directory, tags, runs))) if runs else {}
+    try:
+        results = dict(zip(runnable, run_in_cpp_loader(directory, tags, runs))) if runs else {}
+    except CppLoaderError as err:
+        findings.append(Finding("C++ loader", False, str(err)))
+        return VerifyReport(str(directory), findings, [], str(against) if against else None, False)
+    findings.append(Finding("C++ loader", True, f"loaded and ran {len(runs)} signature(s) as Serving would"))
     references = _references(against, runnable, runs, asset_dir) if against is not None else {}
     checks = [_check(model, key, planned[key], results.get(key), references.get(key), atol, rtol) for key in keys]
     # Nothing run proves nothing: at least one signature must have gone through the loader.

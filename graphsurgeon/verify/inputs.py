@@ -8,7 +8,7 @@ import numpy as np
 from graphsurgeon import _tf
 from graphsurgeon.ir.model import Model
 
-BATCH = 2  # an unknown dimension is filled with this
+BATCH = 1  # an unknown dimension is filled with this (1 broadcasts against any fixed size)
 
 
 def sample_inputs(model: Model, key: str, given: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], str | None]:

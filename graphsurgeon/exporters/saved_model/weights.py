@@ -148,13 +148,22 @@ def write_variables(model: Model, restored: list[Restored], directory: Path, pro
         batch_bytes += r.nbytes
         if batch_bytes >= BATCH_BYTES or r is restored[-1]:
             prefix = str(directory / f"part-{len(prefixes):05d}" / "variables")
-            _tf.save_tensors(prefix, [b.key for b in batch], [_value(model, b) for b in batch])
+            _save(prefix, batch, model)
             prefixes.append(prefix)
             done += batch_bytes
             batch, batch_bytes = [], 0
             if progress is not None:
                 progress(done, total)
     _tf.merge_checkpoints(prefixes, str(directory / "variables"))
+
+
+def _save(prefix: str, batch: list[Restored], model: Model) -> None:
+    try:
+        _tf.save_tensors(prefix, [b.key for b in batch], [_value(model, b) for b in batch])
+        return
+    except _tf.checkpoint_read_error() as err:
+        message = err.message.splitlines()[0]
+    raise WriteError(f"writing variables failed: {message}; check free space and permissions")
 
 
 def _value(model: Model, r: Restored):
