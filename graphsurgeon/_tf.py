@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
+import importlib.util
 import os
 import sys
 import tempfile
 import zlib
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from graphsurgeon import dtypes
 
 # TensorFlow's C++ logging goes to stderr before Python can stop it; level 2
 # keeps warnings and errors out of a CLI whose output users read.
@@ -48,40 +53,61 @@ def _native_stderr_captured():
 
 @functools.lru_cache(maxsize=None)
 def tf() -> ModuleType:
+    loaded = {name: module for name, module in sys.modules.items() if name.endswith("_pb2")}
+    for name in _STUB_PACKAGES:
+        if getattr(sys.modules.get(name), "__graphsurgeon_stub__", False):
+            del sys.modules[name]
     with _native_stderr_captured():
         import tensorflow
+    for name, module in loaded.items():  # re-attach pb2 modules to the real packages
+        parent, _, leaf = name.rpartition(".")
+        if parent in sys.modules and not hasattr(sys.modules[parent], leaf):
+            setattr(sys.modules[parent], leaf, module)
     return tensorflow
 
 
+# The protos graphsurgeon reads and writes, by module name and package.
+PROTO_MODULES = {
+    "attr_value_pb2": "tensorflow.core.framework", "function_pb2": "tensorflow.core.framework",
+    "graph_pb2": "tensorflow.core.framework", "node_def_pb2": "tensorflow.core.framework",
+    "op_def_pb2": "tensorflow.core.framework", "tensor_pb2": "tensorflow.core.framework",
+    "tensor_shape_pb2": "tensorflow.core.framework", "types_pb2": "tensorflow.core.framework",
+    "variable_pb2": "tensorflow.core.framework", "versions_pb2": "tensorflow.core.framework",
+    "meta_graph_pb2": "tensorflow.core.protobuf", "saved_model_pb2": "tensorflow.core.protobuf",
+    "saver_pb2": "tensorflow.core.protobuf", "tensor_bundle_pb2": "tensorflow.core.protobuf",
+    "checkpoint_state_pb2": "tensorflow.python.training",
+}
+_STUB_PACKAGES = ("tensorflow", "tensorflow.core", "tensorflow.core.framework", "tensorflow.core.protobuf",
+                  "tensorflow.python", "tensorflow.python.training")
+
+
+def _install_package_stubs() -> None:
+    """Make tensorflow's generated *_pb2 modules importable without running tensorflow/__init__.
+
+    Those modules import only each other and google.protobuf, so empty parent
+    packages pointing at the wheel's folders are enough. tf() swaps in the real
+    packages before a real import; the loaded pb2 modules are kept and reused.
+    """
+    spec = importlib.util.find_spec("tensorflow")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("tensorflow is not installed; graphsurgeon needs it (pip install tensorflow)")
+    root = Path(list(spec.submodule_search_locations)[0])
+    for name in _STUB_PACKAGES:
+        if name not in sys.modules:
+            stub = ModuleType(name)
+            stub.__path__ = [str(root.joinpath(*name.split(".")[1:]))]
+            stub.__graphsurgeon_stub__ = True
+            sys.modules[name] = stub
+
+
 class _Protos:
-    """Proto modules, loaded with tensorflow on first attribute access."""
+    """Proto modules, imported on first attribute access, without importing tensorflow itself."""
 
     @functools.cached_property
     def _modules(self) -> dict[str, ModuleType]:
-        tf()
-        from tensorflow.core.framework import (
-            attr_value_pb2,
-            function_pb2,
-            graph_pb2,
-            node_def_pb2,
-            tensor_pb2,
-            tensor_shape_pb2,
-            types_pb2,
-            variable_pb2,
-            versions_pb2,
-        )
-        from tensorflow.core.protobuf import (
-            meta_graph_pb2,
-            saved_model_pb2,
-            saver_pb2,
-        )
-        from tensorflow.python.training import checkpoint_state_pb2
-
-        return {m.__name__.rsplit(".", 1)[1]: m for m in (
-            attr_value_pb2, function_pb2, graph_pb2, node_def_pb2, tensor_pb2,
-            tensor_shape_pb2, types_pb2, variable_pb2, versions_pb2, meta_graph_pb2,
-            saved_model_pb2, saver_pb2, checkpoint_state_pb2,
-        )}
+        if "tensorflow" not in sys.modules:
+            _install_package_stubs()
+        return {name: importlib.import_module(f"{package}.{name}") for name, package in PROTO_MODULES.items()}
 
     def __getattr__(self, name: str) -> ModuleType:
         try:
@@ -97,37 +123,69 @@ pb = _Protos()
 
 def dtype_name(enum: int) -> str:
     """'float32' for DT_FLOAT; ref types are named after their base type."""
-    return tf().dtypes.as_dtype(enum).base_dtype.name
+    return dtypes.name_of(enum)
 
 
 def dtype_enum(name: str) -> int:
-    """DT_FLOAT for 'float32'; raises KeyError-like TypeError for unknown names."""
-    return tf().dtypes.as_dtype(name).as_datatype_enum
+    """DT_FLOAT for 'float32'; TypeError for unknown names."""
+    return dtypes.enum_of(name)
 
 
 def base_enum(enum: int) -> int:
     """The value type of a possibly ref-typed dtype enum."""
-    return enum - 100 if enum > 100 else enum
+    return dtypes.base(enum)
 
 
 def numpy_dtype(enum: int) -> np.dtype:
-    return np.dtype(tf().dtypes.as_dtype(base_enum(enum)).as_numpy_dtype)
+    return dtypes.numpy_of(enum)
 
 
 def itemsize(enum: int) -> int:
     """Bytes per element; 0 for variable-length types (string, variant, resource)."""
-    dtype = tf().dtypes.as_dtype(base_enum(enum))
-    if dtype in (tf().string, tf().variant, tf().resource):
-        return 0
-    return dtype.size
+    return dtypes.itemsize(enum)
 
 
 # ---------------------------------------------------------------- ops
 
+def _cache_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "graphsurgeon"
+    return Path(os.environ.get("GRAPHSURGEON_CACHE_DIR", default))
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_op_defs() -> dict[str, Any]:
+    """Every op TensorFlow registers, from a per-version cache file written on first use.
+
+    Op definitions are all graphsurgeon needs of TensorFlow to load and cut a
+    graph; caching them lets those commands skip TensorFlow's import.
+    """
+    import importlib.metadata
+
+    path = _cache_dir() / f"op_defs-tf{importlib.metadata.version('tensorflow')}.binpb"
+    if path.is_file():
+        try:
+            return {op.name: op for op in pb.op_def_pb2.OpList.FromString(path.read_bytes()).op}
+        except Exception:  # a damaged cache is rebuilt, never trusted  # noqa: BLE001
+            pass
+    tf()
+    from tensorflow.python.client import pywrap_tf_session
+
+    data = pywrap_tf_session.TF_GetBuffer(pywrap_tf_session.TF_GetAllOpList())
+    with contextlib.suppress(OSError):  # an unwritable cache only costs speed
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return {op.name: op for op in pb.op_def_pb2.OpList.FromString(data).op}
+
+
 @functools.lru_cache(maxsize=None)
 def op_def(op: str) -> Any:
     """The registered OpDef for ``op``, or None for unknown and function ops."""
-    tf()
+    cached = _cached_op_defs().get(op)
+    if cached is not None:
+        return cached
+    tf()  # ops registered after the cache was written (custom op libraries) are TensorFlow's to answer
     from tensorflow.python.framework import op_def_registry
 
     return op_def_registry.get(op)
@@ -136,12 +194,15 @@ def op_def(op: str) -> Any:
 # ---------------------------------------------------------------- tensors
 
 def make_tensor_proto(array: np.ndarray, dtype_enum_value: int | None = None) -> Any:
-    kwargs = {"dtype": tf().dtypes.as_dtype(base_enum(dtype_enum_value))} if dtype_enum_value else {}
-    return tf().make_tensor_proto(array, **kwargs)
+    from graphsurgeon.ir import tensors
+
+    return tensors.to_proto(array, dtype_enum_value)
 
 
 def tensor_proto_to_array(proto: Any) -> np.ndarray:
-    return tf().make_ndarray(proto)
+    from graphsurgeon.ir import tensors
+
+    return tensors.to_array(proto)
 
 
 def shape_proto(dims: Sequence[int] | None) -> Any:

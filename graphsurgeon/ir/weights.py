@@ -38,7 +38,7 @@ class WeightSource(Protocol):
 
 
 class CheckpointSource:
-    """Tensors of a TF checkpoint (V1 or V2), opened on the first read."""
+    """Tensors of a checkpoint TensorFlow's own reader opens (V1, or V2 with partitioned tensors)."""
 
     def __init__(self, pattern: str):
         self.pattern = pattern
@@ -53,6 +53,16 @@ class CheckpointSource:
 
     def read(self, key: str) -> np.ndarray:
         return self.reader().get_tensor(key)
+
+
+class BundleSource:
+    """Tensors of a V2 checkpoint, read straight from its data files (no tensorflow import)."""
+
+    def __init__(self, bundle):
+        self.bundle = bundle
+
+    def read(self, key: str) -> np.ndarray:
+        return self.bundle.read(key)
 
 
 class ArraySource:

@@ -6,6 +6,7 @@ and .index, and V1 checkpoints (export-00000-of-00001).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from google.protobuf import text_format
 
 from graphsurgeon import _tf
 from graphsurgeon.errors import LoadError
-from graphsurgeon.ir.weights import CheckpointSource, WeightInfo, WeightStore, numeric_nbytes
+from graphsurgeon.ir.weights import BundleSource, CheckpointSource, WeightInfo, WeightStore, numeric_nbytes
+from graphsurgeon.loaders.bundle import Bundle, CompressedIndex
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,16 @@ def _weights_pattern(prefix: str) -> str | None:
 
 
 def read_index(pattern: str) -> WeightStore:
-    """Dtype, shape and size of every checkpoint tensor, from the index only."""
+    """Dtype, shape and size of every checkpoint tensor, from the index only.
+
+    V2 checkpoints are read by graphsurgeon's own bundle reader; V1 checkpoints
+    and partitioned variables by TensorFlow's.
+    """
+    if Path(pattern + ".index").is_file():
+        with contextlib.suppress(CompressedIndex):
+            bundle = Bundle(pattern)
+            if not bundle.needs_tensorflow():
+                return _from_bundle(bundle)
     try:
         reader = CheckpointSource(pattern)
         shapes = reader.reader().get_variable_to_shape_map()
@@ -128,4 +139,15 @@ def read_index(pattern: str) -> WeightStore:
         dtype = dtypes[key].as_datatype_enum
         shape = tuple(shapes[key])
         entries[key] = (WeightInfo(key, dtype, shape, numeric_nbytes(dtype, shape)), reader)
+    return WeightStore(entries)
+
+
+def _from_bundle(bundle: Bundle) -> WeightStore:
+    source = BundleSource(bundle)
+    entries = {}
+    for key in sorted(bundle.entries):
+        entry = bundle.entries[key]
+        shape = tuple(d.size for d in entry.shape.dim)
+        nbytes = entry.size if entry.dtype == 7 else numeric_nbytes(entry.dtype, shape)
+        entries[key] = (WeightInfo(key, entry.dtype, shape, nbytes), source)
     return WeightStore(entries)
