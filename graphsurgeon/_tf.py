@@ -51,12 +51,15 @@ def _native_stderr_captured():
             os.close(saved)
 
 
-@functools.lru_cache(maxsize=None)
-def tf() -> ModuleType:
-    loaded = {name: module for name, module in sys.modules.items() if name.endswith("_pb2")}
+def _remove_package_stubs() -> None:
     for name in _STUB_PACKAGES:
         if getattr(sys.modules.get(name), "__graphsurgeon_stub__", False):
             del sys.modules[name]
+
+
+@functools.lru_cache(maxsize=None)
+def tf() -> ModuleType:
+    loaded = {name: module for name, module in sys.modules.items() if name.endswith("_pb2")}
     with _native_stderr_captured():
         import tensorflow
     for name, module in loaded.items():  # re-attach pb2 modules to the real packages
@@ -105,9 +108,15 @@ class _Protos:
 
     @functools.cached_property
     def _modules(self) -> dict[str, ModuleType]:
-        if "tensorflow" not in sys.modules:
-            _install_package_stubs()
-        return {name: importlib.import_module(f"{package}.{name}") for name, package in PROTO_MODULES.items()}
+        if "tensorflow" in sys.modules:
+            return {name: importlib.import_module(f"{package}.{name}") for name, package in PROTO_MODULES.items()}
+        _install_package_stubs()
+        try:
+            return {name: importlib.import_module(f"{package}.{name}") for name, package in PROTO_MODULES.items()}
+        finally:
+            # The stubs must not outlive this: a later `import tensorflow`, ours or the
+            # user's, has to run the real package. The pb2 modules stay in sys.modules.
+            _remove_package_stubs()
 
     def __getattr__(self, name: str) -> ModuleType:
         try:

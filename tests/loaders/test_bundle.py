@@ -50,3 +50,19 @@ def test_load_cut_and_write_never_import_tensorflow(generated, tmp_path):
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)  # warms the op cache
     second = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
     assert second.stdout.strip() == "none"
+
+
+def test_user_can_import_tensorflow_after_graphsurgeon_loaded_protos(generated):
+    script = (
+        "import graphsurgeon as gs\n"
+        f"m = gs.load({str(generated / 'encoder_decoder')!r})\n"
+        "import tensorflow as tf\n"
+        "from tensorflow.core.framework import graph_pb2\n"
+        "g = tf.Graph()\n"
+        "with g.as_default():\n"
+        "    tf.graph_util.import_graph_def(gs.ir.proto.to_graph_def(m.graph, m.weights), name='')\n"
+        "print(graph_pb2.GraphDef is tf.compat.v1.GraphDef, float(tf.constant(2.0) * 3))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["True", "6.0"]
