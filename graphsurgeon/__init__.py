@@ -3,6 +3,8 @@
     model = graphsurgeon.load("model.ckpt-1000")
     encoder = graphsurgeon.extract(model, inputs=["images_ph"], outputs=["encoder/out"])
     graphsurgeon.write_graph_def(encoder, "encoder.pb")
+    version_dir = graphsurgeon.export_saved_model(encoder, "serving/encoder")
+    assert graphsurgeon.verify(version_dir, against="model.ckpt-1000").ok
 """
 from graphsurgeon.audit.summary import compare, summarize
 from graphsurgeon.errors import (
@@ -16,14 +18,17 @@ from graphsurgeon.errors import (
     WriteError,
 )
 from graphsurgeon.exporters.graphdef import write_graph_def
+from graphsurgeon.exporters.saved_model import export_saved_model
+from graphsurgeon.exporters.saved_model.signatures import SignatureSpec
 from graphsurgeon.ir import Graph, Model, Node, WeightStore
 from graphsurgeon.loaders import load
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import InputSpec, bind, cut, extract, freeze, strip_training
+from graphsurgeon.verify import verify
 
 __all__ = [
     "CutError", "FreezeError", "Graph", "GraphSurgeonError", "InputSpec", "LoadError", "Model",
-    "NameNotFoundError", "Node", "OutputExistsError", "TensorRef", "UsageError", "WeightStore",
-    "WriteError", "bind", "compare", "cut", "extract", "freeze", "load", "strip_training",
-    "summarize", "write_graph_def",
+    "NameNotFoundError", "Node", "OutputExistsError", "SignatureSpec", "TensorRef", "UsageError", "WeightStore",
+    "WriteError", "bind", "compare", "cut", "export_saved_model", "extract", "freeze", "load", "strip_training",
+    "summarize", "verify", "write_graph_def",
 ]

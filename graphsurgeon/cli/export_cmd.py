@@ -11,13 +11,21 @@ in a guaranteed order. The version folder appears only when complete.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rich.console import Console
 
+from graphsurgeon.audit.sizes import parse_size
 from graphsurgeon.cli import options
 from graphsurgeon.cli.render import print_export, print_json
+from graphsurgeon.errors import UsageError
+from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.exporters.saved_model.publish import check_base
+from graphsurgeon.exporters.saved_model.signatures import default_signature, from_source
+from graphsurgeon.ir.model import Model
 from graphsurgeon.loaders import load
+from graphsurgeon.surgery import extract
+from graphsurgeon.surgery.assets import carry_all_assets
 
 NAME = "export"
 
@@ -32,12 +40,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from pathlib import Path
-
     check_base(Path(args.output), args.version, args.force)
     source = load(args.model, tags=options.tags(args))
-    model = options.extract_for_export(source, args)
-    path = options.export(model, args)
-    report = {"path": str(path), "signatures": options.signature_summary(path)}
-    print_json(console, report) if args.json else print_export(console, report)
+    path = export(extract_for_export(source, args), args)
+    report = {"path": str(path), "signatures": signature_summary(path)}
+    if args.json:
+        print_json(console, report)
+    else:
+        print_export(console, report)
     return 0
+
+
+def extract_for_export(source: Model, args: argparse.Namespace) -> Model:
+    """Cut to --outputs, or to the outputs of the source's signatures, keeping their inputs feedable."""
+    wanted = options.outputs(args) or _signature_outputs(source)
+    if not wanted:
+        raise UsageError(f"{args.model} has no signatures to export; name what to keep with --outputs")
+    model = extract(source, options.input_specs(args), wanted, bindings=options.bindings(args),
+                    init_from_initializers=args.init_from_initializers, strip=not args.no_strip)
+    return model if options.outputs(args) else carry_all_assets(model, source)
+
+
+def _signature_outputs(model: Model) -> list[str]:
+    names = [t.name for key, sig in sorted(model.signatures.items()) if not key.startswith("__")
+             for t in sig.outputs.values() if t.name]
+    return list(dict.fromkeys(names))
+
+
+def export(model: Model, args: argparse.Namespace):
+    renames = dict(_pair(text) for text in args.keys)
+    signatures = [default_signature(model, renames, args.method)] if options.outputs(args) or renames else None
+    if signatures and model.signatures:
+        signatures += [s for s in from_source(model) if s.key != signatures[0].key]
+    return export_saved_model(model, args.output, version=args.version, force=args.force, signatures=signatures,
+                              tags=[t for t in args.export_tags.split(",") if t], inline_limit=parse_size(args.inline_limit),
+                              asset_dir=args.asset_dir, extra_assets=args.extra_assets)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, key = text.partition("=")
+    if not sep or not name or not key:
+        raise UsageError(f"cannot parse --keys {text!r}: write NAME=KEY, e.g. images_ph=images")
+    return name, key
+
+
+def signature_summary(path) -> dict:
+    model = load(path)
+    return {key: {"method": sig.method_name,
+                  "inputs": {k: t.name for k, t in sorted(sig.inputs.items())},
+                  "outputs": {k: t.name for k, t in sorted(sig.outputs.items())}}
+            for key, sig in sorted(model.signatures.items()) if not key.startswith("__")}
+

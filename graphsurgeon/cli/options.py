@@ -4,14 +4,8 @@ from __future__ import annotations
 import argparse
 import re
 
-from graphsurgeon.audit.sizes import parse_size
-from graphsurgeon.errors import UsageError
-from graphsurgeon.exporters.saved_model import export_saved_model
-from graphsurgeon.exporters.saved_model.signatures import METHODS, default_signature, from_source
-from graphsurgeon.ir.model import Model
-from graphsurgeon.loaders import load
-from graphsurgeon.surgery import extract
-from graphsurgeon.surgery.assets import carry_all_assets
+from graphsurgeon.exporters.saved_model.signatures import METHODS
+
 from graphsurgeon.surgery.select import InputSpec, parse_binding
 
 
@@ -60,47 +54,6 @@ def add_saved_model(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--asset-dir", help="where asset files are now, when the model names them by old paths")
     group.add_argument("--asset", nargs="+", default=[], dest="extra_assets", metavar="FILE",
                        help="more files to ship in assets/")
-
-
-def extract_for_export(source: Model, args: argparse.Namespace) -> Model:
-    """Cut to --outputs, or to the outputs of the source's signatures, keeping their inputs feedable."""
-    wanted = outputs(args) or _signature_outputs(source)
-    if not wanted:
-        raise UsageError(f"{args.model} has no signatures to export; name what to keep with --outputs")
-    model = extract(source, input_specs(args), wanted, bindings=bindings(args),
-                    init_from_initializers=args.init_from_initializers, strip=not args.no_strip)
-    return model if outputs(args) else carry_all_assets(model, source)
-
-
-def _signature_outputs(model: Model) -> list[str]:
-    names = [t.name for key, sig in sorted(model.signatures.items()) if not key.startswith("__")
-             for t in sig.outputs.values() if t.name]
-    return list(dict.fromkeys(names))
-
-
-def export(model: Model, args: argparse.Namespace):
-    renames = dict(_pair(text) for text in args.keys)
-    signatures = [default_signature(model, renames, args.method)] if outputs(args) or renames else None
-    if signatures and model.signatures:
-        signatures += [s for s in from_source(model) if s.key != signatures[0].key]
-    return export_saved_model(model, args.output, version=args.version, force=args.force, signatures=signatures,
-                              tags=_split([args.export_tags]), inline_limit=parse_size(args.inline_limit),
-                              asset_dir=args.asset_dir, extra_assets=args.extra_assets)
-
-
-def _pair(text: str) -> tuple[str, str]:
-    name, sep, key = text.partition("=")
-    if not sep or not name or not key:
-        raise UsageError(f"cannot parse --keys {text!r}: write NAME=KEY, e.g. images_ph=images")
-    return name, key
-
-
-def signature_summary(path) -> dict:
-    model = load(path)
-    return {key: {"method": sig.method_name,
-                  "inputs": {k: t.name for k, t in sorted(sig.inputs.items())},
-                  "outputs": {k: t.name for k, t in sorted(sig.outputs.items())}}
-            for key, sig in sorted(model.signatures.items()) if not key.startswith("__")}
 
 
 def tags(args: argparse.Namespace) -> list[str] | None:

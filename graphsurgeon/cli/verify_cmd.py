@@ -44,5 +44,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     report = verify(args.directory, inputs=inputs, against=args.against, signature=args.signature,
                     tags=[t for t in args.tags.split(",") if t], atol=args.atol, rtol=args.rtol,
                     asset_dir=args.asset_dir)
-    print_json(console, report) if args.json else print_verify(console, report)
+    if args.json:
+        print_json(console, report)
+    else:
+        print_verify(console, report)
     return 0 if report.ok else 1

@@ -46,3 +46,12 @@ def test_comma_separated_names_and_input_specs(cli, corpus, tmp_path):
                  "--outputs", "z", "-o", tmp_path / "add.pb")
     assert result.code == 0, result.err
     assert "input  x: int32[]" in result.out and "input  y: int32[]" in result.out
+
+
+def test_cut_with_saved_model_format_publishes_a_version(cli, generated, tmp_path):
+    result = cli("cut", generated / "encoder_decoder", "--inputs", "images_ph", "--outputs", "encoder/out",
+                 "-o", tmp_path / "serving", "--format", "saved_model", "--keys", "encoder/out=code", "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["path"] == str(tmp_path / "serving" / "1")
+    assert report["signatures"]["serving_default"]["outputs"] == {"code": "encoder/out:0"}

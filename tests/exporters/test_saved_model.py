@@ -85,3 +85,17 @@ def test_assets_extra_carried_over_unchanged(corpus, tmp_path, cli):
     assert cli("export", source, "-o", tmp_path / "hp2").code == 0
     original = (source / "assets.extra" / "saved_model_config.pb").read_bytes()
     assert (tmp_path / "hp2" / "1" / "assets.extra" / "saved_model_config.pb").read_bytes() == original
+
+
+def test_an_asset_listed_twice_is_recorded_once(corpus, tmp_path):
+    """Listing the same asset twice makes the C++ loader fail: 'Endpoint "Const_1:0" fed more than once'."""
+    model = gs.extract(gs.load(corpus / "serving_half_plus_two_cpu" / "00000123"), ["x"], ["y"])
+    source = gs.load(corpus / "serving_half_plus_two_cpu" / "00000123")
+    (asset,) = source.assets
+    graph = model.graph.with_nodes([*model.graph, source.graph[asset.tensor.node]])
+    doubled = model.replace(graph=graph, assets=(asset, asset))
+    path = gs.export_saved_model(doubled, tmp_path / "hp2")
+    defs = gs.load(path)
+    assert [a.filename for a in defs.assets] == ["foo.txt"]
+    report = gs.verify(path)
+    assert report.ok and next(f for f in report.findings if f.check == "assets").message == "1 asset(s), all present"
