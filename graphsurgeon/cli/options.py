@@ -9,6 +9,10 @@ from graphsurgeon.exporters.saved_model.signatures import METHODS
 from graphsurgeon.surgery.select import InputSpec, parse_binding
 
 
+def split_names(values: list[str] | None) -> list[str]:
+    return _split(values)
+
+
 def _split(values: list[str] | None) -> list[str]:
     """Accept both '--outputs a b' and '--outputs a,b' (commas inside [dims] stay)."""
     return [part for value in values or () for part in re.split(r",(?![^\[]*\])", value) if part]

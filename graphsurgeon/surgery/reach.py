@@ -96,10 +96,13 @@ def _source(graph: Graph, name: str) -> str:
 
 def reach_with_init(graph: Graph, init_ops: Iterable[str], outputs: Iterable[TensorRef],
                     inputs: Collection[TensorRef] = ()) -> tuple[Reach, list[str]]:
-    """What the outputs need, plus the init ops for what they keep (and what those need)."""
-    outputs = list(outputs)
-    first = reach(graph, outputs, inputs)
-    kept_init = relevant_init_ops(graph, init_ops, first.kept)
-    if not kept_init:
-        return first, []
-    return reach(graph, outputs + [TensorRef(n) for n in kept_init], inputs), kept_init
+    """What the outputs need, plus the init ops for what they keep, repeated until nothing changes
+    (a table initializer keeps a path variable, whose assignment is an init op too)."""
+    outputs, init_ops = list(outputs), list(init_ops)
+    result, kept_init = reach(graph, outputs, inputs), []
+    while True:
+        found = relevant_init_ops(graph, init_ops, result.kept)
+        if found == kept_init:
+            return result, kept_init
+        kept_init = found
+        result = reach(graph, outputs + [TensorRef(n) for n in kept_init], inputs)

@@ -1,0 +1,196 @@
+"""audit(model): where the bytes are, what a cut saves, and what will break in Serving, as data.
+
+Metadata only: sizes come from the checkpoint index, constant headers and file
+sizes, so it is fast on multi-GB models. docs/audit-json.md documents the
+JSON form (schema_version 1).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from graphsurgeon.audit.risks import Risk, find_risks, tables
+from graphsurgeon.audit.sizes import estimated_graph_def_bytes
+from graphsurgeon.audit.split import KEPT, classify
+from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
+from graphsurgeon.exporters.saved_model import DEFAULT_INLINE_LIMIT
+from graphsurgeon.ir.model import Model
+from graphsurgeon.surgery.select import InputSpec, resolve_all
+from graphsurgeon.surgery.training import removal_group
+
+SCHEMA_VERSION = 1
+PROTO_LIMIT = 2**31 - 1  # protobuf cannot serialize or parse a message of 2 GiB or more
+SERVING_PB_LIMIT = 2**30  # some TensorFlow Serving versions refuse a larger saved_model.pb
+
+
+@dataclass(frozen=True)
+class Storage:
+    graph: int = 0
+    variables: int = 0
+    assets: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.graph + self.variables + self.assets
+
+
+@dataclass(frozen=True)
+class Part:
+    """Kept or removable: node count and bytes by where they are stored."""
+
+    nodes: int
+    bytes: Storage
+
+
+@dataclass(frozen=True)
+class RemovableGroup:
+    group: str
+    reason: str
+    nodes: int
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class Headroom:
+    graph_def_bytes: int  # the graph proto as it is now (constants inline, variables not)
+    frozen_graph_def_bytes: int  # after freezing what is kept: every kept variable inline
+    saved_model_pb_bytes: int  # graphsurgeon's export of what is kept: large constants in variables/
+    proto_limit: int = PROTO_LIMIT
+    serving_pb_limit: int = SERVING_PB_LIMIT
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    kept: int
+    ok: bool
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    schema_version: int
+    model: dict
+    nodes: int
+    total: Storage
+    kept: Part
+    removable: Part
+    removable_groups: list[RemovableGroup]
+    groups: list[dict]  # by --by (scope tree, op or dtype), each {"name", "nbytes", "count", "children"}
+    top: list[Weight]
+    headroom: Headroom
+    risks: list[Risk]
+    tables: list[dict]
+    budget: Budget | None = None
+
+
+def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (), *, by: str = "scope",
+          top: int = 10, depth: int = 2, budget: int | None = None) -> AuditReport:
+    """The size and risk report for ``model`` cut between ``inputs`` and ``outputs``.
+
+    Without outputs, the outputs of the model's signatures are used; a model
+    with neither is audited whole.
+    """
+    graph = model.graph
+    specs = [s if isinstance(s, InputSpec) else InputSpec.parse(str(s)) for s in inputs]
+    input_refs = resolve_all(graph, [s.name for s in specs], "input")
+    # Without outputs, a model with signatures is audited as Serving runs it: from their outputs.
+    output_refs = resolve_all(graph, outputs or _signature_outputs(model), "output")
+    reasons = classify(model, input_refs, output_refs)
+    weights = weights_of(model)
+    kept_names = {name for name, reason in reasons.items() if reason == KEPT}
+    kept_weights = [w for w in weights if w.name in kept_names]
+    kept = Part(len(kept_names), _storage(kept_weights))
+    removable = Part(len(graph) - len(kept_names), _storage([w for w in weights if w.name not in kept_names]))
+    return AuditReport(
+        schema_version=SCHEMA_VERSION,
+        model={"path": model.source.path, "format": model.source.format,
+               "inputs": [str(r) for r in input_refs], "outputs": [str(r) for r in output_refs]},
+        nodes=len(graph),
+        total=_storage(weights),
+        kept=kept,
+        removable=removable,
+        removable_groups=_removable_groups(model, reasons, weights),
+        groups=_groups(kept_weights if output_refs else weights, by, depth),
+        top=sorted(weights, key=lambda w: (-w.nbytes, w.name))[:top],
+        headroom=_headroom(model, kept_names, kept_weights),
+        risks=find_risks(model, kept_names),
+        tables=tables(model, kept_names),
+        budget=Budget(budget, kept.bytes.total, kept.bytes.total <= budget) if budget is not None else None,
+    )
+
+
+def _signature_outputs(model: Model) -> list[str]:
+    return list(dict.fromkeys(t.name for key, sig in sorted(model.signatures.items()) if not key.startswith("__")
+                              for t in sig.outputs.values() if t.name))
+
+
+def _storage(weights: Sequence[Weight]) -> Storage:
+    sums = defaultdict(int)
+    for w in weights:
+        sums[w.storage] += w.nbytes
+    return Storage(sums[GRAPH], sums[VARIABLES], sums[ASSETS])
+
+
+def _removable_groups(model: Model, reasons: dict[str, str], weights: Sequence[Weight]) -> list[RemovableGroup]:
+    nbytes = defaultdict(int)
+    for w in weights:
+        nbytes[w.name] += w.nbytes
+    groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for node in model.graph:
+        reason = reasons[node.name]
+        if reason != KEPT:
+            entry = groups[(removal_group(node), reason)]
+            entry[0] += 1
+            entry[1] += nbytes.get(node.name, 0)
+    return sorted((RemovableGroup(g, r, n, b) for (g, r), (n, b) in groups.items()),
+                  key=lambda g: (-g.nbytes, -g.nodes, g.group, g.reason))
+
+
+def _groups(weights: Sequence[Weight], by: str, depth: int) -> list[dict]:
+    if by == "scope":
+        return _scope_tree(weights, depth)
+    key = {"op": lambda w: w.op, "dtype": lambda w: w.dtype}[by]
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for w in weights:
+        totals[key(w)][0] += w.nbytes
+        totals[key(w)][1] += 1
+    return sorted(({"name": k, "nbytes": b, "count": c, "children": []} for k, (b, c) in totals.items()),
+                  key=lambda g: (-g["nbytes"], g["name"]))
+
+
+def _scope_tree(weights: Sequence[Weight], depth: int) -> list[dict]:
+    """Name scopes as a tree with byte subtotals, cut off at ``depth`` levels."""
+    root: dict = {"children": {}}
+    for w in weights:
+        node = root
+        parts = w.name.split("/")
+        for part in parts[:depth] if len(parts) > 1 else parts:
+            node = node["children"].setdefault(part, {"nbytes": 0, "count": 0, "children": {}})
+            node["nbytes"] += w.nbytes
+            node["count"] += 1
+
+    def listed(children: dict) -> list[dict]:
+        return sorted(({"name": k, "nbytes": v["nbytes"], "count": v["count"], "children": listed(v["children"])}
+                       for k, v in children.items()), key=lambda g: (-g["nbytes"], g["name"]))
+
+    return listed(root["children"])
+
+
+def _headroom(model: Model, kept_names: set[str], kept_weights: Sequence[Weight]) -> Headroom:
+    graph_def = estimated_graph_def_bytes(model)
+    kept_graph = model.graph.with_nodes(n for n in model.graph if n.name in kept_names)
+    kept_proto = estimated_graph_def_bytes(model.replace(graph=kept_graph))
+    variable_bytes = sum(w.nbytes for w in kept_weights if w.storage == VARIABLES)
+    large_inline = sum(w.nbytes for w in kept_weights if w.storage == GRAPH and w.nbytes >= DEFAULT_INLINE_LIMIT)
+    frozen = kept_proto + variable_bytes
+    saved_model_pb = kept_proto - large_inline
+    notes = [f"freezing inlines {variable_bytes} bytes of variables: the frozen GraphDef would be {frozen} bytes, "
+             f"{100 * frozen / PROTO_LIMIT:.1f}% of protobuf's 2 GiB limit"]
+    if frozen >= PROTO_LIMIT:
+        notes.append("a frozen GraphDef cannot be written at all; export a SavedModel (weights stay in variables/)")
+    if graph_def >= SERVING_PB_LIMIT:
+        notes.append("the graph proto alone is over 1 GiB, which some Serving versions refuse; export with "
+                     "graphsurgeon, which moves large constants to variables/")
+    return Headroom(graph_def, frozen, saved_model_pb, notes=notes)

@@ -1,0 +1,167 @@
+"""What will break in TensorFlow Serving, each with a one-line fix. Reads no weights."""
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from graphsurgeon import _tf
+from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.types import VARIABLE_OPS
+from graphsurgeon.surgery.training import is_training_only
+
+SIDE_EFFECT_OPS = {
+    "PyFunc": "runs Python, which Serving does not have",
+    "PyFuncStateless": "runs Python, which Serving does not have",
+    "EagerPyFunc": "runs Python, which Serving does not have",
+    "WriteFile": "writes files on the server at every request",
+    "ReadFile": "reads a file by a path fixed at training time",
+    "MatchingFiles": "lists files on the server",
+    "Print": "prints on the server at every request",
+    "PrintV2": "prints on the server at every request",
+}
+TABLE_INIT_PREFIXES = ("InitializeTable", "LookupTableImport")
+
+
+@dataclass(frozen=True)
+class Risk:
+    kind: str
+    node: str
+    message: str
+    fix: str
+
+
+def find_risks(model: Model, kept: Collection[str]) -> list[Risk]:
+    graph = model.graph
+    risks = _side_effect_ops(graph, kept) + _training_reachable(graph, kept) + _missing_assets(model, kept)
+    risks += _unknown_ops(graph, kept) + _init_races(model, kept) + _ref_outputs(model)
+    return risks
+
+
+def _side_effect_ops(graph: Graph, kept) -> list[Risk]:
+    return [Risk("side-effect op", n.name, f"{n.op} {n.name!r} {SIDE_EFFECT_OPS[n.op]}",
+                 "cut below it (graphsurgeon cut --inputs ...) or replace it with TensorFlow ops")
+            for n in graph if n.name in kept and n.op in SIDE_EFFECT_OPS]
+
+
+def _training_reachable(graph: Graph, kept) -> list[Risk]:
+    found = [n for n in graph if n.name in kept and is_training_only(n)]
+    if not found:
+        return []
+    return [Risk("training nodes", found[0].name, f"{len(found)} training-only node(s) are still reachable, "
+                 f"e.g. {found[0].op} {found[0].name!r}",
+                 "cut at the inference outputs (--outputs), binding flags like --set is_training=false")]
+
+
+def _missing_assets(model: Model, kept) -> list[Risk]:
+    """Every referenced asset that is not on disk; whether the kept graph reads it decides how bad it is."""
+    risks = []
+    for a in model.assets:
+        if os.path.isfile(a.path):
+            continue
+        read = "the kept graph reads it" if a.tensor.node in kept else "no kept node reads it"
+        risks.append(Risk("missing asset", a.tensor.node,
+                          f"asset {a.filename!r} (tensor {a.tensor}) is not at {a.path}; {read}",
+                          "export with --asset-dir DIR pointing at where the file is now, or ship it with --asset"))
+    return risks
+
+
+def _unknown_ops(graph: Graph, kept) -> list[Risk]:
+    functions = {f.signature.name for f in getattr(graph.library, "function", ())}
+    unknown = sorted({n.op for n in graph if n.name in kept and n.op not in functions and _tf.op_def(n.op) is None})
+    return [Risk("op missing from the C++ runtime", op, f"op {op!r} is not registered in this TensorFlow",
+                 "load the library that defines it into Serving (a custom op build) or cut it out")
+            for op in unknown]
+
+
+def _init_races(model: Model, kept) -> list[Risk]:
+    """A table initializer reading a variable with no control edge on that variable's assignment."""
+    graph = model.graph
+    risks = []
+    for name in model.init_ops:
+        node = graph.get(name)
+        if node is None or name not in kept or not node.op.startswith(TABLE_INIT_PREFIXES):
+            continue
+        for ref in node.inputs[1:]:
+            variable = _variable_behind(graph, ref.node)
+            if variable and not _waits_for_assign(graph, node, variable):
+                risks.append(Risk("init-order hazard", name,
+                                  f"table initializer {name!r} reads variable {variable!r} with no control "
+                                  "dependency on its assignment; a group(...) init op races "
+                                  "(\"Attempting to use uninitialized value\", tensorflow/serving#1437)",
+                                  "export with graphsurgeon, which runs path assignments before table initializers"))
+    return risks
+
+
+def _variable_behind(graph: Graph, name: str) -> str:
+    node = graph[name]
+    while node.op in ("Identity", "ReadVariableOp") and node.inputs:
+        node = graph[node.inputs[0].node]
+    return node.name if node.op in VARIABLE_OPS else ""
+
+
+def _waits_for_assign(graph: Graph, node, variable: str) -> bool:
+    stack, seen = list(node.control_inputs), set()
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in graph:
+            continue
+        seen.add(name)
+        current = graph[name]
+        if current.op.startswith("Assign") and current.inputs and current.inputs[0].node == variable:
+            return True
+        stack.extend(current.control_inputs)
+    return False
+
+
+def _ref_outputs(model: Model) -> list[Risk]:
+    risks = []
+    for key, sig in sorted(model.signatures.items()):
+        for out_key, info in sorted(sig.outputs.items()):
+            if info.dtype > 100:
+                risks.append(Risk("ref-typed output", info.name,
+                                  f"signature {key!r} output {out_key!r} ({info.name}) is reference-typed "
+                                  f"({_tf.dtype_name(info.dtype)}_ref); TensorFlow 2 loaders refuse it",
+                                  "return a value instead: freeze, or read it through Identity"))
+    return risks
+
+
+def tables(model: Model, kept: Collection[str]) -> list[dict]:
+    """Each kept table initializer (an op, or a function call from the table_initializer collection),
+    the table it fills and the asset file it reads."""
+    graph = model.graph
+    asset_by_node = {a.tensor.node: a for a in model.assets}
+    candidates = [n for n in model.init_ops if n in kept] + [
+        n.name for n in graph if n.name in kept and n.op.startswith(TABLE_INIT_PREFIXES) and n.name not in model.init_ops]
+    out = []
+    for name in candidates:
+        node = graph[name]
+        if node.op.startswith("Assign"):
+            continue
+        sources = [_source_of(graph, ref.node) for ref in node.inputs]
+        assets = [asset_by_node.get(s) or asset_by_node.get(_assigned_from(graph, s) or "") for s in sources]
+        asset = next((a for a in assets if a is not None), None)
+        if asset is None and not node.op.startswith(TABLE_INIT_PREFIXES):
+            continue
+        table = next((s for s, a in zip(sources, assets) if a is None), None)
+        out.append({"table": table, "initializer": name, "op": node.op,
+                    "asset": asset.filename if asset else None, "asset_path": asset.path if asset else None})
+    return out
+
+
+def _source_of(graph: Graph, name: str) -> str:
+    node = graph[name]
+    while node.op in ("Identity", "ReadVariableOp") and node.inputs:
+        node = graph[node.inputs[0].node]
+    return node.name
+
+
+def _assigned_from(graph: Graph, variable: str) -> str | None:
+    from graphsurgeon.names import TensorRef
+
+    for consumer, slot in graph.data_consumers.get(TensorRef(variable), ()):
+        node = graph[consumer]
+        if slot == 0 and node.op.startswith("Assign") and len(node.inputs) > 1:
+            return node.inputs[1].node
+    return None

@@ -1,0 +1,48 @@
+"""Report where a model's bytes are, what a cut would save, and what will break in Serving.
+
+Reads no weights: sizes come from the checkpoint index, constant headers and
+file sizes. With --outputs (and --inputs), every byte and node is split into
+kept and removable, with the reason each removable group goes. --budget exits
+1 when the kept bytes exceed it, for CI gates; --json prints the documented
+schema (docs/audit-json.md).
+
+  graphsurgeon audit model_dir --outputs encoder/out --inputs images_ph --budget 50MB
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from rich.console import Console
+
+from graphsurgeon.audit.render import print_audit
+from graphsurgeon.audit.report import audit
+from graphsurgeon.audit.sizes import parse_size
+from graphsurgeon.cli import options
+from graphsurgeon.cli.render import print_json
+from graphsurgeon.loaders import load
+
+NAME = "audit"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_model(parser)
+    parser.add_argument("--inputs", nargs="+", default=[], metavar="NAME", help="where a cut would start")
+    parser.add_argument("--outputs", nargs="+", default=[], metavar="NAME", help="what a cut would keep")
+    parser.add_argument("--by", choices=("scope", "op", "dtype"), default="scope", help="how to group bytes")
+    parser.add_argument("--top", type=int, default=10, help="how many of the largest tensors to list")
+    parser.add_argument("--depth", type=int, default=2, help="name-scope levels in the tree")
+    parser.add_argument("--budget", metavar="SIZE", help="exit 1 if the kept bytes exceed SIZE (50MB, 1.5GiB)")
+    parser.add_argument("--json", action="store_true", help="print JSON (docs/audit-json.md)")
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    budget = parse_size(args.budget) if args.budget else None
+    model = load(args.model, tags=options.tags(args))
+    report = audit(model, options.split_names(args.inputs), options.split_names(args.outputs), by=args.by,
+                   top=args.top, depth=args.depth, budget=budget)
+    if args.json:
+        print_json(console, dataclasses.asdict(report))
+    else:
+        print_audit(console, report, args.by)
+    return 0 if report.budget is None or report.budget.ok else 1
