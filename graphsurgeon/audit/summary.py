@@ -41,6 +41,7 @@ class ModelSummary:
     inputs: list[TensorDesc]
     outputs: list[str]
     variables: list[VariableDesc] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)  # format facts such as keras_version
 
 
 def summarize(model: Model) -> ModelSummary:
@@ -55,6 +56,7 @@ def summarize(model: Model) -> ModelSummary:
         outputs=[n.name for n in graph if n.name not in graph.consumers and n.op not in SINK_EXCLUDED_OPS
                  and n.op not in VARIABLE_OPS and not is_training_only(n) and not n.op.startswith("Assign")],
         variables=_variables(model),
+        details=dict(model.source.details),
     )
 
 

@@ -29,6 +29,8 @@ def _shape(desc: TensorDesc) -> str:
 
 def print_summary(console: Console, summary: ModelSummary, top_ops: int = 15) -> None:
     console.print(f"[bold]{summary.path}[/bold]  ({summary.format})")
+    if summary.details:
+        console.print(", ".join(f"{k}: {v}" for k, v in summary.details.items()))
     console.print(f"{summary.nodes} nodes, {len(summary.variables)} variables, weights {format_size(summary.weight_bytes)}")
     ops = Table(title="Ops", title_justify="left")
     ops.add_column("op")

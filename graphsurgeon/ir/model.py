@@ -7,7 +7,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphsurgeon.errors import MissingAssetError
+from graphsurgeon.errors import GraphSurgeonError, MissingAssetError
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
@@ -18,8 +18,10 @@ class Source:
     """Where a model came from: the path the user gave and what it was."""
 
     path: str
-    format: str  # "graphdef", "checkpoint", "metagraph", "saved_model"
+    format: str  # "graphdef", "checkpoint", "metagraph", "saved_model", "keras_h5"
     checkpoint: str | None = None  # the checkpoint prefix or V1 file pattern, if any
+    traced: bool = True  # False: only weights are known (a Keras .h5 read without Keras)
+    details: Mapping[str, str] = field(default_factory=dict)  # format facts, e.g. keras_version
 
 
 @dataclass(frozen=True)
@@ -75,3 +77,12 @@ class Model:
 
     def replace(self, **changes: Any) -> "Model":
         return dataclasses.replace(self, **changes)
+
+    def require_graph(self, what: str) -> None:
+        """Surgery needs the computation, not just the weights."""
+        if not self.source.traced:
+            raise GraphSurgeonError(
+                f"cannot {what} {self.source.path}: graphsurgeon reads this {self.source.format} file's layers and "
+                "weights (inspect, audit) but does not trace Keras graphs yet; save it as a SavedModel with "
+                "tf_keras (model.save('dir')) and give that directory instead"
+            )

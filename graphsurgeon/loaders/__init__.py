@@ -11,11 +11,12 @@ from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders import checkpoint
 from graphsurgeon.loaders.graphdef import load_graphdef, parse_proto
+from graphsurgeon.loaders.keras_h5 import load_keras_h5
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
 from graphsurgeon.loaders.saved_model import is_saved_model, load_saved_model
 
 GRAPHDEF_SUFFIXES = (".pb", ".pbtxt", ".graphdef")
-KERAS_SUFFIXES = (".h5", ".hdf5", ".keras")
+KERAS_SUFFIXES = (".h5", ".hdf5")
 
 
 def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None) -> Model:
@@ -27,8 +28,13 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None) -> Model
     path = Path(path)
     if is_saved_model(path):
         return load_saved_model(path, tags)
+    if path.suffix == ".keras":
+        raise LoadError(f"{path} is a Keras 3 archive, which graphsurgeon does not read yet; "
+                        "export it with model.export('dir') and give that SavedModel directory")
     if path.suffix in KERAS_SUFFIXES:
-        raise LoadError(f"{path}: Keras files are not supported by this version of graphsurgeon yet")
+        if not path.is_file():
+            raise LoadError(f"no such file: {path}")
+        return load_keras_h5(path)
     if path.suffix in GRAPHDEF_SUFFIXES:
         if not path.is_file():
             raise LoadError(f"no such file: {path}")

@@ -23,6 +23,7 @@ BINDABLE_SOURCES = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDe
 
 def bind(model: Model, values: Mapping[str, object]) -> Model:
     """Each named tensor becomes a constant; a bound Placeholder keeps its name."""
+    model.require_graph("bind tensors in")
     graph = model.graph
     for name, value in values.items():
         ref = resolve(graph, name, "--set name")

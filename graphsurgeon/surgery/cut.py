@@ -35,6 +35,7 @@ def cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Se
     survives; an output that still needs an unfed Placeholder, iterator or
     queue is a CutError naming it and a path to it.
     """
+    model.require_graph("cut")
     graph = model.graph
     if not outputs:
         raise CutError("a cut needs at least one output: pass --outputs NODE[:PORT]")

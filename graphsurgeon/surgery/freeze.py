@@ -41,6 +41,7 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
     from the asset tensor the loader feeds (see surgery.assets).
     Only the needed variables are touched, and no bytes are read here.
     """
+    model.require_graph("freeze")
     graph = model.graph
     output_refs = resolve_all(graph, outputs, "output") if outputs else model.outputs
     needed = reach_with_init(graph, model.init_ops, output_refs, inputs)[0].kept if output_refs else frozenset(graph.names)

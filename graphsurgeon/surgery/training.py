@@ -13,7 +13,7 @@ SUMMARY_OPS = frozenset({
 })
 OPTIMIZER_PREFIXES = ("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply")
 # Top-level scopes TF1 puts training machinery in: gradients, gradients_1, save, save_1, ...
-TRAINING_SCOPE = re.compile(r"(gradients|save)(_\d+)?|train|summaries")
+TRAINING_SCOPE = re.compile(r"(gradients|save)(_\d+)?|train|summaries|optimizer_weights")
 
 
 def is_training_only(node: Node) -> bool:
@@ -33,7 +33,7 @@ OPTIMIZER_SLOT = re.compile(
 def removal_group(node: Node) -> str:
     """A label for why a removed node was there: a training role, else its top-level scope."""
     scope = node.name.split("/", 1)[0]
-    if OPTIMIZER_SLOT.search(node.name):
+    if OPTIMIZER_SLOT.search(node.name) or scope == "optimizer_weights":
         return "optimizer state"
     if re.fullmatch(r"gradients(_\d+)?", scope):
         return "gradients"
