@@ -168,9 +168,7 @@ def _cached_op_defs() -> dict[str, Any]:
     Op definitions are all graphsurgeon needs of TensorFlow to load and cut a
     graph; caching them lets those commands skip TensorFlow's import.
     """
-    import importlib.metadata
-
-    path = _cache_dir() / f"op_defs-tf{importlib.metadata.version('tensorflow')}.binpb"
+    path = _cache_dir() / f"op_defs-tf{tensorflow_version()}.binpb"
     if path.is_file():
         try:
             return {op.name: op for op in pb.op_def_pb2.OpList.FromString(path.read_bytes()).op}
@@ -295,16 +293,11 @@ def save_tensors(prefix: str, names: Sequence[str], arrays: Sequence[np.ndarray]
                          tensors=[t.convert_to_tensor(a) for a in arrays])
 
 
-def merge_checkpoints(prefixes: Sequence[str], destination: str) -> None:
-    """Merge bundles into one prefix; their data files are moved, not copied."""
-    t = tf()
-    with _native_stderr_captured():
-        t.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=list(prefixes), destination_prefix=destination,
-                                     delete_old_dirs=True)
+def tensorflow_version() -> str:
+    """The installed TensorFlow's version, from package metadata (no import)."""
+    import importlib.metadata
 
-
-def tensorflow_versions() -> tuple[str, str]:
-    return tf().version.VERSION, tf().version.GIT_VERSION
+    return importlib.metadata.version("tensorflow")
 
 
 def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops: Sequence[str],

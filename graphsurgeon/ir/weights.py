@@ -33,8 +33,18 @@ def numeric_nbytes(dtype: int, shape: tuple[int, ...]) -> int:
     return _tf.itemsize(dtype) * math.prod(shape)
 
 
+CHUNK_BYTES = 64 * 2**20  # what a streamed copy holds in memory at once
+
+
 class WeightSource(Protocol):
     def read(self, key: str) -> np.ndarray: ...
+
+
+def array_chunks(array: np.ndarray, size: int = CHUNK_BYTES) -> Iterator[memoryview]:
+    """A numeric array's little-endian bytes in slices, without copying the array."""
+    flat = memoryview(np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))).cast("B")
+    for start in range(0, len(flat), size):
+        yield flat[start:start + size]
 
 
 class CheckpointSource:
@@ -64,6 +74,17 @@ class BundleSource:
     def read(self, key: str) -> np.ndarray:
         return self.bundle.read(key)
 
+    def chunks(self, key: str, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+        """The tensor's bytes straight from its data file: a tensor larger than memory streams."""
+        entry = self.bundle.entries[key]
+        with open(self.bundle.shard(entry), "rb") as f:
+            f.seek(entry.offset)
+            remaining = entry.size
+            while remaining:
+                chunk = f.read(min(size, remaining))
+                remaining -= len(chunk)
+                yield chunk
+
 
 class ArraySource:
     """Tensors already in memory, such as values computed by initializers."""
@@ -91,9 +112,16 @@ class WeightStore(Mapping[str, WeightInfo]):
         return len(self._entries)
 
     def read(self, key: str) -> np.ndarray:
-        """The tensor's bytes. This is the only place weights are read."""
+        """The tensor's bytes. This and chunks() are the only places weights are read."""
         info, source = self._entries[key]
         return source.read(info.key)
+
+    def chunks(self, key: str) -> Iterator[memoryview | bytes]:
+        """A numeric tensor's bytes in bounded pieces, streamed from disk where the source allows."""
+        info, source = self._entries[key]
+        if hasattr(source, "chunks"):
+            return source.chunks(info.key)
+        return array_chunks(source.read(info.key))
 
     def merged(self, other: "WeightStore") -> "WeightStore":
         """A store with ``other``'s entries added (they win on equal keys)."""

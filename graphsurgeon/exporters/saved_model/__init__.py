@@ -89,10 +89,8 @@ def _signatures(model: Model, given: Sequence[SignatureSpec] | None) -> list[Sig
 
 def _meta_graph(model: Model, tags, sig_defs: dict, saver_def, assets) -> object:
     meta = _tf.pb.meta_graph_pb2.MetaGraphDef()
-    version, git_version = _tf.tensorflow_versions()
     meta.meta_info_def.tags.extend(tags)
-    meta.meta_info_def.tensorflow_version = version
-    meta.meta_info_def.tensorflow_git_version = git_version
+    meta.meta_info_def.tensorflow_version = _tf.tensorflow_version()
     meta.graph_def.CopyFrom(to_graph_def(model.graph, model.weights))
     if saver_def is not None:
         meta.saver_def.CopyFrom(saver_def)

@@ -13,14 +13,15 @@ from typing import Any
 
 from graphsurgeon import _tf
 from graphsurgeon.errors import WriteError
+from graphsurgeon.exporters.bundle_writer import BundleWriter
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.types import REF_VARIABLE_OPS, const_nbytes
+from graphsurgeon.ir.weights import array_chunks
 from graphsurgeon.names import TensorRef
 
 SAVE_SCOPE = "save"
-BATCH_BYTES = 256 * 2**20  # tensors held in memory at once while writing variables/
 Progress = Callable[[int, int], None]
 
 
@@ -133,28 +134,43 @@ def _save_ops(restored, dtype_list, prefix, tensor_names, slices) -> list[Node]:
 
 
 def write_variables(model: Model, restored: list[Restored], directory: Path, progress: Progress | None = None) -> None:
-    """variables/variables.{index,data-*}, written in batches of about BATCH_BYTES.
+    """variables/variables.{index,data-00000-of-00001}, streamed tensor by tensor in bounded chunks.
 
-    Each batch is read from its source and written by itself, then the batches
-    are merged, so memory holds one batch (or one large tensor), never the model.
+    Memory holds one chunk, never the model (nor one whole tensor when its
+    source is a checkpoint). String tensors, which need TensorFlow's string
+    encoding, go through TensorFlow's own writer instead.
     """
     if not restored:
         return
     directory.mkdir()
-    total = sum(r.nbytes for r in restored)
-    done, batch, batch_bytes, prefixes = 0, [], 0, []
-    for r in restored:
-        batch.append(r)
-        batch_bytes += r.nbytes
-        if batch_bytes >= BATCH_BYTES or r is restored[-1]:
-            prefix = str(directory / f"part-{len(prefixes):05d}" / "variables")
-            _save(prefix, batch, model)
-            prefixes.append(prefix)
-            done += batch_bytes
-            batch, batch_bytes = [], 0
+    if any(_tf.itemsize(_dtype(model, r)) == 0 for r in restored):
+        _save(str(directory / "variables"), restored, model)
+        return
+    total, done = sum(r.nbytes for r in restored), 0
+    writer = BundleWriter(str(directory / "variables"))
+    try:
+        for r in restored:
+            done += writer.add(r.key, _dtype(model, r), _restored_shape(model, r), _chunks(model, r))
             if progress is not None:
                 progress(done, total)
-    _tf.merge_checkpoints(prefixes, str(directory / "variables"))
+    finally:
+        writer.finish()
+
+
+def _dtype(model: Model, r: Restored) -> int:
+    return _tf.base_enum(model.graph[r.variable].attrs["dtype"].type)
+
+
+def _restored_shape(model: Model, r: Restored) -> tuple[int, ...]:
+    if r.weight is not None:
+        return model.weights[r.weight].shape
+    return tuple(d.size for d in r.inline.tensor_shape.dim)
+
+
+def _chunks(model: Model, r: Restored):
+    if r.weight is not None:
+        return model.weights.chunks(r.weight)
+    return array_chunks(_tf.tensor_proto_to_array(r.inline))
 
 
 def _save(prefix: str, batch: list[Restored], model: Model) -> None:
