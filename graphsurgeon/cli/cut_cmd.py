@@ -18,6 +18,7 @@ from rich.console import Console
 
 from graphsurgeon.audit.summary import compare
 from graphsurgeon.cli import export_cmd, options
+from graphsurgeon.cli.progress import DelayedProgress
 from graphsurgeon.cli.render import print_cut_report, print_json
 from graphsurgeon.exporters.atomic import check_target
 from graphsurgeon.exporters.graphdef import write_graph_def
@@ -48,7 +49,8 @@ def cut_and_write(args: argparse.Namespace, console: Console, inputs: list) -> i
     model = load(args.model, tags=options.tags(args))
     result = extract(model, inputs, options.outputs(args), bindings=options.bindings(args),
                      init_from_initializers=args.init_from_initializers, strip=not args.no_strip)
-    path = write_graph_def(result, args.output, force=args.force)
+    with DelayedProgress("writing weights") as progress:
+        path = write_graph_def(result, args.output, force=args.force, progress=progress)
     report = compare(model, result)
     if args.json:
         print_json(console, {"output": str(path), "bytes_written": path.stat().st_size, **dataclasses.asdict(report)})

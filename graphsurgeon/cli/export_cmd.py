@@ -17,6 +17,7 @@ from rich.console import Console
 
 from graphsurgeon.audit.sizes import parse_size
 from graphsurgeon.cli import options
+from graphsurgeon.cli.progress import DelayedProgress
 from graphsurgeon.cli.render import print_export, print_json
 from graphsurgeon.errors import UsageError
 from graphsurgeon.exporters.saved_model import export_saved_model
@@ -72,9 +73,11 @@ def export(model: Model, args: argparse.Namespace):
     signatures = [default_signature(model, renames, args.method)] if options.outputs(args) or renames else None
     if signatures and model.signatures:
         signatures += [s for s in from_source(model) if s.key != signatures[0].key]
-    return export_saved_model(model, args.output, version=args.version, force=args.force, signatures=signatures,
-                              tags=[t for t in args.export_tags.split(",") if t], inline_limit=parse_size(args.inline_limit),
-                              asset_dir=args.asset_dir, extra_assets=args.extra_assets)
+    with DelayedProgress("writing variables") as progress:
+        return export_saved_model(model, args.output, version=args.version, force=args.force, signatures=signatures,
+                                  tags=[t for t in args.export_tags.split(",") if t],
+                                  inline_limit=parse_size(args.inline_limit), asset_dir=args.asset_dir,
+                                  extra_assets=args.extra_assets, progress=progress)
 
 
 def _pair(text: str) -> tuple[str, str]:

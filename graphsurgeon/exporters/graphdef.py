@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from google.protobuf import text_format
@@ -15,7 +16,8 @@ from graphsurgeon.ir.proto import to_graph_def
 PROTO_LIMIT = 2**31 - 1  # protobuf refuses to serialize or parse a message of 2 GiB or more
 
 
-def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = False) -> Path:
+def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = False,
+                    progress: Callable[[int, int], None] | None = None) -> Path:
     """Write ``model`` as a GraphDef; text format if the path ends in .pbtxt.
 
     Every variable must already be frozen. The same model gives the same bytes.
@@ -30,7 +32,7 @@ def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = Fals
             f"a frozen GraphDef of this model would be about {estimate / 2**30:.2f} GiB, over protobuf's 2 GiB limit; "
             "export a SavedModel instead (graphsurgeon export / --format saved_model), which keeps weights in variables/"
         )
-    graph_def = to_graph_def(model.graph, model.weights)
+    graph_def = to_graph_def(model.graph, model.weights, progress=progress)
     with atomic_file(path, force) as tmp:
         if path.suffix == ".pbtxt":
             tmp.write_text(text_format.MessageToString(graph_def))

@@ -1,6 +1,7 @@
 """Model -> GraphDef proto, reading lazy weights only here and only if asked."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphsurgeon import _tf
@@ -25,12 +26,14 @@ def node_def(node: Node, value: Any = None) -> Any:
     return nd
 
 
-def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool = False) -> Any:
+def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> Any:
     """The GraphDef for ``graph``.
 
-    Lazy Consts get their bytes from ``weights``; with ``lazy_as_placeholders``
-    they become Placeholders of the same dtype and shape instead, for work
-    (shape inference) that must not read weights.
+    Lazy Consts get their bytes from ``weights`` (``progress`` hears bytes read
+    so far and in all); with ``lazy_as_placeholders`` they become Placeholders
+    of the same dtype and shape instead, for work (shape inference) that must
+    not read weights.
     """
     graph_def = _tf.pb.graph_pb2.GraphDef()
     if graph.versions is not None:
@@ -38,6 +41,8 @@ def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool 
     if graph.library is not None:
         graph_def.library.CopyFrom(graph.library)
     names = set(graph.names)
+    total = sum(weights[n.weight].nbytes for n in graph if n.weight is not None) if progress else 0
+    done = 0
     for node in graph:
         node = _without_stale_colocation(node, names)
         if node.weight is None:
@@ -47,6 +52,9 @@ def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool 
         else:
             array = weights.read(node.weight)
             graph_def.node.append(node_def(node, _tf.make_tensor_proto(array, node.attrs["dtype"].type)))
+            done += array.nbytes
+            if progress is not None:
+                progress(done, total)
     return graph_def
 
 
