@@ -13,7 +13,9 @@ import importlib.util
 import os
 import sys
 import tempfile
+import threading
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from collections.abc import Mapping, Sequence
 from types import ModuleType
@@ -55,6 +57,24 @@ def _remove_package_stubs() -> None:
     for name in _STUB_PACKAGES:
         if getattr(sys.modules.get(name), "__graphsurgeon_stub__", False):
             del sys.modules[name]
+
+
+@contextlib.contextmanager
+def importing_in_background() -> Iterator[None]:
+    """Import tensorflow on a thread while the block does I/O-bound work (reads release the GIL).
+
+    The import holds fd 2 redirected (see _native_stderr_captured), so the block
+    waits for it on exit: nothing the caller prints afterwards can be swallowed.
+    """
+    if "tensorflow" in sys.modules and not getattr(sys.modules["tensorflow"], "__graphsurgeon_stub__", False):
+        yield
+        return
+    thread = threading.Thread(target=tf, name="graphsurgeon-tf-import", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 @functools.lru_cache(maxsize=None)

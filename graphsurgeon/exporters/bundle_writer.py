@@ -7,7 +7,6 @@ chunk, never a whole tensor, so models larger than memory can be written.
 """
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Iterable
 from pathlib import Path
@@ -81,8 +80,6 @@ def write_table(path: Path, items: Iterable[tuple[bytes, bytes]]) -> None:
         index_handle = _write_block(f, index.finish())
         footer = (metaindex + index_handle).ljust(40, b"\0") + struct.pack("<Q", TABLE_MAGIC)
         f.write(footer)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def _write_block(f, contents: bytes) -> bytes:
@@ -114,8 +111,7 @@ class BundleWriter:
         return entry.size
 
     def finish(self) -> None:
-        self.data.flush()
-        os.fsync(self.data.fileno())
+        """Close both files. Durability (fsync) is the publisher's job, so it can overlap other work."""
         self.data.close()
         header = _tf.pb.tensor_bundle_pb2.BundleHeaderProto(num_shards=1)
         header.version.producer = 1

@@ -15,7 +15,7 @@ from pathlib import Path
 from graphsurgeon import _tf
 from graphsurgeon.exporters.saved_model import assets as asset_files
 from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
-from graphsurgeon.exporters.saved_model.publish import check_base, staged_version
+from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, staged_version
 from graphsurgeon.exporters.saved_model.signatures import (
     DEFAULT_KEY,
     SignatureSpec,
@@ -54,7 +54,7 @@ def export_saved_model(
     specs = _signatures(model, signatures)
     graph, assets = asset_files.with_extra_assets(model.graph, model.assets, extra_assets)
     model = model.replace(graph=graph, assets=tuple(assets))
-    sig_defs = {spec.key: signature_def(model, spec) for spec in specs}
+    signed = model  # signatures describe the graph before constants become variables
     asset_nodes = {a.tensor.node for a in model.assets}
     model = model.replace(graph=ordered_init(model.graph, model.init_ops, asset_nodes))
     model, restored = to_restored_variables(model, inline_limit)
@@ -64,7 +64,16 @@ def export_saved_model(
         asset.locate(asset_dir)
     with staged_version(base, version, force) as staging:
         recorded = asset_files.copy_assets(model.assets, asset_dir, staging / "assets")
-        write_variables(model, restored, staging / "variables", progress)
+        # Signature shapes need TensorFlow; its import overlaps the (I/O-bound) weight streaming.
+        with _tf.importing_in_background():
+            write_variables(model, restored, staging / "variables", progress)
+        # Flushing the weights to disk overlaps the signature work (which imports TensorFlow);
+        # the publisher fsyncs everything again before the rename, cheaply once this is done.
+        syncing = background_sync(staging)
+        try:
+            sig_defs = {spec.key: signature_def(signed, spec) for spec in specs}
+        finally:
+            syncing.join()
         meta = _meta_graph(model, tags, sig_defs, saver_def, recorded)
         saved_model = _tf.pb.saved_model_pb2.SavedModel(saved_model_schema_version=1)
         saved_model.meta_graphs.add().CopyFrom(meta)

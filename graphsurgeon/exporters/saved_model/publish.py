@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +68,13 @@ def _swap_in(staging: Path, target: Path, force: bool) -> None:
     fsync_dir(target.parent)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
+
+
+def background_sync(root: Path) -> threading.Thread:
+    """Start fsyncing what is written so far; os.fsync releases the GIL, so other work goes on."""
+    thread = threading.Thread(target=_fsync_tree, args=(root,), name="graphsurgeon-fsync", daemon=True)
+    thread.start()
+    return thread
 
 
 def _fsync_tree(root: Path) -> None:
