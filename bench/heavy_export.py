@@ -19,13 +19,13 @@ Routes, each in a fresh process (wall time, peak RSS via wait4):
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from routes import CAREFUL, measured
 
 OUT = Path(__file__).resolve().parent / "out"
 DIM = 8192
@@ -88,29 +88,6 @@ with serving.as_default():
         builder.save()
 """
 
-CAREFUL = """
-import os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import tensorflow as tf
-v1 = tf.compat.v1
-prefix, output, out = sys.argv[1], sys.argv[2], sys.argv[3]
-meta = v1.MetaGraphDef()
-meta.ParseFromString(open(prefix + ".meta", "rb").read())
-sub = v1.graph_util.extract_sub_graph(meta.graph_def, [output])
-graph = tf.Graph()
-with graph.as_default():
-    tf.graph_util.import_graph_def(sub, name="")
-    kept = sorted(n.name for n in sub.node if n.op in ("VariableV2", "Variable"))
-    variables = {name: graph.get_tensor_by_name(name + ":0") for name in kept}
-    with v1.Session(graph=graph) as s:
-        v1.train.Saver(variables).restore(s, prefix)
-        builder = v1.saved_model.Builder(out)
-        sig = v1.saved_model.predict_signature_def({"x": graph.get_tensor_by_name("x:0")},
-                                                   {"y": graph.get_tensor_by_name(output + ":0")})
-        builder.add_meta_graph_and_variables(s, ["serve"], {"serving_default": sig}, saver=v1.train.Saver(variables))
-        builder.save()
-"""
-
 FLOOR = """
 import os, sys, time
 sys.path.insert(0, sys.argv[3])
@@ -130,16 +107,6 @@ with open(sys.argv[2], "wb") as out:
     out.flush()
     os.fsync(out.fileno())
 """
-
-
-def measured(args: list[str]) -> tuple[float, int, bool]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    ok = os.waitstatus_to_exitcode(status) == 0
-    if not ok:
-        print(f"  failed: {' '.join(args[:3])}...: {proc.stderr.read().decode().strip().splitlines()[-1][:200]}")
-    return time.perf_counter() - start, usage.ru_maxrss * 1024, ok
 
 
 def generate(name: str, kept: int) -> Path:

@@ -16,14 +16,14 @@ are gradients, slots and a saver), cut from the input to a middle layer.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
+
+from routes import CAREFUL, measured
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -70,41 +70,11 @@ with open(out, "wb") as f:
     f.write(frozen.SerializeToString())
 """
 
-CAREFUL = """
-import os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import tensorflow as tf
-v1 = tf.compat.v1
-prefix, output, out = sys.argv[1], sys.argv[2], sys.argv[3]
-meta = v1.MetaGraphDef()
-meta.ParseFromString(open(prefix + ".meta", "rb").read())
-sub = v1.graph_util.extract_sub_graph(meta.graph_def, [output])
-graph = tf.Graph()
-with graph.as_default():
-    tf.graph_util.import_graph_def(sub, name="")
-    kept = sorted(n.name for n in sub.node if n.op in ("VariableV2", "Variable"))
-    # A Saver over the kept variable tensors restores only those from the checkpoint.
-    variables = {name: graph.get_tensor_by_name(name + ":0") for name in kept}
-    with v1.Session(graph=graph) as s:
-        v1.train.Saver(variables).restore(s, prefix)
-        builder = v1.saved_model.Builder(out)
-        sig = v1.saved_model.predict_signature_def({"x": graph.get_tensor_by_name("x:0")},
-                                                   {"y": graph.get_tensor_by_name(output + ":0")})
-        builder.add_meta_graph_and_variables(s, ["serve"], {"serving_default": sig},
-                                             saver=v1.train.Saver(variables))
-        builder.save()
-"""
-
-
 def run_measured(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(args)}\n{proc.stderr.read().decode()[-2000:]}")
-    return elapsed, usage.ru_maxrss * 1024
+    seconds, peak, ok = measured(args)
+    if not ok:
+        raise SystemExit(f"failed: {' '.join(args)}")
+    return seconds, peak
 
 
 def size_of(path: Path) -> int:

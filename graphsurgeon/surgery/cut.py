@@ -12,7 +12,7 @@ from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
 from graphsurgeon.surgery.reach import Reach, reach_with_init
-from graphsurgeon.surgery.select import InputSpec, resolve, resolve_all
+from graphsurgeon.surgery.select import InputSpec, resolve_all
 from graphsurgeon.surgery.shapes import static_shape
 
 log = logging.getLogger(__name__)

@@ -20,13 +20,32 @@ def _dims(shape_proto) -> tuple[int, ...] | None:
     return tuple(d.size for d in shape_proto.dim)
 
 
-def static_shape(model: Model, ref: TensorRef) -> tuple[int, ...] | None:
-    """Dims (-1 unknown) of ``ref``, or None for unknown rank."""
+def needs_inference(model: Model, refs, annotations: bool = False) -> bool:
+    """Whether static_shape would have to ask TensorFlow for any of ``refs``."""
+    for ref in refs:
+        attrs = model.graph[ref.node].attrs
+        known = (model.graph[ref.node].op in SHAPE_ATTR_OPS and ref.port == 0 and "shape" in attrs) or \
+            "output_shapes" in attrs or (annotations and "_output_shapes" in attrs)
+        if not known:
+            return True
+    return False
+
+
+def static_shape(model: Model, ref: TensorRef, annotations: bool = False) -> tuple[int, ...] | None:
+    """Dims (-1 unknown) of ``ref``, or None for unknown rank.
+
+    ``annotations`` also trusts the ``_output_shapes`` a TF1 exporter recorded.
+    They can be stale, so they may describe a signature (metadata for clients)
+    but never shape a Placeholder a cut creates; they spare TensorFlow's import.
+    """
     node = model.graph[ref.node]
     if node.op in SHAPE_ATTR_OPS and ref.port == 0 and "shape" in node.attrs:
         return _dims(node.attrs["shape"].shape)
     if "output_shapes" in node.attrs and ref.port < len(node.attrs["output_shapes"].list.shape):
         return _dims(node.attrs["output_shapes"].list.shape[ref.port])
+    recorded = node.attrs.get("_output_shapes") if annotations else None
+    if recorded is not None and ref.port < len(recorded.list.shape):
+        return _dims(recorded.list.shape[ref.port])
     return _inferred_shape(model, ref)
 
 

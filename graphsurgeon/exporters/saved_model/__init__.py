@@ -7,6 +7,7 @@ run in a guaranteed order.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from graphsurgeon.exporters.saved_model.signatures import (
 from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.surgery.shapes import needs_inference
 
 INIT_SIGNATURE = "__saved_model_init_op"
 DEFAULT_INLINE_LIMIT = 1024  # constants of at least this many bytes go to variables/
@@ -64,8 +66,11 @@ def export_saved_model(
         asset.locate(asset_dir)
     with staged_version(base, version, force) as staging:
         recorded = asset_files.copy_assets(model.assets, asset_dir, staging / "assets")
-        # Signature shapes need TensorFlow; its import overlaps the (I/O-bound) weight streaming.
-        with _tf.importing_in_background():
+        # Signature shapes the graph does not record need TensorFlow's shape inference;
+        # then its import overlaps the (I/O-bound) weight streaming.
+        refs = [r for spec in specs for r in (*spec.inputs.values(), *spec.outputs.values())]
+        preload = _tf.importing_in_background() if needs_inference(signed, refs, True) else contextlib.nullcontext()
+        with preload:
             write_variables(model, restored, staging / "variables", progress)
         # Flushing the weights to disk overlaps the signature work (which imports TensorFlow);
         # the publisher fsyncs everything again before the rename, cheaply once this is done.

@@ -70,5 +70,5 @@ def signature_def(model: Model, spec: SignatureSpec):
             info = target[key]
             info.name = str(ref)
             info.dtype = _tf.base_enum(output_dtype(model.graph[ref.node], ref.port, model.graph))
-            info.tensor_shape.CopyFrom(_tf.shape_proto(static_shape(model, ref)))
+            info.tensor_shape.CopyFrom(_tf.shape_proto(static_shape(model, ref, annotations=True)))
     return sig
