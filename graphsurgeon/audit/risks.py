@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from graphsurgeon import _tf
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.types import VARIABLE_OPS
+from graphsurgeon.ir.types import READS, variable_behind
 from graphsurgeon.surgery.training import is_training_only
 
 SIDE_EFFECT_OPS = {
@@ -84,7 +84,7 @@ def _init_races(model: Model, kept) -> list[Risk]:
         if node is None or name not in kept or not node.op.startswith(TABLE_INIT_PREFIXES):
             continue
         for ref in node.inputs[1:]:
-            variable = _variable_behind(graph, ref.node)
+            variable = variable_behind(graph, ref)
             if variable and not _waits_for_assign(graph, node, variable):
                 risks.append(Risk("init-order hazard", name,
                                   f"table initializer {name!r} reads variable {variable!r} with no control "
@@ -92,13 +92,6 @@ def _init_races(model: Model, kept) -> list[Risk]:
                                   "(\"Attempting to use uninitialized value\", tensorflow/serving#1437)",
                                   "export with graphsurgeon, which runs path assignments before table initializers"))
     return risks
-
-
-def _variable_behind(graph: Graph, name: str) -> str:
-    node = graph[name]
-    while node.op in ("Identity", "ReadVariableOp") and node.inputs:
-        node = graph[node.inputs[0].node]
-    return node.name if node.op in VARIABLE_OPS else ""
 
 
 def _waits_for_assign(graph: Graph, node, variable: str) -> bool:
@@ -139,7 +132,7 @@ def tables(model: Model, kept: Collection[str]) -> list[dict]:
         node = graph[name]
         if node.op.startswith("Assign"):
             continue
-        sources = [_source_of(graph, ref.node) for ref in node.inputs]
+        sources = [graph.source(ref, READS).node for ref in node.inputs]
         assets = [asset_by_node.get(s) or asset_by_node.get(_assigned_from(graph, s) or "") for s in sources]
         asset = next((a for a in assets if a is not None), None)
         if asset is None and not node.op.startswith(TABLE_INIT_PREFIXES):
@@ -148,13 +141,6 @@ def tables(model: Model, kept: Collection[str]) -> list[dict]:
         out.append({"table": table, "initializer": name, "op": node.op,
                     "asset": asset.filename if asset else None, "asset_path": asset.path if asset else None})
     return out
-
-
-def _source_of(graph: Graph, name: str) -> str:
-    node = graph[name]
-    while node.op in ("Identity", "ReadVariableOp") and node.inputs:
-        node = graph[node.inputs[0].node]
-    return node.name
 
 
 def _assigned_from(graph: Graph, variable: str) -> str | None:

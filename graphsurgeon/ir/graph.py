@@ -79,6 +79,17 @@ class Graph:
         """A graph with the same library and versions but other nodes."""
         return Graph(nodes, self.library, self.versions)
 
+    def source(self, ref: TensorRef, through: Iterable[str] = ("Identity",)) -> TensorRef:
+        """The tensor behind ``ref`` once pass-through ops (Identity by default) are looked through."""
+        through = frozenset(through)
+        seen = set()
+        node = self._nodes[ref.node]
+        while node.op in through and node.inputs and ref not in seen:
+            seen.add(ref)
+            ref = node.inputs[0]
+            node = self._nodes[ref.node]
+        return ref
+
     @functools.cached_property
     def consumers(self) -> Mapping[str, tuple[str, ...]]:
         """Node name -> names of nodes using it as a data or control input, in source order."""

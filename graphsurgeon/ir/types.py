@@ -7,9 +7,17 @@ from graphsurgeon import _tf
 from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.weights import WeightStore
+from graphsurgeon.names import TensorRef
 
 VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
 REF_VARIABLE_OPS = frozenset({"VariableV2", "Variable"})
+READS = ("Identity", "ReadVariableOp")  # ops that pass a variable's value (or handle) along
+
+
+def variable_behind(graph: Graph, ref: TensorRef) -> str:
+    """The variable a value is read from through Identity / ReadVariableOp nodes, else ''."""
+    source = graph[graph.source(ref, READS).node]
+    return source.name if source.op in VARIABLE_OPS else ""
 
 
 def _attr_type(node: Node, name: str, default: object) -> object:

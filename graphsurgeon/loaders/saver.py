@@ -34,19 +34,10 @@ def variable_keys(graph: Graph) -> dict[str, str]:
 
 
 def _restore_output(graph: Graph, ref: TensorRef) -> tuple[Node, int] | None:
-    """Follow Identity nodes back from ``ref`` to a restore op's output."""
-    seen = set()
-    while ref.node not in seen:
-        seen.add(ref.node)
-        node = graph.get(ref.node)
-        if node is None:
-            return None
-        if node.op in RESTORE_OPS:
-            return node, ref.port
-        if node.op != "Identity" or not node.inputs:
-            return None
-        ref = node.inputs[0]
-    return None
+    """The restore op output ``ref`` passes along through Identity nodes, if it is one."""
+    source = graph.source(ref)
+    node = graph[source.node]
+    return (node, source.port) if node.op in RESTORE_OPS else None
 
 
 def _whole_tensor_names(graph: Graph, restore: Node) -> list[str | None]:

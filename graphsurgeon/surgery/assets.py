@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.types import variable_behind
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import initializers
 
@@ -26,17 +27,9 @@ def asset_path_variables(model: Model, variables: Iterable[Node]) -> dict[str, T
     out = {}
     for variable in variables:
         initial = initializers.initial_value_or_none(model, variable.name)
-        if initial is not None and _through_identities(model.graph, initial) in asset_tensors:
-            out[variable.name] = _through_identities(model.graph, initial)
+        if initial is not None and model.graph.source(initial) in asset_tensors:
+            out[variable.name] = model.graph.source(initial)
     return out
-
-
-def _through_identities(graph: Graph, ref: TensorRef) -> TensorRef:
-    node = graph[ref.node]
-    while node.op == "Identity" and node.inputs:
-        ref = node.inputs[0]
-        node = graph[ref.node]
-    return ref
 
 
 def read_assets_in_init(graph: Graph, init_ops: Iterable[str], paths: dict[str, TensorRef]) -> Graph:
@@ -51,18 +44,10 @@ def read_assets_in_init(graph: Graph, init_ops: Iterable[str], paths: dict[str, 
     nodes = []
     for node in graph:
         if node.name in init_ops and node.op not in ("Assign", "AssignVariableOp"):
-            inputs = tuple(paths.get(_variable_behind(graph, ref), ref) for ref in node.inputs)
+            inputs = tuple(paths.get(variable_behind(graph, ref), ref) for ref in node.inputs)
             node = node.replace(inputs=inputs) if inputs != node.inputs else node
         nodes.append(node)
     return graph.with_nodes(nodes)
-
-
-def _variable_behind(graph: Graph, ref: TensorRef) -> str:
-    """The variable a value is read from through Identity / ReadVariableOp nodes, else ''."""
-    node = graph[ref.node]
-    while node.op in ("Identity", "ReadVariableOp") and node.inputs:
-        node = graph[node.inputs[0].node]
-    return node.name if node.op in ("VariableV2", "Variable", "VarHandleOp") else ""
 
 
 def carry_all_assets(model: Model, source: Model) -> Model:

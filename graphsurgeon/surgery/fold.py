@@ -25,9 +25,7 @@ MERGE_OPS = frozenset({"Merge", "RefMerge"})
 
 def constant_bool(graph: Graph, ref: TensorRef) -> bool | None:
     """The value of a scalar bool tensor that is a Const, looking through Identity."""
-    node = graph[ref.node]
-    while node.op == "Identity" and node.inputs:
-        node = graph[node.inputs[0].node]
+    node = graph[graph.source(ref).node]
     if node.op != "Const" or node.weight is not None:
         return None
     array = _tf.tensor_proto_to_array(node.attrs["value"].tensor)

@@ -76,7 +76,4 @@ def _from_variable_defs(model: Model, variable: str) -> TensorRef | None:
 
 
 def _is_restore(graph: Graph, ref: TensorRef) -> bool:
-    node = graph[ref.node]
-    while node.op == "Identity" and node.inputs:
-        node = graph[node.inputs[0].node]
-    return node.op in RESTORE_OPS
+    return graph[graph.source(ref).node].op in RESTORE_OPS

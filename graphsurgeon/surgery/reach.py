@@ -81,17 +81,9 @@ def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[st
             target = graph[node.inputs[0].node]
             if target.name in kept and target.op in VARIABLE_OPS:
                 out.append(name)
-        elif any(_source(graph, ref.node) in kept for ref in node.inputs):
+        elif any(graph.source(ref).node in kept for ref in node.inputs):
             out.append(name)
     return out
-
-
-def _source(graph: Graph, name: str) -> str:
-    """The node behind a chain of Identity nodes (a resource handle passed along)."""
-    node = graph[name]
-    while node.op == "Identity" and node.inputs:
-        node = graph[node.inputs[0].node]
-    return node.name
 
 
 def reach_with_init(graph: Graph, init_ops: Iterable[str], outputs: Iterable[TensorRef],

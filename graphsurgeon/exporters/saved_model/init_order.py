@@ -32,12 +32,7 @@ def stage_of(graph: Graph, name: str, asset_tensors: set[str]) -> int:
 
 
 def _reads_asset(graph: Graph, node: Node, asset_tensors: set[str]) -> bool:
-    ref = node.inputs[1]
-    source = graph[ref.node]
-    while source.op == "Identity" and source.inputs:
-        ref = source.inputs[0]
-        source = graph[ref.node]
-    return ref.node in asset_tensors
+    return graph.source(node.inputs[1]).node in asset_tensors
 
 
 def ordered_init(graph: Graph, init_ops: Sequence[str], asset_tensors: set[str]) -> Graph:
