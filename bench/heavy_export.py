@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from routes import CAREFUL, measured
+from routes import CAREFUL, FREEZE, measured
 
 OUT = Path(__file__).resolve().parent / "out"
 DIM = 8192
@@ -64,19 +64,7 @@ tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=parts, destination_prefix=os.p
                               delete_old_dirs=True)
 """
 
-RECIPE = """
-import os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import tensorflow as tf
-v1 = tf.compat.v1
-prefix, output, out = sys.argv[1], sys.argv[2], sys.argv[3]
-graph = tf.Graph()
-with graph.as_default():
-    saver = v1.train.import_meta_graph(prefix + ".meta", clear_devices=True)
-    with v1.Session(graph=graph) as s:
-        saver.restore(s, prefix)
-        frozen = v1.graph_util.convert_variables_to_constants(s, graph.as_graph_def(), [output])
-frozen = v1.graph_util.extract_sub_graph(frozen, [output])
+RECIPE = FREEZE + """
 serving = tf.Graph()
 with serving.as_default():
     tf.graph_util.import_graph_def(frozen, name="")

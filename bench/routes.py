@@ -4,6 +4,23 @@ from __future__ import annotations
 import os
 import time
 
+# TensorFlow's recipe up to the frozen, extracted GraphDef `frozen`; each benchmark appends
+# how it writes the result. Args: prefix output out.
+FREEZE = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import tensorflow as tf
+v1 = tf.compat.v1
+prefix, output, out = sys.argv[1], sys.argv[2], sys.argv[3]
+graph = tf.Graph()
+with graph.as_default():
+    saver = v1.train.import_meta_graph(prefix + ".meta", clear_devices=True)
+    with v1.Session(graph=graph) as s:
+        saver.restore(s, prefix)
+        frozen = v1.graph_util.convert_variables_to_constants(s, graph.as_graph_def(), [output])
+frozen = v1.graph_util.extract_sub_graph(frozen, [output])
+"""
+
 # The best route TensorFlow offers a careful engineer: parse the .meta, extract_sub_graph,
 # restore only the kept variables, save a SavedModel with variables. Args: prefix output out.
 CAREFUL = """

@@ -23,7 +23,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from routes import CAREFUL, measured
+from routes import CAREFUL, FREEZE, measured
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -52,19 +52,7 @@ with v1.Session() as s:
 print(len(v1.get_default_graph().as_graph_def().node))
 """
 
-RECIPE = """
-import os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import tensorflow as tf
-v1 = tf.compat.v1
-prefix, output, out = sys.argv[1], sys.argv[2], sys.argv[3]
-graph = tf.Graph()
-with graph.as_default():
-    saver = v1.train.import_meta_graph(prefix + ".meta", clear_devices=True)
-    with v1.Session(graph=graph) as s:
-        saver.restore(s, prefix)
-        frozen = v1.graph_util.convert_variables_to_constants(s, graph.as_graph_def(), [output])
-frozen = v1.graph_util.extract_sub_graph(frozen, [output])
+RECIPE = FREEZE + """
 frozen = v1.graph_util.remove_training_nodes(frozen, protected_nodes=[output])
 with open(out, "wb") as f:
     f.write(frozen.SerializeToString())

@@ -16,12 +16,11 @@ from graphsurgeon.audit.split import KEPT, classify
 from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
 from graphsurgeon.exporters.saved_model import DEFAULT_INLINE_LIMIT
 from graphsurgeon.ir.model import Model
+from graphsurgeon.limits import PROTO_LIMIT, SERVING_PB_LIMIT
 from graphsurgeon.surgery.select import InputSpec, resolve_all
 from graphsurgeon.surgery.training import removal_group
 
 SCHEMA_VERSION = 1
-PROTO_LIMIT = 2**31 - 1  # protobuf cannot serialize or parse a message of 2 GiB or more
-SERVING_PB_LIMIT = 2**30  # some TensorFlow Serving versions refuse a larger saved_model.pb
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from graphsurgeon import _tf
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.types import READS, variable_behind
+from graphsurgeon.ir.types import PYTHON_OPS, READS, variable_behind
 from graphsurgeon.surgery.training import is_training_only
 
 SIDE_EFFECT_OPS = {
-    "PyFunc": "runs Python, which Serving does not have",
-    "PyFuncStateless": "runs Python, which Serving does not have",
-    "EagerPyFunc": "runs Python, which Serving does not have",
+    **{op: "runs Python, which Serving does not have" for op in PYTHON_OPS},
     "WriteFile": "writes files on the server at every request",
     "ReadFile": "reads a file by a path fixed at training time",
     "MatchingFiles": "lists files on the server",

@@ -12,8 +12,8 @@ from graphsurgeon.errors import WriteError
 from graphsurgeon.exporters.atomic import atomic_file, check_target
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.limits import PROTO_LIMIT
 
-PROTO_LIMIT = 2**31 - 1  # protobuf refuses to serialize or parse a message of 2 GiB or more
 
 
 def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = False,

@@ -11,6 +11,7 @@ from graphsurgeon.names import TensorRef
 
 VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
 REF_VARIABLE_OPS = frozenset({"VariableV2", "Variable"})
+PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})  # need a Python interpreter to run
 READS = ("Identity", "ReadVariableOp")  # ops that pass a variable's value (or handle) along
 
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsurgeon import _tf
+from graphsurgeon.ir.types import PYTHON_OPS
+from graphsurgeon.limits import SERVING_PB_LIMIT
 from graphsurgeon.loaders.graphdef import parse_proto
 
-SAVED_MODEL_PB_LIMIT = 2**30  # some Serving versions refuse to read a larger saved_model.pb
-PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
 INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op")
 
 
@@ -26,7 +26,7 @@ def lint(directory: Path, tags: list[str]) -> list[Finding]:
         Finding("version folder", directory.name.isdigit(),
                 f"folder name {directory.name!r} " + ("is a version number" if directory.name.isdigit()
                                                       else "is not numeric; Serving only loads BASE/<integer>/")),
-        Finding("saved_model.pb size", (directory / "saved_model.pb").stat().st_size < SAVED_MODEL_PB_LIMIT,
+        Finding("saved_model.pb size", (directory / "saved_model.pb").stat().st_size < SERVING_PB_LIMIT,
                 f"saved_model.pb is {(directory / 'saved_model.pb').stat().st_size} bytes (limit 1 GiB)"),
     ]
     if meta is None:

@@ -1,0 +1,4 @@
+"""Size limits TensorFlow and TensorFlow Serving enforce, in one place."""
+
+PROTO_LIMIT = 2**31 - 1  # protobuf cannot serialize or parse a message of 2 GiB or more
+SERVING_PB_LIMIT = 2**30  # some TensorFlow Serving versions refuse a larger saved_model.pb
