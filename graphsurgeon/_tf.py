@@ -333,3 +333,33 @@ def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops:
         for op in init_ops:
             session.run(op, {k: v for k, v in asset_feeds.items() if graph.is_feedable(graph.get_tensor_by_name(k))})
         return session.run(list(fetches), dict(feeds))
+
+
+# ---------------------------------------------------------------- Keras
+
+def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any]) -> tuple[Any, list, list]:
+    """Load a Keras 2 .h5 with tf_keras, trace it with training=False, and freeze the trace.
+
+    Returns (GraphDef, input layer names, [(output layer name, tensor name)]).
+    The caller has already refused Lambda bytecode and Keras 1 files.
+    """
+    t = tf()
+    with _native_stderr_captured():
+        import tf_keras
+        from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+        if architecture is not None:
+            model = tf_keras.models.model_from_json(Path(architecture).read_text(), custom_objects=dict(custom_objects))
+            model.load_weights(path)
+        else:
+            model = tf_keras.models.load_model(path, compile=False, custom_objects=dict(custom_objects))
+        input_names = [layer.name for layer in model._input_layers]
+        specs = [t.TensorSpec(i.shape, i.dtype, name=name) for i, name in zip(model.inputs, input_names)]
+
+        @t.function(autograph=False)
+        def inference(*inputs):
+            return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
+
+        frozen = convert_variables_to_constants_v2(inference.get_concrete_function(*specs))
+    outputs = list(zip(model.output_names, [o.name for o in frozen.outputs]))
+    return frozen.graph.as_graph_def(), input_names, outputs

@@ -20,7 +20,6 @@ from graphsurgeon.audit.report import audit
 from graphsurgeon.audit.sizes import parse_size
 from graphsurgeon.cli import options
 from graphsurgeon.cli.render import print_json
-from graphsurgeon.loaders import load
 
 NAME = "audit"
 
@@ -38,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     budget = parse_size(args.budget) if args.budget else None
-    model = load(args.model, tags=options.tags(args))
+    model = options.load_model(args, trace=False)
     report = audit(model, options.split_names(args.inputs), options.split_names(args.outputs), by=args.by,
                    top=args.top, depth=args.depth, budget=budget)
     if args.json:

@@ -22,7 +22,6 @@ from graphsurgeon.cli.progress import DelayedProgress
 from graphsurgeon.cli.render import print_cut_report, print_json
 from graphsurgeon.exporters.atomic import check_target
 from graphsurgeon.exporters.graphdef import write_graph_def
-from graphsurgeon.loaders import load
 from graphsurgeon.surgery import extract
 
 NAME = "cut"
@@ -46,7 +45,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 def cut_and_write(args: argparse.Namespace, console: Console, inputs: list) -> int:
     """Shared by cut and freeze: extract, write, report."""
     check_target(Path(args.output), args.force)
-    model = load(args.model, tags=options.tags(args))
+    model = options.load_model(args)
     result = extract(model, inputs, options.outputs(args), bindings=options.bindings(args),
                      init_from_initializers=args.init_from_initializers, strip=not args.no_strip)
     with DelayedProgress("writing weights") as progress:

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     check_base(Path(args.output), args.version, args.force)
-    source = load(args.model, tags=options.tags(args))
+    source = options.load_model(args)
     path = export(extract_for_export(source, args), args)
     report = {"path": str(path), "signatures": signature_summary(path)}
     if args.json:
@@ -53,8 +53,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def extract_for_export(source: Model, args: argparse.Namespace) -> Model:
-    """Cut to --outputs, or to the outputs of the source's signatures, keeping their inputs feedable."""
-    wanted = options.outputs(args) or _signature_outputs(source)
+    """Cut to --outputs, else to the source's signature outputs (or a Keras model's output layers)."""
+    wanted = options.outputs(args) or _signature_outputs(source) or [str(r) for r in source.outputs]
     if not wanted:
         raise UsageError(f"{args.model} has no signatures to export; name what to keep with --outputs")
     model = extract(source, options.input_specs(args), wanted, bindings=options.bindings(args),

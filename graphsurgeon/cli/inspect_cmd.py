@@ -11,7 +11,6 @@ from rich.console import Console
 from graphsurgeon.audit.summary import summarize
 from graphsurgeon.cli import options
 from graphsurgeon.cli.render import print_json, print_summary
-from graphsurgeon.loaders import load
 
 NAME = "inspect"
 
@@ -22,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    summary = summarize(load(args.model, tags=options.tags(args)))
+    summary = summarize(options.load_model(args, trace=False))
     if args.json:
         print_json(console, summary)
     else:

@@ -19,11 +19,14 @@ GRAPHDEF_SUFFIXES = (".pb", ".pbtxt", ".graphdef")
 KERAS_SUFFIXES = (".h5", ".hdf5")
 
 
-def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None) -> Model:
-    """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, or a SavedModel.
+def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: bool = True,
+         architecture: str | None = None, unsafe_lambda: bool = False, custom_objects: dict | None = None) -> Model:
+    """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, or a Keras .h5.
 
     Weights are not read: the returned Model knows every tensor's dtype, shape
-    and size, and reads bytes only when a later stage writes them out.
+    and size, and reads bytes only when a later stage writes them out. A Keras
+    file is traced with tf_keras unless ``trace`` is False (metadata only, for
+    inspect and audit); ``architecture`` is the JSON for a weights-only file.
     """
     path = Path(path)
     if is_saved_model(path):
@@ -34,7 +37,7 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None) -> Model
     if path.suffix in KERAS_SUFFIXES:
         if not path.is_file():
             raise LoadError(f"no such file: {path}")
-        return load_keras_h5(path)
+        return load_keras_h5(path, trace, architecture, unsafe_lambda, custom_objects)
     if path.suffix in GRAPHDEF_SUFFIXES:
         if not path.is_file():
             raise LoadError(f"no such file: {path}")

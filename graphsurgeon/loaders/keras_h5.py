@@ -1,10 +1,12 @@
-"""Keras .h5 files read with h5py alone: version, backend, layers and their weights, lazily.
+"""Keras .h5 files: metadata with h5py alone, or the traced inference graph via tf_keras.
 
-No Keras is imported and nothing in the file is deserialized or executed (a
-Lambda layer's marshalled bytecode stays bytes). The result serves inspect and
-audit: every weight is a variable node whose bytes are read from its HDF5
-dataset only on request. Tracing the Keras graph (for cut and export) needs
-the Keras loader, which this module does not do.
+Metadata (load_keras_h5(..., trace=False)) imports no Keras and deserializes
+nothing: every weight is a variable node whose bytes are read from its HDF5
+dataset on request; inspect and audit use this. Tracing loads the model with
+tf_keras, traces it with training=False (batch norm and dropout in inference
+mode) and freezes the trace. Before any Keras code touches the file, Lambda
+layers with marshalled bytecode and Keras 1 configs are refused by reading the
+JSON config only, so no code from the file runs.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
+from graphsurgeon.names import TensorRef
 
 OPTIMIZER_SCOPE = "optimizer_weights"
 
@@ -39,7 +42,16 @@ def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def load_keras_h5(path: Path) -> Model:
+def load_keras_h5(path: Path, trace: bool = True, architecture: str | None = None,
+                  unsafe_lambda: bool = False, custom_objects: dict | None = None) -> Model:
+    metadata = _metadata_model(path)
+    if not trace:
+        return metadata
+    _refuse_unsafe(path, architecture, unsafe_lambda)
+    return _traced(path, metadata, architecture, custom_objects or {})
+
+
+def _metadata_model(path: Path) -> Model:
     try:
         f = h5py.File(path, "r")
     except OSError as err:
@@ -90,3 +102,82 @@ def _add(nodes: list, entries: dict, name: str, dataset, source: H5Source) -> No
     attr = _tf.pb.attr_value_pb2.AttrValue
     nodes.append(Node(name, "VariableV2", attrs={"dtype": attr(type=dtype), "shape": attr(shape=_tf.shape_proto(shape))}))
     entries[name] = (WeightInfo(dataset.name, dtype, shape, numeric_nbytes(dtype, shape)), source)
+
+
+def _config(path: Path, architecture: str | None) -> dict | None:
+    if architecture is not None:
+        return json.loads(Path(architecture).read_text())
+    with h5py.File(path, "r") as f:
+        raw = f.attrs.get("model_config")
+    return json.loads(_text(raw)) if raw is not None else None
+
+
+def _layers(config) -> list[dict]:
+    """Every layer dict in a (possibly nested) Keras config, iteratively."""
+    found, stack = [], [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "class_name" in item and isinstance(item.get("config"), dict):
+                found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool) -> None:
+    config = _config(path, architecture)
+    if config is None:
+        raise LoadError(f"{path} holds weights only; give the architecture with --architecture model.json")
+    lambdas = [layer["config"].get("name", "?") for layer in _layers(config) if layer["class_name"] == "Lambda"]
+    if lambdas and not unsafe_lambda:
+        raise LoadError(
+            f"{path}: layer {lambdas[0]!r} is a Lambda layer whose function is stored as Python bytecode; loading it "
+            "would run code from the file. Pass --unsafe-lambda only if you trust the file's author"
+        )
+    with h5py.File(path, "r") as f:
+        version = _text(f.attrs.get("keras_version", ""))
+    if version.startswith("1."):
+        first = next((layer for layer in _layers(config)), {"class_name": "?", "config": {}})
+        raise LoadError(
+            f"{path} was saved by Keras {version}, whose layer configs (e.g. {first['class_name']} "
+            f"{first['config'].get('name', '?')!r}) current Keras cannot read; re-save it with Keras 2 "
+            "(load it in Keras 1 and save the weights, then rebuild the model in Keras 2)"
+        )
+
+
+def _traced(path: Path, metadata: Model, architecture: str | None, custom_objects: dict) -> Model:
+    from graphsurgeon.loaders.graphdef import graph_from_proto
+
+    try:
+        graph_def, input_names, outputs = _tf.trace_keras(str(path), architecture, custom_objects)
+    except (ValueError, TypeError) as err:
+        message = str(err).strip().splitlines()[0]
+        raise LoadError(f"{path}: Keras could not rebuild the model: {message}; if it names a custom layer or "
+                        "function, supply it with --custom-objects module.py") from err
+    graph = graph_from_proto(graph_def, str(path))
+    aliases = []
+    for layer, tensor in outputs:
+        name = layer if layer not in graph else f"{layer}_output"
+        dtype = _tf.pb.attr_value_pb2.AttrValue(type=graph[tensor.split(":")[0]].attrs["T"].type
+                                                if "T" in graph[tensor.split(":")[0]].attrs else 1)
+        aliases.append(Node(name, "Identity", (TensorRef.parse(tensor),), attrs={"T": dtype}))
+    graph = graph.with_nodes([*graph, *aliases])
+    source = Source(str(path), "keras_h5", details=metadata.source.details)
+    return Model(graph=graph, source=source, inputs=tuple(TensorRef(n) for n in input_names),
+                 outputs=tuple(TensorRef(a.name) for a in aliases))
+
+
+def custom_objects_from(module_path: str | None) -> dict:
+    """Classes and functions a user module defines, for Keras to resolve custom layers by name."""
+    if module_path is None:
+        return {}
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("graphsurgeon_custom_objects", module_path)
+    if spec is None or spec.loader is None:
+        raise LoadError(f"cannot import --custom-objects {module_path}: give a Python file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: value for name, value in vars(module).items() if not name.startswith("_") and callable(value)}
