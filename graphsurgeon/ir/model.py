@@ -82,7 +82,6 @@ class Model:
         """Surgery needs the computation, not just the weights."""
         if not self.source.traced:
             raise GraphSurgeonError(
-                f"cannot {what} {self.source.path}: graphsurgeon reads this {self.source.format} file's layers and "
-                "weights (inspect, audit) but does not trace Keras graphs yet; save it as a SavedModel with "
-                "tf_keras (model.save('dir')) and give that directory instead"
+                f"cannot {what} {self.source.path}: this model was loaded for its layers and weights (inspect, audit) "
+                "but no graph; load it with trace=True (the default) to trace the Keras model"
             )
