@@ -363,3 +363,34 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
         frozen = convert_variables_to_constants_v2(inference.get_concrete_function(*specs))
     outputs = list(zip(model.output_names, [o.name for o in frozen.outputs]))
     return frozen.graph.as_graph_def(), input_names, outputs
+
+
+# ---------------------------------------------------------------- TF2 SavedModels
+
+STATE_UPDATE_OPS = ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "ResourceApply",
+                    "ResourceScatter", "ResourceSparseApply")
+
+
+def trace_saved_model(directory: str, tags: Sequence[str], key: str) -> tuple[Any, list, list, str, list[str]]:
+    """Flatten one signature of a TF2 SavedModel: its function call graph inlined, variables as constants.
+
+    Returns (GraphDef, [(input key, placeholder name)], [(output key, tensor name)], method name,
+    state-updating ops found). Functional While/If are kept (not lowered to v1 control flow).
+    """
+    t = tf()
+    with _native_stderr_captured():
+        from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+        loaded = t.saved_model.load(directory, tags=list(tags))
+        function = loaded.signatures[key]
+        # Look for state updates first: the converter cannot freeze them (it fails on their resource inputs).
+        called = function.graph.as_graph_def()
+        nodes = list(called.node) + [n for f in called.library.function for n in f.node_def]
+        stateful = sorted({n.op for n in nodes if n.op.startswith(STATE_UPDATE_OPS)})
+        if stateful:
+            return None, [], [], "", stateful
+        frozen = convert_variables_to_constants_v2(function, lower_control_flow=False)
+    graph_def = frozen.graph.as_graph_def()
+    inputs = [(t_.name.split(":")[0], t_.name.split(":")[0]) for t_ in frozen.inputs]
+    outputs = list(zip(sorted(function.structured_outputs), [o.name for o in frozen.outputs]))
+    return graph_def, inputs, outputs, "tensorflow/serving/predict", []

@@ -22,6 +22,8 @@ def add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL",
                         help="a .pb/.pbtxt GraphDef, a checkpoint prefix, .meta file or model_dir, or a SavedModel dir")
     parser.add_argument("--tags", help="SavedModel MetaGraph tags, comma-separated (default: serve)")
+    parser.add_argument("--signature", dest="source_signature", metavar="KEY",
+                        help="the signature of a TF2 SavedModel to flatten (default: serving_default)")
     keras = parser.add_argument_group("Keras .h5 sources")
     keras.add_argument("--architecture", metavar="MODEL.json", help="the architecture of a weights-only .h5 file")
     keras.add_argument("--custom-objects", metavar="MODULE.py", help="a Python file defining custom layers")
@@ -34,7 +36,8 @@ def load_model(args: argparse.Namespace, trace: bool = True):
     from graphsurgeon.loaders import load
     from graphsurgeon.loaders.keras_h5 import custom_objects_from
 
-    return load(args.model, tags=tags(args), trace=trace, architecture=args.architecture,
+    return load(args.model, tags=tags(args), trace=trace, signature=args.source_signature,
+                architecture=args.architecture,
                 unsafe_lambda=args.unsafe_lambda, custom_objects=custom_objects_from(args.custom_objects))
 
 

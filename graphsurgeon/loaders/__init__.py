@@ -20,17 +20,19 @@ KERAS_SUFFIXES = (".h5", ".hdf5")
 
 
 def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: bool = True,
-         architecture: str | None = None, unsafe_lambda: bool = False, custom_objects: dict | None = None) -> Model:
+         signature: str | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
+         custom_objects: dict | None = None) -> Model:
     """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, or a Keras .h5.
 
     Weights are not read: the returned Model knows every tensor's dtype, shape
     and size, and reads bytes only when a later stage writes them out. A Keras
     file is traced with tf_keras unless ``trace`` is False (metadata only, for
     inspect and audit); ``architecture`` is the JSON for a weights-only file.
+    A TF2 SavedModel is flattened for one ``signature`` (serving_default by default).
     """
     path = Path(path)
     if is_saved_model(path):
-        return load_saved_model(path, tags)
+        return load_saved_model(path, tags, trace, signature)
     if path.suffix == ".keras":
         raise LoadError(f"{path} is a Keras 3 archive, which graphsurgeon does not read yet; "
                         "export it with model.export('dir') and give that SavedModel directory")

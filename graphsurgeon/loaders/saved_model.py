@@ -11,13 +11,17 @@ from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders.checkpoint import read_index
 from graphsurgeon.loaders.graphdef import parse_proto
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
+from graphsurgeon.loaders.tf2 import calls_functions, traced_signature
 
 
 def is_saved_model(path: Path) -> bool:
     return path.is_dir() and any((path / n).is_file() for n in ("saved_model.pb", "saved_model.pbtxt"))
 
 
-def load_saved_model(directory: Path, tags: Sequence[str] | None = None) -> Model:
+def load_saved_model(directory: Path, tags: Sequence[str] | None = None, trace: bool = True,
+                     signature: str | None = None) -> Model:
+    """A SavedModel's MetaGraph as it is (TF1 graphs, and every SavedModel with trace=False), or, for a
+    TF2 SavedModel whose signatures call functions, the chosen signature flattened (see tf2.py)."""
     proto_path = directory / "saved_model.pb"
     if not proto_path.is_file():
         proto_path = directory / "saved_model.pbtxt"
@@ -27,8 +31,11 @@ def load_saved_model(directory: Path, tags: Sequence[str] | None = None) -> Mode
     weights = read_index(str(index)[: -len(".index")]) if index.is_file() else WeightStore()
     source = Source(str(directory), "saved_model", str(index)[: -len(".index")] if index.is_file() else None)
     extra = directory / "assets.extra"
-    return model_from_meta_graph(meta, source, weights, assets_dir=str(directory / "assets"),
-                                 extra_dir=str(extra) if extra.is_dir() else None)
+    model = model_from_meta_graph(meta, source, weights, assets_dir=str(directory / "assets"),
+                                  extra_dir=str(extra) if extra.is_dir() else None)
+    if trace and calls_functions(model):
+        return traced_signature(model, directory, sorted(meta.meta_info_def.tags), signature)
+    return model
 
 
 def _choose_meta_graph(saved_model, directory: Path, tags: Sequence[str] | None):

@@ -12,6 +12,7 @@ import numpy as np
 from graphsurgeon.errors import GraphSurgeonError, LoadError
 from graphsurgeon.ir.model import Model
 from graphsurgeon.loaders import load
+from graphsurgeon.loaders.saved_model import is_saved_model
 from graphsurgeon.names import TensorRef
 from graphsurgeon.verify.cpp_loader import CppLoaderError, Run, run_in_cpp_loader
 from graphsurgeon.verify.inputs import sample_inputs
@@ -72,7 +73,7 @@ def verify(directory: str | os.PathLike, *, inputs: Mapping[str, np.ndarray] | N
         findings.append(Finding("C++ loader", False, str(err)))
         return VerifyReport(str(directory), findings, [], str(against) if against else None, False)
     findings.append(Finding("C++ loader", True, f"loaded and ran {len(runs)} signature(s) as Serving would"))
-    references = _references(against, runnable, runs, asset_dir) if against is not None else {}
+    references = _references(against, model, runnable, runs, asset_dir) if against is not None else {}
     checks = [_check(model, key, planned[key], results.get(key), references.get(key), atol, rtol) for key in keys]
     # Nothing run proves nothing: at least one signature must have gone through the loader.
     ok = all(f.ok for f in findings) and any(c.ran for c in checks) and all(o.ok for c in checks for o in c.outputs)
@@ -93,15 +94,33 @@ def _run(model: Model, key: str, feeds: Mapping[str, np.ndarray]) -> Run:
     return Run({sig.inputs[k].name: v for k, v in feeds.items()}, [sig.outputs[k].name for k in sorted(sig.outputs)])
 
 
-def _references(against, keys: list[str], runs: list[Run], asset_dir: str | None) -> dict[str, list[np.ndarray]]:
-    source = load(against)
+def _references(against, model: Model, keys: list[str], runs: list[Run],
+                asset_dir: str | None) -> dict[str, list[np.ndarray]]:
+    if is_saved_model(Path(against)):
+        source = load(against, trace=False)
+        # A SavedModel is compared signature key by key: flattening renames a TF2 model's tensors.
+        mapped = [_by_keys(model, source, key, run) for key, run in zip(keys, runs)]
+        return dict(zip(keys, run_in_cpp_loader(against, _tags(source), mapped)))
+    source = load(against)  # a Keras file is traced, as its export was
     mapped = [Run({_source_name(source, n): v for n, v in run.feeds.items()},
                   [_source_name(source, f) for f in run.fetches]) for run in runs]
-    if source.source.format == "saved_model":
-        outputs = run_in_cpp_loader(against, _tags(source), mapped)
-    else:
-        outputs = [run_reference(source, run.feeds, run.fetches, asset_dir) for run in mapped]
-    return dict(zip(keys, outputs))
+    return dict(zip(keys, [run_reference(source, run.feeds, run.fetches, asset_dir) for run in mapped]))
+
+
+def _by_keys(model: Model, source: Model, key: str, run: Run) -> Run:
+    exported = model.signatures[key]
+    if key not in source.signatures:
+        # serving_default added by the export copies another signature: compare with that one's original.
+        twins = [k for k, s in sorted(model.signatures.items()) if k != key and k in source.signatures
+                 and dict(s.inputs) == dict(exported.inputs) and dict(s.outputs) == dict(exported.outputs)]
+        key = twins[0] if twins else key
+    original = source.signatures.get(key)
+    if original is None:
+        raise GraphSurgeonError(f"the source has no signature {key!r} to compare with; compare by hand")
+    by_name = {t.name: k for k, t in exported.inputs.items()}
+    feeds = {original.inputs[by_name[name]].name: value for name, value in run.feeds.items()}
+    fetches = [original.outputs[k].name for k in sorted(exported.outputs)]
+    return Run(feeds, fetches)
 
 
 def _tags(model: Model) -> list[str]:

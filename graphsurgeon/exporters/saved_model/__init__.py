@@ -89,13 +89,11 @@ def export_saved_model(
 
 
 def _signatures(model: Model, given: Sequence[SignatureSpec] | None) -> list[SignatureSpec]:
-    if given:
-        specs = list(given)
-    else:
-        specs = from_source(model)
-        if model.outputs and not any(s.key == DEFAULT_KEY for s in specs):
-            specs.insert(0, default_signature(model))
+    specs = list(given) if given else from_source(model)
+    if not specs and model.outputs:
+        specs = [default_signature(model)]
     if not any(s.key == DEFAULT_KEY for s in specs) and specs:
+        # Serving's default is a copy of the first signature, keys and all.
         first = specs[0]
         specs.insert(0, SignatureSpec(DEFAULT_KEY, first.inputs, first.outputs, first.method))
     return specs

@@ -1,0 +1,78 @@
+"""TF2 SavedModels: a signature's function graph flattened, re-exported, verified against the original."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import graphsurgeon as gs
+from graphsurgeon.verify import verify
+from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
+
+
+def _export(cli, source, out, *args):
+    result = cli("export", source, *args, "-o", out)
+    assert result.code == 0, result.err
+    return out / "1"
+
+
+def test_half_plus_two_tf2_numbers_and_asset(corpus, tmp_path, cli):
+    source = corpus / "serving_half_plus_two_tf2_cpu" / "00000123"
+    path = _export(cli, source, tmp_path / "hp2")
+    [[y]] = run_in_cpp_loader(path, ["serve"], [Run({"x:0": np.array([1, 2, 5], np.float32)}, ["Identity:0"])])
+    np.testing.assert_allclose(y, [2.5, 3.0, 4.5])
+    assert (path / "assets" / "foo.txt").read_bytes() == (source / "assets" / "foo.txt").read_bytes()
+    assert verify(path, against=source).ok
+    ops = {n.op for n in gs.load(path).graph}
+    assert not ops & {"VarHandleOp", "ReadVariableOp", "StatefulPartitionedCall"}
+
+
+def test_keras_lstm_stateless_while_survives_freezing(corpus, tmp_path, cli):
+    source = corpus / "tfnet_keras_lstm_sequential"
+    path = _export(cli, source, tmp_path / "lstm")
+    exported = gs.load(path)
+    assert [n.op for n in exported.graph].count("StatelessWhile") == 1 and len(exported.graph.library.function) == 2
+    x = np.random.default_rng(0).random((3, 5, 3), dtype=np.float32)
+    assert verify(path, inputs={"input_1": x}, against=source).ok
+
+
+def test_leak_testmodel_cut_to_one_of_three_outputs(corpus, tmp_path, cli):
+    source = corpus / "tfnet_leak_testmodel"
+    path = _export(cli, source, tmp_path / "leak", "--signature", "inference", "--outputs", "Identity_1",
+                   "--keys", "Identity_1=output_1")
+    sig = gs.load(path).signatures["serving_default"]
+    assert list(sig.outputs) == ["output_1"]
+    assert [d.size for d in sig.inputs["input"].tensor_shape.dim] == [-1, -1, 96]
+    x = np.random.default_rng(1).random((1, 10, 96), dtype=np.float32)
+    [[mine]] = run_in_cpp_loader(path, ["serve"], [Run({"input:0": x}, ["Identity_1:0"])])
+    original = tf.saved_model.load(str(source)).signatures["inference"](input=tf.constant(x))["output_1"].numpy()
+    assert mine.shape == (1, 192)
+    np.testing.assert_allclose(mine, original, atol=1e-5)
+
+
+def test_tfx_keras_serving_with_real_examples(corpus, tmp_path, cli):
+    source = corpus / "tfx_keras_serving"
+    path = _export(cli, source, tmp_path / "penguin")
+    features = {k: tf.train.Feature(float_list=tf.train.FloatList(value=[v])) for k, v in
+                {"body_mass_g": 0.4, "culmen_depth_mm": 0.6, "culmen_length_mm": 0.3, "flipper_length_mm": 0.5}.items()}
+    example = tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+    assert verify(path, inputs={"examples": np.array([example], dtype=object)}, against=source).ok
+
+
+def test_state_updating_signature_is_refused_and_read_only_ones_freeze(corpus, tmp_path, cli):
+    source = corpus / "rust_regression_savedmodel_tf2"
+    refused = cli("export", source, "--signature", "train", "-o", tmp_path / "train")
+    assert refused.code == 1 and "updates variables" in refused.err and "AssignAddVariableOp" in refused.err
+    assert not (tmp_path / "train").exists()
+    for key in ("w", "b"):
+        path = _export(cli, source, tmp_path / key, "--signature", key)
+        assert verify(path, against=source).ok
+
+
+def test_stateful_tf1_signatures_refused_read_only_one_freezes(corpus):
+    model = gs.load(corpus / "serving_counter" / "00000123")
+    for output in ("incr_counter_op/AssignAdd", "incr_counter_by_op/AssignAdd", "reset_counter_op/Assign"):
+        with pytest.raises(gs.FreezeError, match="updates a variable"):
+            gs.freeze(model, [output])
+    frozen = gs.extract(model, [], ["counter"])
+    assert frozen.graph["counter"].op == "Const"
