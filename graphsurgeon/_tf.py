@@ -375,7 +375,8 @@ def trace_saved_model(directory: str, tags: Sequence[str], key: str) -> tuple[An
     """Flatten one signature of a TF2 SavedModel: its function call graph inlined, variables as constants.
 
     Returns (GraphDef, [(input key, placeholder name)], [(output key, tensor name)], method name,
-    state-updating ops found). Functional While/If are kept (not lowered to v1 control flow).
+    state-updating ops found); for a signature with sparse or ragged inputs, (None, their names, ...).
+    Functional While/If are kept (not lowered to v1 control flow).
     """
     t = tf()
     with _native_stderr_captured():
@@ -383,6 +384,10 @@ def trace_saved_model(directory: str, tags: Sequence[str], key: str) -> tuple[An
 
         loaded = t.saved_model.load(directory, tags=list(tags))
         function = loaded.signatures[key]
+        composite = sorted(name for name, spec in function.structured_input_signature[1].items()
+                           if not isinstance(spec, t.TensorSpec))
+        if composite:
+            return None, composite, [], "", []
         # Look for state updates first: the converter cannot freeze them (it fails on their resource inputs).
         called = function.graph.as_graph_def()
         nodes = list(called.node) + [n for f in called.library.function for n in f.node_def]

@@ -24,6 +24,7 @@ from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.exporters.saved_model.publish import check_base
 from graphsurgeon.exporters.saved_model.signatures import default_signature, from_source
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.loaders import load
 from graphsurgeon.surgery import extract
 from graphsurgeon.surgery.assets import carry_all_assets
@@ -63,8 +64,8 @@ def extract_for_export(source: Model, args: argparse.Namespace) -> Model:
 
 
 def _signature_outputs(model: Model) -> list[str]:
-    names = [t.name for key, sig in sorted(model.signatures.items()) if not key.startswith("__")
-             for t in sig.outputs.values() if t.name]
+    names = [name for key, sig in sorted(model.signatures.items()) if not key.startswith("__")
+             for name in tensor_names(sig, outputs_only=True)]
     return list(dict.fromkeys(names))
 
 

@@ -37,6 +37,12 @@ def traced_signature(model: Model, directory: Path, tags: list[str], key: str | 
         raise LoadError(f"{directory} is a TF2 SavedModel without serving_default; choose one with --signature "
                         f"from {keys}")
     graph_def, inputs, outputs, method, stateful = _tf.trace_saved_model(str(directory), tags, key)
+    if graph_def is None and inputs:
+        raise LoadError(
+            f"signature {key!r} of {directory} takes sparse or ragged inputs ({', '.join(inputs[:3])}"
+            f"{', ...' if len(inputs) > 3 else ''}); flattening would turn each into anonymous dense parts, so "
+            "graphsurgeon refuses it. Export the model's TF1 graph, or one with dense inputs"
+        )
     if stateful:
         raise FreezeError(
             f"signature {key!r} of {directory} updates variables ({', '.join(stateful)}); a frozen graph has no "

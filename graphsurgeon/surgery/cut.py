@@ -8,6 +8,7 @@ from graphsurgeon import _tf
 from graphsurgeon.errors import CutError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.signatures import tensor_nodes
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
@@ -47,7 +48,7 @@ def cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Se
     if not specs:
         # With no inputs named (a plain freeze or re-export), the graph's own Placeholders
         # stay its inputs: those the outputs reach, and those its signatures name.
-        named = {TensorRef.parse(t.name).node for sig in model.signatures.values() for t in sig.inputs.values() if t.name}
+        named = {node for sig in model.signatures.values() for node in tensor_nodes(sig)}
         input_refs = tuple(TensorRef(n.name) for n in graph
                            if (n.name in result.kept or n.name in named) and n.op in PLACEHOLDER_OPS)
         specs = [InputSpec(str(r)) for r in input_refs]
@@ -140,11 +141,8 @@ def _rebuild(graph: Graph, result: Reach, placeholders: dict[TensorRef, Node]) -
 
 def _surviving_signatures(signatures, graph: Graph) -> dict:
     """Signatures whose every tensor is still there (a cut input keeps its port-0 name)."""
-    def alive(info) -> bool:
-        return bool(info.name) and TensorRef.parse(info.name).node in graph
-
     return {key: sig for key, sig in signatures.items() if not key.startswith("__")
-            and all(alive(t) for t in (*sig.inputs.values(), *sig.outputs.values()))}
+            and tensor_nodes(sig) and all(node in graph for node in tensor_nodes(sig))}
 
 
 def _surviving_collections(collections, graph: Graph) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.signatures import tensor_nodes
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
 from graphsurgeon.surgery.reach import reach
@@ -23,8 +24,7 @@ def strip_training(model: Model) -> Model:
     graph = model.graph
     if not model.outputs:
         return model
-    signature_nodes = {TensorRef.parse(t.name).node for sig in model.signatures.values()
-                       for t in (*sig.inputs.values(), *sig.outputs.values()) if t.name}
+    signature_nodes = {node for sig in model.signatures.values() for node in tensor_nodes(sig)}
     protected = {r.node for r in (*model.inputs, *model.outputs)} | set(model.init_ops) | signature_nodes
     removable = _removable_pass_throughs(graph, protected)
     mapping = {TensorRef(name): graph[name].inputs[0] for name in removable}

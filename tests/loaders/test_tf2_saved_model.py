@@ -76,3 +76,15 @@ def test_stateful_tf1_signatures_refused_read_only_one_freezes(corpus):
             gs.freeze(model, [output])
     frozen = gs.extract(model, [], ["counter"])
     assert frozen.graph["counter"].op == "Const"
+
+
+def test_sparse_coo_signature_inputs_are_kept(corpus, tmp_path, cli):
+    source = corpus / "tfx_transform_fn"
+    result = cli("export", source, "--tags", "transform", "--export-tags", "transform", "-o", tmp_path / "tft")
+    assert result.code == 0, result.err
+    exported = gs.load(tmp_path / "tft" / "1", tags=["transform"], trace=False)
+    original = gs.load(source, tags=["transform"], trace=False)
+    sig = exported.signatures["serving_default"]
+    assert sig.inputs["company"].WhichOneof("encoding") == "coo_sparse"
+    assert sig == original.signatures["transform_signature"] or len(sig.inputs) == 18
+    assert sorted(p.name for p in (tmp_path / "tft" / "1" / "assets").iterdir())  # vocabularies shipped

@@ -68,7 +68,7 @@ def export_saved_model(
         recorded = asset_files.copy_assets(model.assets, asset_dir, staging / "assets")
         # Signature shapes the graph does not record need TensorFlow's shape inference;
         # then its import overlaps the (I/O-bound) weight streaming.
-        refs = [r for spec in specs for r in (*spec.inputs.values(), *spec.outputs.values())]
+        refs = [r for spec in specs if spec.source is None for r in (*spec.inputs.values(), *spec.outputs.values())]
         preload = _tf.importing_in_background() if needs_inference(signed, refs, True) else contextlib.nullcontext()
         with preload:
             write_variables(model, restored, staging / "variables", progress)
@@ -95,7 +95,7 @@ def _signatures(model: Model, given: Sequence[SignatureSpec] | None) -> list[Sig
     if not any(s.key == DEFAULT_KEY for s in specs) and specs:
         # Serving's default is a copy of the first signature, keys and all.
         first = specs[0]
-        specs.insert(0, SignatureSpec(DEFAULT_KEY, first.inputs, first.outputs, first.method))
+        specs.insert(0, SignatureSpec(DEFAULT_KEY, first.inputs, first.outputs, first.method, first.source))
     return specs
 
 

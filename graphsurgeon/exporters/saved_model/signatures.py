@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphsurgeon import _tf
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.signatures import has_sparse, tensor_nodes
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery.shapes import static_shape
@@ -27,6 +29,7 @@ class SignatureSpec:
     inputs: Mapping[str, TensorRef] = field(default_factory=dict)
     outputs: Mapping[str, TensorRef] = field(default_factory=dict)
     method: str = "predict"
+    source: Any = None  # a source SignatureDef kept as it is (it has sparse COO tensors)
 
 
 def derived_keys(refs: Sequence[TensorRef], renames: Mapping[str, str]) -> dict[str, TensorRef]:
@@ -55,6 +58,10 @@ def from_source(model: Model) -> list[SignatureSpec]:
     for key, sig in sorted(model.signatures.items()):
         if key.startswith("__"):
             continue
+        if has_sparse(sig):
+            if tensor_nodes(sig) <= set(model.graph.names):
+                specs.append(SignatureSpec(key, method=sig.method_name, source=sig))
+            continue
         inputs = {k: TensorRef.parse(t.name) for k, t in sig.inputs.items() if t.name}
         outputs = {k: TensorRef.parse(t.name) for k, t in sig.outputs.items() if t.name}
         if all(r.node in model.graph for r in (*inputs.values(), *outputs.values())):
@@ -64,6 +71,8 @@ def from_source(model: Model) -> list[SignatureSpec]:
 
 
 def signature_def(model: Model, spec: SignatureSpec):
+    if spec.source is not None:
+        return spec.source  # sparse COO TensorInfos carry over as they are, tensors included
     sig = _tf.pb.meta_graph_pb2.SignatureDef(method_name=METHODS.get(spec.method, spec.method))
     for target, tensors in ((sig.inputs, spec.inputs), (sig.outputs, spec.outputs)):
         for key, ref in tensors.items():
