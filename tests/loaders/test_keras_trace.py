@@ -97,3 +97,17 @@ def test_unknown_custom_layer_names_the_class_and_custom_objects_fix_it(generate
     assert result.code == 1 and "Scale" in result.err and "--custom-objects" in result.err
     ok = cli("export", source, "--custom-objects", generated / "keras" / "custom_layer.py", "-o", tmp_path / "b")
     assert ok.code == 0, ok.err
+
+
+def test_weights_only_file_with_json_architecture(generated, tmp_path, cli):
+    keras_dir = generated / "keras"
+    missing = cli("export", keras_dir / "planet_weights.h5", "-o", tmp_path / "a")
+    assert missing.code == 1 and "--architecture" in missing.err
+    assert cli("export", keras_dir / "planet_weights.h5", "--architecture", keras_dir / "planet.json",
+               "-o", tmp_path / "b").code == 0
+    x = _images((128, 128, 3), n=2, seed=4)
+    full = tf_keras.models.load_model(keras_dir / "planet.h5", compile=False).predict(x, verbose=0)
+    [[weather, ground]] = run_in_cpp_loader(tmp_path / "b" / "1", ["serve"],
+                                            [Run({"input_image:0": x}, ["weather:0", "ground:0"])])
+    np.testing.assert_allclose(weather, full[0], atol=1e-5)
+    np.testing.assert_allclose(ground, full[1], atol=1e-5)
