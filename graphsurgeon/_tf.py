@@ -340,8 +340,10 @@ def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops:
 def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any]) -> tuple[Any, list, list]:
     """Load a Keras 2 .h5 with tf_keras, trace it with training=False, and freeze the trace.
 
-    Returns (GraphDef, input layer names, [(output layer name, tensor name)]).
-    The caller has already refused Lambda bytecode and Keras 1 files.
+    Returns (GraphDef, input layer names, [(output layer name, tensor name)],
+    {frozen constant's node name: variable name}); the last lets the caller read
+    those values lazily from the .h5 file instead. The caller has already refused
+    Lambda bytecode and Keras 1 files.
     """
     t = tf()
     with _native_stderr_captured():
@@ -360,9 +362,13 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
         def inference(*inputs):
             return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
 
-        frozen = convert_variables_to_constants_v2(inference.get_concrete_function(*specs))
+        concrete = inference.get_concrete_function(*specs)
+        frozen = convert_variables_to_constants_v2(concrete)
+    # The converter names each constant after the placeholder that captured the variable's handle.
+    captured = {id(external): internal.op.name for external, internal in concrete.graph.captures}
+    constants = {captured[id(v.handle)]: v.name.split(":")[0] for v in model.variables if id(v.handle) in captured}
     outputs = list(zip(model.output_names, [o.name for o in frozen.outputs]))
-    return frozen.graph.as_graph_def(), input_names, outputs
+    return frozen.graph.as_graph_def(), input_names, outputs, constants
 
 
 # ---------------------------------------------------------------- TF2 SavedModels

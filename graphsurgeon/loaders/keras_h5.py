@@ -151,7 +151,7 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
     from graphsurgeon.loaders.graphdef import graph_from_proto
 
     try:
-        graph_def, input_names, outputs = _tf.trace_keras(str(path), architecture, custom_objects)
+        graph_def, input_names, outputs, constants = _tf.trace_keras(str(path), architecture, custom_objects)
     except (ValueError, TypeError) as err:
         message = str(err).strip().splitlines()[0]
         raise LoadError(f"{path}: Keras could not rebuild the model: {message}; if it names a custom layer or "
@@ -163,10 +163,22 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
         dtype = _tf.pb.attr_value_pb2.AttrValue(type=graph[tensor.split(":")[0]].attrs["T"].type
                                                 if "T" in graph[tensor.split(":")[0]].attrs else 1)
         aliases.append(Node(name, "Identity", (TensorRef.parse(tensor),), attrs={"T": dtype}))
-    graph = graph.with_nodes([*graph, *aliases])
+    graph = graph.with_nodes([*_lazy(graph, constants, metadata), *aliases])
     source = Source(str(path), "keras_h5", details=metadata.source.details)
-    return Model(graph=graph, source=source, inputs=tuple(TensorRef(n) for n in input_names),
-                 outputs=tuple(TensorRef(a.name) for a in aliases))
+    return Model(graph=graph, weights=metadata.weights, source=source,
+                 inputs=tuple(TensorRef(n) for n in input_names), outputs=tuple(TensorRef(a.name) for a in aliases))
+
+
+def _lazy(graph: Graph, constants: dict[str, str], metadata: Model) -> list[Node]:
+    """Frozen weights become lazy constants read from their HDF5 datasets when written out."""
+    nodes = []
+    for node in graph:
+        key = constants.get(node.name)
+        if node.op == "Const" and key in metadata.weights and \
+                tuple(d.size for d in node.attrs["value"].tensor.tensor_shape.dim) == metadata.weights[key].shape:
+            node = node.replace(attrs={"dtype": node.attrs["dtype"]}, weight=key)
+        nodes.append(node)
+    return nodes
 
 
 def custom_objects_from(module_path: str | None) -> dict:
