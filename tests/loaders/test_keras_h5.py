@@ -43,7 +43,7 @@ def test_surgery_on_metadata_only_model_is_refused_clearly(corpus):
         gs.cut(gs.load(corpus / FACE, trace=False), [], ["predictions"])
 
 
-def test_inspect_h5_is_fast_and_never_imports_tensorflow(corpus):
+def test_inspect_h5_is_fast_and_never_imports_tensorflow(corpus, capsys):
     script = ("import sys, time\nt = time.perf_counter()\nfrom graphsurgeon.cli.main import main\n"
               f"main(['inspect', {str(corpus / FACE)!r}])\n"
               "tf = sys.modules.get('tensorflow')\n"
@@ -55,7 +55,8 @@ def test_inspect_h5_is_fast_and_never_imports_tensorflow(corpus):
     wall = time.perf_counter() - start
     assert result.returncode == 0, result.stderr
     seconds = float(result.stdout.split("SECONDS")[1])
-    print(f"inspect {FACE}: {seconds:.2f} s in-process, {wall:.2f} s including the interpreter")
+    with capsys.disabled():  # shown in every run's output, not only on failure
+        print(f"\ninspect {FACE}: {seconds:.2f} s in-process, {wall:.2f} s including the interpreter")
     assert "TF none" in result.stdout and "keras_version: 2.0.5" in result.stdout
 
 
