@@ -18,7 +18,7 @@ from graphsurgeon.cli.render import make_console
 from graphsurgeon.errors import GraphSurgeonError
 
 COMMANDS = (inspect_cmd, audit_cmd, freeze_cmd, cut_cmd, export_cmd, verify_cmd)
-EXIT_OK, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 130  # commands return 0 themselves, or 1 for a failed check
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,6 @@ class DelayedProgress:
     def __enter__(self) -> "DelayedProgress":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *_exc_info) -> None:
         if self.bar is not None:
             self.bar.stop()

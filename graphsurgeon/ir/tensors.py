@@ -5,8 +5,6 @@ half a gigabyte), so conversions the writers need live here.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from graphsurgeon import _tf
@@ -66,6 +64,3 @@ def _enum_for_numpy(dtype: np.dtype) -> int:
             return enum
     raise TypeError(f"numpy dtype {dtype} has no TensorFlow equivalent")
 
-
-def shape_dims(dims: Sequence[int]) -> tuple[int, ...]:
-    return tuple(int(d) for d in dims)

@@ -14,7 +14,6 @@ from graphsurgeon.ir.graph import Graph
 ROOT = ""
 ENTER_OPS = frozenset({"Enter", "RefEnter"})
 EXIT_OPS = frozenset({"Exit", "RefExit"})
-LOOP_OPS = ENTER_OPS | EXIT_OPS | {"NextIteration", "RefNextIteration", "LoopCond"}
 
 
 def has_loops(graph: Graph) -> bool:

@@ -62,7 +62,7 @@ def verify(directory: str | os.PathLike, *, inputs: Mapping[str, np.ndarray] | N
     if not (directory / "saved_model.pb").is_file():
         raise LoadError(f"{directory} is not a SavedModel directory (no saved_model.pb); give BASE/<version>")
     findings = lint(directory, list(tags))
-    model = load(directory, tags=tags)
+    model = load(directory, tags=tags, trace=False)  # the C++ loader runs the directory as it is
     keys = _signature_keys(model, signature)
     planned = {key: sample_inputs(model, key, inputs or {}) for key in keys}
     runnable = [k for k in keys if planned[k][1] is None]

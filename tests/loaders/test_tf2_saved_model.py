@@ -88,3 +88,9 @@ def test_sparse_coo_signature_inputs_are_kept(corpus, tmp_path, cli):
     assert sig.inputs["company"].WhichOneof("encoding") == "coo_sparse"
     assert sig == original.signatures["transform_signature"] or len(sig.inputs) == 18
     assert sorted(p.name for p in (tmp_path / "tft" / "1" / "assets").iterdir())  # vocabularies shipped
+
+
+def test_verify_runs_an_original_tf2_saved_model_as_it_is(corpus):
+    report = verify(corpus / "serving_half_plus_two_tf2_cpu" / "00000123", signature="serving_default")
+    assert any(c.ran for c in report.signatures)
+    assert all(o.ok for c in report.signatures for o in c.outputs)
