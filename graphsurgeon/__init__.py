@@ -23,12 +23,12 @@ from graphsurgeon.exporters.saved_model.signatures import SignatureSpec
 from graphsurgeon.ir import Graph, Model, Node, WeightStore
 from graphsurgeon.loaders import load
 from graphsurgeon.names import TensorRef
-from graphsurgeon.surgery import InputSpec, bind, cut, extract, freeze, strip_training
+from graphsurgeon.surgery import InputSpec, add_top_k, bind, cut, extract, freeze, strip_training
 from graphsurgeon.verify import verify
 
 __all__ = [
     "CutError", "FreezeError", "Graph", "GraphSurgeonError", "InputSpec", "LoadError", "Model",
     "NameNotFoundError", "Node", "OutputExistsError", "SignatureSpec", "TensorRef", "UsageError", "WeightStore",
-    "WriteError", "bind", "compare", "cut", "export_saved_model", "extract", "freeze", "load", "strip_training",
+    "WriteError", "add_top_k", "bind", "compare", "cut", "export_saved_model", "extract", "freeze", "load", "strip_training",
     "summarize", "verify", "write_graph_def",
 ]

@@ -28,6 +28,7 @@ from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.loaders import load
 from graphsurgeon.surgery import extract
 from graphsurgeon.surgery.assets import carry_all_assets
+from graphsurgeon.surgery.heads import add_top_k
 
 NAME = "export"
 
@@ -60,7 +61,22 @@ def extract_for_export(source: Model, args: argparse.Namespace) -> Model:
         raise UsageError(f"{args.model} has no signatures to export; name what to keep with --outputs")
     model = extract(source, options.input_specs(args), wanted, bindings=options.bindings(args),
                     init_from_initializers=args.init_from_initializers, strip=not args.no_strip)
-    return model if options.outputs(args) else carry_all_assets(model, source)
+    model = model if options.outputs(args) else carry_all_assets(model, source)
+    return _with_head(model, args)
+
+
+def _with_head(model: Model, args: argparse.Namespace) -> Model:
+    if args.top_k is None:
+        if args.labels:
+            raise UsageError("--labels goes with --top-k K: labels name the top K classes")
+        return model
+    target = args.top_k_output
+    if target is None:
+        if len(model.outputs) != 1:
+            raise UsageError(f"the model has {len(model.outputs)} outputs; choose the one for --top-k with "
+                             f"--top-k-output (one of {', '.join(str(r) for r in model.outputs)})")
+        target = str(model.outputs[0])
+    return add_top_k(model.replace(signatures={}), target, args.top_k, labels=args.labels)
 
 
 def _signature_outputs(model: Model) -> list[str]:
@@ -71,7 +87,8 @@ def _signature_outputs(model: Model) -> list[str]:
 
 def export(model: Model, args: argparse.Namespace):
     renames = dict(_pair(text) for text in args.keys)
-    signatures = [default_signature(model, renames, args.method)] if options.outputs(args) or renames else None
+    own_keys = options.outputs(args) or renames or args.top_k
+    signatures = [default_signature(model, renames, args.method)] if own_keys else None
     if signatures and model.signatures:
         signatures += [s for s in from_source(model) if s.key != signatures[0].key]
     with DelayedProgress("writing variables") as progress:

@@ -75,6 +75,11 @@ def add_saved_model(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--asset-dir", help="where asset files are now, when the model names them by old paths")
     group.add_argument("--asset", nargs="+", default=[], dest="extra_assets", metavar="FILE",
                        help="more files to ship in assets/")
+    group.add_argument("--top-k", type=int, metavar="K",
+                       help="add a classification head: outputs classes and probabilities of the top K")
+    group.add_argument("--top-k-output", metavar="NAME",
+                       help="the logits or probabilities output the head reads (default: the only output)")
+    group.add_argument("--labels", metavar="FILE", help="with --top-k: one label per line, output as labels")
 
 
 def tags(args: argparse.Namespace) -> list[str] | None:

@@ -8,6 +8,7 @@ from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery.bind import bind
 from graphsurgeon.surgery.cut import cut
 from graphsurgeon.surgery.freeze import freeze
+from graphsurgeon.surgery.heads import add_top_k
 from graphsurgeon.surgery.prune import strip_training
 from graphsurgeon.surgery.select import InputSpec, resolve_all
 
@@ -28,4 +29,4 @@ def extract(model: Model, inputs: Sequence[str | InputSpec], outputs: Sequence[s
     return strip_training(model) if strip else model
 
 
-__all__ = ["InputSpec", "bind", "cut", "extract", "freeze", "strip_training"]
+__all__ = ["InputSpec", "add_top_k", "bind", "cut", "extract", "freeze", "strip_training"]
