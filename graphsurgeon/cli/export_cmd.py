@@ -28,7 +28,9 @@ from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.loaders import load
 from graphsurgeon.surgery import extract
 from graphsurgeon.surgery.assets import carry_all_assets
+from graphsurgeon.surgery.frontends import add_image_input, normalization
 from graphsurgeon.surgery.heads import add_top_k
+from graphsurgeon.surgery.select import InputSpec
 
 NAME = "export"
 
@@ -59,9 +61,16 @@ def extract_for_export(source: Model, args: argparse.Namespace) -> Model:
     wanted = options.outputs(args) or _signature_outputs(source) or [str(r) for r in source.outputs]
     if not wanted:
         raise UsageError(f"{args.model} has no signatures to export; name what to keep with --outputs")
-    model = extract(source, options.input_specs(args), wanted, bindings=options.bindings(args),
+    specs = options.input_specs(args)
+    if args.image_input and args.image_input not in {s.name for s in specs}:
+        specs.append(InputSpec(args.image_input))  # the pixels input must be a Placeholder to replace
+    model = extract(source, specs, wanted, bindings=options.bindings(args),
                     init_from_initializers=args.init_from_initializers, strip=not args.no_strip)
     model = model if options.outputs(args) else carry_all_assets(model, source)
+    if args.image_input:
+        norm = normalization(args.normalize, args.mean, args.std)
+        model = add_image_input(model, args.image_input, norm=norm, channels_first=args.channels_first,
+                                key=args.image_key)
     return _with_head(model, args)
 
 
@@ -87,7 +96,7 @@ def _signature_outputs(model: Model) -> list[str]:
 
 def export(model: Model, args: argparse.Namespace):
     renames = dict(_pair(text) for text in args.keys)
-    own_keys = options.outputs(args) or renames or args.top_k
+    own_keys = options.outputs(args) or renames or args.top_k or args.image_input
     signatures = [default_signature(model, renames, args.method)] if own_keys else None
     if signatures and model.signatures:
         signatures += [s for s in from_source(model) if s.key != signatures[0].key]

@@ -75,6 +75,15 @@ def add_saved_model(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--asset-dir", help="where asset files are now, when the model names them by old paths")
     group.add_argument("--asset", nargs="+", default=[], dest="extra_assets", metavar="FILE",
                        help="more files to ship in assets/")
+    group.add_argument("--image-input", metavar="NAME",
+                       help="take encoded images (JPEG/PNG bytes, a [None] string batch) where NAME takes pixels")
+    group.add_argument("--image-key", default="image_bytes",
+                       help="signature key of the image input (default image_bytes, for REST's {\"b64\": ...})")
+    group.add_argument("--normalize", metavar="PRESET", help="pixel range: centered (-0.5..0.5) | inception (-1..1) | unit (0..1, default) | raw (0..255) "
+                       "| caffe, or --normalize=-1,1 style ranges")
+    group.add_argument("--mean", type=float, nargs="+", help="per-channel mean to subtract from 0-255 pixels")
+    group.add_argument("--std", type=float, nargs="+", help="per-channel divisor after --mean")
+    group.add_argument("--channels-first", action="store_true", help="the network takes [N,C,H,W] images")
     group.add_argument("--top-k", type=int, metavar="K",
                        help="add a classification head: outputs classes and probabilities of the top K")
     group.add_argument("--top-k-output", metavar="NAME",
