@@ -82,3 +82,25 @@ def test_presets_by_range_or_by_word():
     assert normalization("[-1, 1]") == normalization("inception")
     assert normalization("-0.5,0.5") == normalization("centered")
     assert normalization(None, mean=[1, 2, 3], std=[2]).offset == (1, 2, 3)
+
+
+def test_seed_000_estimator_resnet_jpeg_front_end_and_top_5(generated, tmp_path, cli):
+    """One command: tf.data-fed Estimator checkpoint -> images (string [None]) in, classes/probabilities [N,5] out."""
+    source = generated / "resnet_estimator"
+    result = cli("export", source, "--image-input", "IteratorGetNext:0", "--image-key", "images",
+                 "--normalize=-0.5,0.5", "--outputs", "logits", "--top-k", "5", "-o", tmp_path / "resnet")
+    assert result.code == 0, result.err
+    sig = gs.load(tmp_path / "resnet" / "1").signatures["serving_default"]
+    assert list(sig.inputs) == ["images"] and sorted(sig.outputs) == ["classes", "probabilities"]
+    assert [d.size for d in sig.outputs["classes"].tensor_shape.dim] == [-1, 5]
+    jpegs = _jpegs([(32, 32), (64, 48), (17, 23), (100, 100)], seed=6)
+    [[classes, probabilities]] = run_in_cpp_loader(tmp_path / "resnet" / "1", ["serve"], [Run(
+        {"images:0": np.array(jpegs, object)}, ["classes:0", "probabilities:0"])])
+    assert classes.shape == (4, 5) and probabilities.shape == (4, 5)
+    pixels = np.stack([_pixels(j, 32, 32) / 255 - 0.5 for j in jpegs]).astype(np.float32)
+    ckpt = source / "model.ckpt-1"
+    (logits,) = run_checkpoint(f"{ckpt}.meta", str(ckpt), {"IteratorGetNext:0": pixels}, ["logits:0"])
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    np.testing.assert_allclose(probabilities, -np.sort(-probs, axis=1)[:, :5], atol=1e-5)
+    np.testing.assert_allclose(np.take_along_axis(probs, classes, 1), probabilities, atol=1e-5)
