@@ -438,3 +438,23 @@ def image_frontend(height: int, width: int, channels: int, scale: float, offset:
             images = t.transpose(images, [0, 3, 1, 2])
         output = t.identity(images, name="pixels")
     return graph.as_graph_def(), output.name
+
+
+# ---------------------------------------------------------------- TensorFlow Serving protos
+
+SERVING_PROTOS = {"model_server_config_pb2": "tensorflow_serving.config",
+                  "prediction_log_pb2": "tensorflow_serving.apis", "predict_pb2": "tensorflow_serving.apis"}
+
+
+@functools.lru_cache(maxsize=None)
+def serving_protos() -> dict[str, ModuleType]:
+    """tensorflow-serving-api's protos (they import TensorFlow's), loaded without importing tensorflow."""
+    pb._modules  # TensorFlow's own protos first, through the package stubs
+    stubbed = "tensorflow" not in sys.modules
+    if stubbed:
+        _install_package_stubs()
+    try:
+        return {name: importlib.import_module(f"{package}.{name}") for name, package in SERVING_PROTOS.items()}
+    finally:
+        if stubbed:
+            _remove_package_stubs()

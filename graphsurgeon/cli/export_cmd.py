@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from rich.console import Console
 
 from graphsurgeon.audit.sizes import parse_size
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     check_base(Path(args.output), args.version, args.force)
     source = options.load_model(args)
     path = export(extract_for_export(source, args), args)
-    report = {"path": str(path), "signatures": signature_summary(path)}
+    report = {"path": str(path), "signatures": signature_summary(path),
+              "requests": request_examples(Path(args.output).name, signature_summary(path))}
     if args.json:
         print_json(console, report)
     else:
@@ -104,7 +107,19 @@ def export(model: Model, args: argparse.Namespace):
         return export_saved_model(model, args.output, version=args.version, force=args.force, signatures=signatures,
                                   tags=[t for t in args.export_tags.split(",") if t],
                                   inline_limit=parse_size(args.inline_limit), asset_dir=args.asset_dir,
-                                  extra_assets=args.extra_assets, progress=progress)
+                                  extra_assets=args.extra_assets, progress=progress, warmup=_warmup(args))
+
+
+def _warmup(args: argparse.Namespace) -> list[dict]:
+    """One request per row of the --warmup arrays (a batch of one each)."""
+    if not args.warmup:
+        return []
+    try:
+        arrays = dict(np.load(args.warmup, allow_pickle=True))
+    except (OSError, ValueError) as err:
+        raise UsageError(f"cannot read --warmup {args.warmup}: {err}; give an .npz file (numpy.savez)") from err
+    rows = min(len(a) for a in arrays.values()) if arrays else 0
+    return [{key: value[i:i + 1] for key, value in arrays.items()} for i in range(rows)]
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -121,3 +136,21 @@ def signature_summary(path) -> dict:
                   "outputs": {k: t.name for k, t in sorted(sig.outputs.items())}}
             for key, sig in sorted(model.signatures.items()) if not key.startswith("__")}
 
+
+
+def request_examples(model_name: str, signatures: dict) -> dict:
+    """A REST and a gRPC request for serving_default, as a user would write them."""
+    sig = signatures.get("serving_default")
+    if sig is None:
+        return {}
+    instance = {key: {"b64": "<base64 of the bytes>"} if "string" in key or key == "image_bytes" else "<value>"
+                for key in sig["inputs"]}
+    import json
+
+    body = json.dumps({"signature_name": "serving_default", "instances": [instance]})
+    rest = f"curl -d '{body}' http://localhost:8501/v1/models/{model_name}:predict"
+    grpc = (f"request = predict_pb2.PredictRequest(); request.model_spec.name = {model_name!r}; "
+            "request.model_spec.signature_name = 'serving_default'; "
+            + "; ".join(f"request.inputs[{k!r}].CopyFrom(tf.make_tensor_proto(...))" for k in sig["inputs"])
+            + "; stub.Predict(request)  # localhost:8500")
+    return {"rest": rest, "grpc": grpc}

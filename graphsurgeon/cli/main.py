@@ -13,11 +13,11 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
-from graphsurgeon.cli import audit_cmd, cut_cmd, export_cmd, freeze_cmd, inspect_cmd, verify_cmd
+from graphsurgeon.cli import audit_cmd, cut_cmd, export_cmd, freeze_cmd, inspect_cmd, serving_config_cmd, verify_cmd
 from graphsurgeon.cli.render import make_console
 from graphsurgeon.errors import GraphSurgeonError
 
-COMMANDS = (inspect_cmd, audit_cmd, freeze_cmd, cut_cmd, export_cmd, verify_cmd)
+COMMANDS = (inspect_cmd, audit_cmd, freeze_cmd, cut_cmd, export_cmd, verify_cmd, serving_config_cmd)
 EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 130  # commands return 0 themselves, or 1 for a failed check
 
 

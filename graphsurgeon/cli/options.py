@@ -84,6 +84,8 @@ def add_saved_model(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--mean", type=float, nargs="+", help="per-channel mean to subtract from 0-255 pixels")
     group.add_argument("--std", type=float, nargs="+", help="per-channel divisor after --mean")
     group.add_argument("--channels-first", action="store_true", help="the network takes [N,C,H,W] images")
+    group.add_argument("--warmup", metavar="FILE.npz",
+                       help="sample inputs by serving_default key; each row becomes a warmup request (at most 1000)")
     group.add_argument("--top-k", type=int, metavar="K",
                        help="add a classification head: outputs classes and probabilities of the top K")
     group.add_argument("--top-k-output", metavar="NAME",

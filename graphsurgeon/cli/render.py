@@ -83,6 +83,8 @@ def print_export(console: Console, report: dict) -> None:
         inputs = ", ".join(f"{k}={v}" for k, v in sig["inputs"].items())
         outputs = ", ".join(f"{k}={v}" for k, v in sig["outputs"].items())
         console.print(f"  {key} ({sig['method'].rsplit('/', 1)[-1]}): {inputs} -> {outputs}")
+    for kind, example in report.get("requests", {}).items():
+        console.print(f"{kind} request example:\n  {example}", soft_wrap=True)
 
 
 def print_verify(console: Console, report) -> None:

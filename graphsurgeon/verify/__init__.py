@@ -11,6 +11,8 @@ import numpy as np
 
 from graphsurgeon.errors import GraphSurgeonError, LoadError
 from graphsurgeon.ir.model import Model
+from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_requests
+from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.loaders import load
 from graphsurgeon.loaders.saved_model import is_saved_model
 from graphsurgeon.names import TensorRef
@@ -73,11 +75,32 @@ def verify(directory: str | os.PathLike, *, inputs: Mapping[str, np.ndarray] | N
         findings.append(Finding("C++ loader", False, str(err)))
         return VerifyReport(str(directory), findings, [], str(against) if against else None, False)
     findings.append(Finding("C++ loader", True, f"loaded and ran {len(runs)} signature(s) as Serving would"))
+    warmup = directory / "assets.extra" / WARMUP_FILE
+    if warmup.is_file():
+        findings.append(_warmup_finding(directory, model, tags, warmup))
     references = _references(against, model, runnable, runs, asset_dir) if against is not None else {}
     checks = [_check(model, key, planned[key], results.get(key), references.get(key), atol, rtol) for key in keys]
     # Nothing run proves nothing: at least one signature must have gone through the loader.
     ok = all(f.ok for f in findings) and any(c.ran for c in checks) and all(o.ok for c in checks for o in c.outputs)
     return VerifyReport(str(directory), findings, checks, str(against) if against is not None else None, ok)
+
+
+def _warmup_finding(directory: Path, model: Model, tags, path: Path) -> Finding:
+    """Serving replays the warmup file at load: every request must parse and run."""
+    requests = warmup_requests(path)
+    runs = []
+    for request in requests:
+        sig = model.signatures.get(request.model_spec.signature_name or "serving_default")
+        if sig is None:
+            return Finding("warmup requests", False, f"a request names signature "
+                           f"{request.model_spec.signature_name!r}, which the model lacks")
+        runs.append(Run({sig.inputs[k].name: to_array(v) for k, v in request.inputs.items()},
+                        [sig.outputs[k].name for k in sorted(sig.outputs)]))
+    try:
+        run_in_cpp_loader(directory, tags, runs)
+    except CppLoaderError as err:
+        return Finding("warmup requests", False, str(err))
+    return Finding("warmup requests", True, f"{len(runs)} request(s) in {WARMUP_FILE} ran")
 
 
 def _signature_keys(model: Model, wanted: str | None) -> list[str]:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from graphsurgeon import _tf
 from graphsurgeon.exporters.saved_model import assets as asset_files
+from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
 from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
 from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, staged_version
 from graphsurgeon.exporters.saved_model.signatures import (
@@ -45,11 +48,14 @@ def export_saved_model(
     asset_dir: str | None = None,
     extra_assets: Sequence[str] = (),
     progress: Progress | None = None,
+    warmup: Sequence[Mapping[str, np.ndarray]] = (),
 ) -> Path:
     """Publish ``model`` as BASE_DIR/<version> (the next integer by default) and return that path.
 
     ``signatures`` default to the model's own (from a SavedModel source) whose
     tensors survived, plus serving_default over model.inputs/outputs if missing.
+    ``warmup`` requests (serving_default input key -> array) are written to
+    assets.extra/tf_serving_warmup_requests, which Serving replays before serving.
     """
     base = Path(base_dir)
     version = check_base(base, version, force)
@@ -85,6 +91,10 @@ def export_saved_model(
         (staging / "saved_model.pb").write_bytes(saved_model.SerializeToString(deterministic=True))
         if model.extra_dir:
             shutil.copytree(model.extra_dir, staging / "assets.extra")
+        if warmup:
+            (staging / "assets.extra").mkdir(exist_ok=True)
+            records = warmup_records(base.name, DEFAULT_KEY, warmup)
+            write_tfrecord(staging / "assets.extra" / WARMUP_FILE, records)
     return base / str(version)
 
 

@@ -1,0 +1,132 @@
+"""TensorFlow Serving's deployment files: model_config_file, warmup requests, batching parameters.
+
+Each is built and checked with the Serving API's own protos (tensorflow-serving-api);
+BatchingParameters is not in that package, so it is checked against a copy of
+its message from tensorflow_serving/servables/tensorflow/session_bundle_config.proto.
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import google_crc32c
+import numpy as np
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import UsageError
+from graphsurgeon.exporters.bundle_writer import masked_crc
+from graphsurgeon.ir import tensors
+
+WARMUP_FILE = "tf_serving_warmup_requests"
+MAX_WARMUP_RECORDS = 1000  # Serving reads at most this many
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """One model of a model_config_file: where its versions are and which of them to serve."""
+
+    name: str
+    base_path: str
+    policy: str = "latest:1"  # "latest:N", "all", or "specific:V1,V2"
+    labels: Mapping[str, int] = field(default_factory=dict)  # e.g. {"stable": 1, "canary": 2}
+
+
+def model_config_text(models: Sequence[ServedModel]) -> str:
+    protos = _tf.serving_protos()["model_server_config_pb2"]
+    config = protos.ModelServerConfig()
+    for model in models:
+        entry = config.model_config_list.config.add(name=model.name, base_path=model.base_path,
+                                                    model_platform="tensorflow")
+        _policy(entry.model_version_policy, model.policy, model.name)
+        for label, version in sorted(model.labels.items()):
+            entry.version_labels[label] = version
+    text = text_format.MessageToString(config)
+    text_format.Parse(text, protos.ModelServerConfig())  # what Serving will do with it
+    return text
+
+
+def _policy(policy, spec: str, name: str) -> None:
+    kind, _, arg = spec.partition(":")
+    try:
+        if kind == "latest":
+            policy.latest.num_versions = int(arg or 1)
+        elif kind == "all":
+            policy.all.SetInParent()
+        elif kind == "specific":
+            policy.specific.versions.extend(int(v) for v in arg.split(",") if v)
+        else:
+            raise ValueError(kind)
+    except ValueError as err:
+        raise UsageError(f"version policy {spec!r} for model {name!r}: use latest:N, all or specific:V1,V2") from err
+
+
+def warmup_records(model_name: str, signature: str, requests: Iterable[Mapping[str, np.ndarray]]) -> list[bytes]:
+    """PredictionLog records (serialized), one per request, at most MAX_WARMUP_RECORDS."""
+    protos = _tf.serving_protos()
+    records = []
+    for request in requests:
+        if len(records) == MAX_WARMUP_RECORDS:
+            break
+        log = protos["prediction_log_pb2"].PredictionLog()
+        predict = log.predict_log.request
+        predict.model_spec.name = model_name
+        predict.model_spec.signature_name = signature
+        for key, value in sorted(request.items()):
+            predict.inputs[key].CopyFrom(tensors.to_proto(value))
+        records.append(log.SerializeToString())
+    return records
+
+
+def write_tfrecord(path: Path, records: Iterable[bytes]) -> None:
+    """TFRecord framing: length, its masked CRC32C, the data, its masked CRC32C."""
+    with open(path, "wb") as f:
+        for record in records:
+            length = struct.pack("<Q", len(record))
+            f.write(length + struct.pack("<I", masked_crc(google_crc32c.value(length))))
+            f.write(record + struct.pack("<I", masked_crc(google_crc32c.value(record))))
+
+
+def read_tfrecord(path: Path) -> list[bytes]:
+    data, pos, records = path.read_bytes(), 0, []
+    while pos < len(data):
+        (length,) = struct.unpack_from("<Q", data, pos)
+        pos += 12
+        records.append(data[pos:pos + length])
+        pos += length + 4
+    return records
+
+
+def warmup_requests(path: Path) -> list:
+    """The PredictRequests in a warmup file, parsed with the Serving API's protos."""
+    protos = _tf.serving_protos()["prediction_log_pb2"]
+    return [protos.PredictionLog.FromString(r).predict_log.request for r in read_tfrecord(path)]
+
+
+def batching_parameters_text(max_batch_size: int = 32, batch_timeout_micros: int = 2000, num_batch_threads: int = 2,
+                             max_enqueued_batches: int = 100) -> str:
+    text = "".join(f"{name} {{ value: {value} }}\n" for name, value in (
+        ("max_batch_size", max_batch_size), ("batch_timeout_micros", batch_timeout_micros),
+        ("max_enqueued_batches", max_enqueued_batches), ("num_batch_threads", num_batch_threads)))
+    text_format.Parse(text, _batching_parameters_class()())
+    return text
+
+
+def _batching_parameters_class():
+    """BatchingParameters as in Serving's session_bundle_config.proto (its int fields are Int64Value)."""
+    pool = descriptor_pool.DescriptorPool()
+    from google.protobuf import wrappers_pb2
+
+    pool.AddSerializedFile(wrappers_pb2.DESCRIPTOR.serialized_pb)
+    proto = descriptor_pb2.FileDescriptorProto(name="graphsurgeon_batching.proto", package="tensorflow.serving",
+                                               dependency=["google/protobuf/wrappers.proto"], syntax="proto3")
+    message = proto.message_type.add(name="BatchingParameters")
+    for number, name in enumerate(("max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
+                                   "num_batch_threads"), start=1):
+        message.field.add(name=name, number=number, type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
+                          type_name=".google.protobuf.Int64Value",
+                          label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.serving.BatchingParameters"))
