@@ -23,12 +23,14 @@ from graphsurgeon.exporters.saved_model.signatures import SignatureSpec
 from graphsurgeon.ir import Graph, Model, Node, WeightStore
 from graphsurgeon.loaders import load
 from graphsurgeon.names import TensorRef
+from graphsurgeon.exporters.serving_files import ServedModel, batching_parameters_text, model_config_text
 from graphsurgeon.surgery import InputSpec, add_top_k, bind, cut, extract, freeze, strip_training
+from graphsurgeon.surgery.frontends import add_image_input, normalization
 from graphsurgeon.verify import verify
 
 __all__ = [
     "CutError", "FreezeError", "Graph", "GraphSurgeonError", "InputSpec", "LoadError", "Model",
     "NameNotFoundError", "Node", "OutputExistsError", "SignatureSpec", "TensorRef", "UsageError", "WeightStore",
-    "WriteError", "add_top_k", "bind", "compare", "cut", "export_saved_model", "extract", "freeze", "load", "strip_training",
+    "ServedModel", "WriteError", "add_image_input", "add_top_k", "batching_parameters_text", "bind", "compare", "cut", "export_saved_model", "extract", "freeze", "load", "model_config_text", "normalization", "strip_training",
     "summarize", "verify", "write_graph_def",
 ]
