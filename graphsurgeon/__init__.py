@@ -20,10 +20,10 @@ from graphsurgeon.errors import (
 from graphsurgeon.exporters.graphdef import write_graph_def
 from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.exporters.saved_model.signatures import SignatureSpec
+from graphsurgeon.exporters.serving_files import ServedModel, batching_parameters_text, model_config_text
 from graphsurgeon.ir import Graph, Model, Node, WeightStore
 from graphsurgeon.loaders import load
 from graphsurgeon.names import TensorRef
-from graphsurgeon.exporters.serving_files import ServedModel, batching_parameters_text, model_config_text
 from graphsurgeon.surgery import InputSpec, add_top_k, bind, cut, extract, freeze, strip_training
 from graphsurgeon.surgery.frontends import add_image_input, normalization
 from graphsurgeon.verify import verify

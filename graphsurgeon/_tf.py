@@ -15,15 +15,12 @@ import sys
 import tempfile
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
 import numpy as np
-
-from graphsurgeon import dtypes
 
 # TensorFlow's C++ logging goes to stderr before Python can stop it; level 2
 # keeps warnings and errors out of a CLI whose output users read.
@@ -150,30 +147,6 @@ pb = _Protos()
 
 # ---------------------------------------------------------------- dtypes
 
-def dtype_name(enum: int) -> str:
-    """'float32' for DT_FLOAT; ref types are named after their base type."""
-    return dtypes.name_of(enum)
-
-
-def dtype_enum(name: str) -> int:
-    """DT_FLOAT for 'float32'; TypeError for unknown names."""
-    return dtypes.enum_of(name)
-
-
-def base_enum(enum: int) -> int:
-    """The value type of a possibly ref-typed dtype enum."""
-    return dtypes.base(enum)
-
-
-def numpy_dtype(enum: int) -> np.dtype:
-    return dtypes.numpy_of(enum)
-
-
-def itemsize(enum: int) -> int:
-    """Bytes per element; 0 for variable-length types (string, variant, resource)."""
-    return dtypes.itemsize(enum)
-
-
 # ---------------------------------------------------------------- ops
 
 def _cache_dir() -> Path:
@@ -219,18 +192,6 @@ def op_def(op: str) -> Any:
 
 
 # ---------------------------------------------------------------- tensors
-
-def make_tensor_proto(array: np.ndarray, dtype_enum_value: int | None = None) -> Any:
-    from graphsurgeon.ir import tensors
-
-    return tensors.to_proto(array, dtype_enum_value)
-
-
-def tensor_proto_to_array(proto: Any) -> np.ndarray:
-    from graphsurgeon.ir import tensors
-
-    return tensors.to_array(proto)
-
 
 def shape_proto(dims: Sequence[int] | None) -> Any:
     """A TensorShapeProto; None is unknown rank, -1 an unknown dimension."""

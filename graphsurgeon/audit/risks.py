@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.types import PYTHON_OPS, READS, variable_behind
@@ -113,7 +114,7 @@ def _ref_outputs(model: Model) -> list[Risk]:
             if info.dtype > 100:
                 risks.append(Risk("ref-typed output", info.name,
                                   f"signature {key!r} output {out_key!r} ({info.name}) is reference-typed "
-                                  f"({_tf.dtype_name(info.dtype)}_ref); TensorFlow 2 loaders refuse it",
+                                  f"({dt.name_of(info.dtype)}_ref); TensorFlow 2 loaders refuse it",
                                   "return a value instead: freeze, or read it through Identity"))
     return risks
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.audit.sizes import node_bytes, weight_bytes
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.types import VARIABLE_OPS, output_dtypes
@@ -67,7 +67,7 @@ def _candidate_inputs(model: Model) -> list[TensorDesc]:
             continue
         for port, dtype in enumerate(output_dtypes(node, model.graph)):
             name = node.name if port == 0 else f"{node.name}:{port}"
-            out.append(TensorDesc(name, node.op, _tf.dtype_name(dtype), _attr_shape(node, port)))
+            out.append(TensorDesc(name, node.op, dt.name_of(dtype), _attr_shape(node, port)))
     return out
 
 
@@ -91,7 +91,7 @@ def _variables(model: Model) -> list[VariableDesc]:
         if info is not None:
             out.append(VariableDesc(node.name, info.dtype_name, list(info.shape), info.nbytes))
         else:
-            out.append(VariableDesc(node.name, _tf.dtype_name(node.attrs["dtype"].type), _declared_shape(node), 0))
+            out.append(VariableDesc(node.name, dt.name_of(node.attrs["dtype"].type), _declared_shape(node), 0))
     return out
 
 
@@ -132,7 +132,7 @@ def compare(before: Model, after: Model) -> CutReport:
                 group[1] += node_bytes(before, node)
     removed = sorted((RemovedGroup(g, n, b) for g, (n, b) in groups.items()), key=lambda r: (-r.nbytes, -r.nodes, r.group))
     after_summary_inputs = [
-        TensorDesc(r.node, "Placeholder", _tf.dtype_name(after.graph[r.node].attrs["dtype"].type),
+        TensorDesc(r.node, "Placeholder", dt.name_of(after.graph[r.node].attrs["dtype"].type),
                    _attr_shape(after.graph[r.node], 0))
         for r in after.inputs
     ]

@@ -5,7 +5,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.types import VARIABLE_OPS, const_nbytes
 
@@ -45,7 +45,7 @@ def _constant(model: Model, node) -> Weight:
         return Weight(node.name, "constant", node.op, info.dtype_name, list(info.shape), info.nbytes, VARIABLES)
     tensor = node.attrs["value"].tensor
     shape = [d.size for d in tensor.tensor_shape.dim]
-    return Weight(node.name, "constant", node.op, _tf.dtype_name(tensor.dtype), shape,
+    return Weight(node.name, "constant", node.op, dt.name_of(tensor.dtype), shape,
                   const_nbytes(node, model.weights), GRAPH)
 
 
@@ -58,5 +58,5 @@ def _variable(model: Model, node) -> Weight:
     shape = None if declared is None or declared.unknown_rank else [d.size for d in declared.dim]
     dtype = node.attrs["dtype"].type
     known = shape is not None and all(d >= 0 for d in shape)
-    nbytes = _tf.itemsize(dtype) * math.prod(shape) if known else 0
-    return Weight(node.name, "variable", node.op, _tf.dtype_name(dtype), shape, nbytes, VARIABLES)
+    nbytes = dt.itemsize(dtype) * math.prod(shape) if known else 0
+    return Weight(node.name, "variable", node.op, dt.name_of(dtype), shape, nbytes, VARIABLES)

@@ -14,7 +14,6 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-
 from rich.console import Console
 
 from graphsurgeon.audit.sizes import parse_size

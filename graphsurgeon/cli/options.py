@@ -5,7 +5,6 @@ import argparse
 import re
 
 from graphsurgeon.exporters.saved_model.signatures import METHODS
-
 from graphsurgeon.surgery.select import InputSpec, parse_binding
 
 

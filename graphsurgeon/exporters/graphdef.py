@@ -15,7 +15,6 @@ from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.limits import PROTO_LIMIT
 
 
-
 def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = False,
                     progress: Callable[[int, int], None] | None = None) -> Path:
     """Write ``model`` as a GraphDef; text format if the path ends in .pbtxt.

@@ -16,7 +16,6 @@ import networkx as nx
 
 from graphsurgeon.names import TensorRef
 
-
 _NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from graphsurgeon.errors import GraphSurgeonError, MissingAssetError

@@ -6,8 +6,8 @@ from typing import Any
 
 from graphsurgeon import _tf
 from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.weights import WeightStore
-
 
 # Shape annotations from old exporters are often inconsistent with the graph,
 # which makes TensorFlow refuse to import it; nothing relies on them.
@@ -51,7 +51,7 @@ def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool 
             graph_def.node.append(node_def(_placeholder_for(node, weights)))
         else:
             array = weights.read(node.weight)
-            graph_def.node.append(node_def(node, _tf.make_tensor_proto(array, node.attrs["dtype"].type)))
+            graph_def.node.append(node_def(node, to_proto(array, node.attrs["dtype"].type)))
             done += array.nbytes
             if progress is not None:
                 progress(done, total)

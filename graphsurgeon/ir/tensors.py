@@ -10,6 +10,7 @@ import numpy as np
 from graphsurgeon import _tf
 from graphsurgeon.dtypes import DTYPES, VALUE_FIELDS, base, numpy_of
 
+
 def to_array(proto) -> np.ndarray:
     """The value of a TensorProto as a numpy array (strings as an object array of bytes)."""
     shape = tuple(d.size for d in proto.tensor_shape.dim)

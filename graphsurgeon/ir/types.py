@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.weights import WeightStore
@@ -81,7 +82,7 @@ def const_nbytes(node: Node, weights: WeightStore) -> int:
     if tensor.string_val:
         return sum(len(s) for s in tensor.string_val)
     shape = tuple(d.size for d in tensor.tensor_shape.dim)
-    return _tf.itemsize(tensor.dtype) * math.prod(shape)
+    return dt.itemsize(tensor.dtype) * math.prod(shape)
 
 
 def node_nbytes(node: Node, model_weights: WeightStore, variable_keys: dict | None = None) -> int:

@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,12 @@ class WeightInfo:
 
     @property
     def dtype_name(self) -> str:
-        return _tf.dtype_name(self.dtype)
+        return dt.name_of(self.dtype)
 
 
 def numeric_nbytes(dtype: int, shape: tuple[int, ...]) -> int:
     """Bytes of a fixed-width tensor; 0 for string and other variable-width types."""
-    return _tf.itemsize(dtype) * math.prod(shape)
+    return dt.itemsize(dtype) * math.prod(shape)
 
 
 CHUNK_BYTES = 64 * 2**20  # what a streamed copy holds in memory at once

@@ -12,6 +12,7 @@ from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.names import split_node_inputs
 
+
 def graph_from_proto(graph_def: Any, path: str) -> Graph:
     """Build a Graph from a GraphDef, checking every input names a real node.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError, LoadError
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.model import Asset, Model, Source
@@ -66,7 +67,7 @@ def _shipped_assets(graph, model: Model):
     """The source's asset files, each behind a new string constant for the loader to feed."""
     nodes, assets = list(graph), []
     for i, asset in enumerate(sorted({(a.filename, a.path) for a in model.assets})):
-        node = const_node(f"graphsurgeon_assets/{i}", asset[0].encode(), _tf.dtype_enum("string"))
+        node = const_node(f"graphsurgeon_assets/{i}", asset[0].encode(), dt.enum_of("string"))
         nodes.append(node)
         assets.append(Asset(TensorRef(node.name), asset[0], asset[1]))
     return graph.with_nodes(nodes), tuple(assets)

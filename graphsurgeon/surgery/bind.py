@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
@@ -28,7 +28,7 @@ def bind(model: Model, values: Mapping[str, object]) -> Model:
     for name, value in values.items():
         ref = resolve(graph, name, "--set name")
         node = graph[ref.node]
-        dtype = _tf.base_enum(output_dtype(node, ref.port, graph))
+        dtype = dt.base(output_dtype(node, ref.port, graph))
         array = as_array(value, dtype, name)
         if node.op in BINDABLE_SOURCES and ref.port == 0:
             graph = graph.with_nodes(const_node(n.name, array, dtype) if n is node else n for n in graph)

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Sequence
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import CutError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
@@ -110,9 +111,9 @@ def _placeholder_names(graph: Graph, inputs: Sequence[TensorRef], result: Reach)
 
 def _placeholder(model: Model, ref: TensorRef, spec: InputSpec, name: str) -> Node:
     graph = model.graph
-    dtype = _tf.base_enum(output_dtype(graph[ref.node], ref.port, graph))
+    dtype = dt.base(output_dtype(graph[ref.node], ref.port, graph))
     if spec.dtype is not None:
-        dtype = _tf.dtype_enum(spec.dtype)
+        dtype = dt.enum_of(spec.dtype)
     shape = spec.shape if spec.shape is not None else static_shape(model, ref)
     attrs = {
         "dtype": _tf.pb.attr_value_pb2.AttrValue(type=dtype),

@@ -11,9 +11,10 @@ from collections import deque
 
 import numpy as np
 
-from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.ir.types import output_dtypes
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
@@ -28,7 +29,7 @@ def constant_bool(graph: Graph, ref: TensorRef) -> bool | None:
     node = graph[graph.source(ref).node]
     if node.op != "Const" or node.weight is not None:
         return None
-    array = _tf.tensor_proto_to_array(node.attrs["value"].tensor)
+    array = to_array(node.attrs["value"].tensor)
     if array.dtype != np.bool_ or array.size != 1:
         return None
     return bool(array.reshape(()))
@@ -101,5 +102,5 @@ def _merge_index_consts(graph: Graph, merges: dict[TensorRef, TensorRef]) -> dic
         if TensorRef(merge_ref.node, 1) not in graph.data_consumers:
             continue
         index = list(graph[merge_ref.node].inputs).index(live)
-        out[merge_ref.node] = const_node(merge_ref.node + "/folded_index", np.int32(index), _tf.dtype_enum("int32"))
+        out[merge_ref.node] = const_node(merge_ref.node + "/folded_index", np.int32(index), dt.enum_of("int32"))
     return out

@@ -11,9 +11,11 @@ import logging
 from collections.abc import Sequence
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError, close_matches
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.types import REF_VARIABLE_OPS
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
@@ -146,19 +148,19 @@ def _lazy_const(name: str, dtype_attr, key: str, control_inputs=()) -> Node:
 def _read_as_const(graph: Graph, node: Node, key: str) -> list[Node]:
     """ReadVariableOp -> the value; ResourceGather -> GatherV2 over the value."""
     if node.op == "VarIsInitializedOp":
-        tensor = _tf.make_tensor_proto(True)
+        tensor = to_proto(True)
         return [Node(node.name, "Const", control_inputs=node.control_inputs,
                      attrs={"dtype": _tf.pb.attr_value_pb2.AttrValue(type=tensor.dtype),
                             "value": _tf.pb.attr_value_pb2.AttrValue(tensor=tensor)})]
     if node.op == "ReadVariableOp":
         return [_lazy_const(node.name, node.attrs["dtype"], key, node.control_inputs)]
     value = _lazy_const(node.name + "/frozen_params", node.attrs["dtype"], key)
-    axis_tensor = _tf.make_tensor_proto(node.attrs["batch_dims"].i if "batch_dims" in node.attrs else 0, _tf.dtype_enum("int32"))
+    axis_tensor = to_proto(node.attrs["batch_dims"].i if "batch_dims" in node.attrs else 0, dt.enum_of("int32"))
     axis = Node(node.name + "/frozen_axis", "Const", attrs={
         "dtype": _tf.pb.attr_value_pb2.AttrValue(type=axis_tensor.dtype),
         "value": _tf.pb.attr_value_pb2.AttrValue(tensor=axis_tensor)})
     attrs = {"Tparams": node.attrs["dtype"], "Tindices": node.attrs["Tindices"],
-             "Taxis": _tf.pb.attr_value_pb2.AttrValue(type=_tf.dtype_enum("int32"))}
+             "Taxis": _tf.pb.attr_value_pb2.AttrValue(type=dt.enum_of("int32"))}
     if "batch_dims" in node.attrs:
         attrs["batch_dims"] = node.attrs["batch_dims"]
     gather = Node(node.name, "GatherV2", (TensorRef(value.name), node.inputs[1], TensorRef(axis.name)),

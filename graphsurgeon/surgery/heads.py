@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Node
@@ -39,7 +40,7 @@ def add_top_k(model: Model, output: str, k: int, *, logits: bool | None = None, 
     ref = resolve(model.graph, output, "--top-k output")
     if k < 1:
         raise UsageError(f"--top-k must be at least 1, not {k}")
-    float_type = _attr(type=_tf.base_enum(output_dtype(model.graph[ref.node], ref.port, model.graph)))
+    float_type = _attr(type=dt.base(output_dtype(model.graph[ref.node], ref.port, model.graph)))
     if logits is None:
         logits = model.graph[model.graph.source(ref).node].op not in PROBABILITY_OPS
     scores = ref
@@ -47,11 +48,11 @@ def add_top_k(model: Model, output: str, k: int, *, logits: bool | None = None, 
     if logits:
         nodes.append(Node(f"{SCOPE}/softmax", "Softmax", (ref,), attrs={"T": float_type}))
         scores = TensorRef(nodes[-1].name)
-    k_const = const_node(f"{SCOPE}/k", np.int32(k), _tf.dtype_enum("int32"))
+    k_const = const_node(f"{SCOPE}/k", np.int32(k), dt.enum_of("int32"))
     top_k = Node(f"{SCOPE}/top_k", "TopKV2", (scores, TensorRef(k_const.name)),
                  attrs={"T": float_type, "sorted": _attr(b=True)})
     classes = Node("classes", "Cast", (TensorRef(top_k.name, 1),), attrs={
-        "SrcT": _attr(type=_tf.dtype_enum("int32")), "DstT": _attr(type=_tf.dtype_enum("int64")),
+        "SrcT": _attr(type=dt.enum_of("int32")), "DstT": _attr(type=dt.enum_of("int64")),
         "Truncate": _attr(b=False)})
     probabilities = Node("probabilities", "Identity", (TensorRef(top_k.name),), attrs={"T": float_type})
     nodes += [k_const, top_k, classes, probabilities]
@@ -73,7 +74,7 @@ def _with_nodes(model: Model, nodes: list[Node]) -> Model:
 def _labels(model: Model, path: str) -> Model:
     if not os.path.isfile(path):
         raise UsageError(f"--labels {path}: no such file; give a text file with one label per line")
-    string, int64 = _tf.dtype_enum("string"), _tf.dtype_enum("int64")
+    string, int64 = dt.enum_of("string"), dt.enum_of("int64")
     filename = os.path.basename(path)
     asset_path = const_node(f"{SCOPE}/labels_path", filename.encode(), string)
     table = Node(f"{SCOPE}/labels_table", "HashTableV2", attrs={

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
@@ -37,7 +38,7 @@ def evaluate(model: Model, variables: Sequence[str]) -> WeightStore:
         values = _tf.run_graph(to_graph_def(subgraph, model.weights), [str(r) for r in initial.values()])
     except _tf.import_error() as err:
         raise FreezeError(f"running the initializers of {len(initial)} variable(s) failed: {err}") from err
-    dtypes = {name: _tf.base_enum(graph[name].attrs["dtype"].type) for name in initial}
+    dtypes = {name: dt.base(graph[name].attrs["dtype"].type) for name in initial}
     return WeightStore.from_arrays(dict(zip(initial, values)), dtypes)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import NameNotFoundError, UsageError, close_matches
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.types import output_dtypes
@@ -72,7 +72,7 @@ class InputSpec:
 
 def _check_dtype(dtype: str, text: str) -> None:
     try:
-        _tf.dtype_enum(dtype)
+        dt.enum_of(dtype)
     except TypeError as err:
         raise UsageError(f"unknown dtype {dtype!r} in {text!r}: use e.g. float32, int64, string, bool") from err
 
@@ -109,8 +109,8 @@ def parse_binding(text: str) -> tuple[str, object]:
 
 def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:
     """``value`` as the tensor's dtype; numpy's lenient casts ("yes" -> True) are refused."""
-    target = _tf.numpy_dtype(dtype_enum)
-    problem = UsageError(f"--set {name}: {value!r} is not a valid {_tf.dtype_name(dtype_enum)} value")
+    target = dt.numpy_of(dtype_enum)
+    problem = UsageError(f"--set {name}: {value!r} is not a valid {dt.name_of(dtype_enum)} value")
     try:
         given = np.asarray(value)
     except ValueError as err:

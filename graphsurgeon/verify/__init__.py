@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from graphsurgeon.errors import GraphSurgeonError, LoadError
-from graphsurgeon.ir.model import Model
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_requests
+from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.loaders import load
 from graphsurgeon.loaders.saved_model import is_saved_model

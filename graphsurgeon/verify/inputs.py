@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.model import Model
 
 BATCH = 1  # an unknown dimension is filled with this (1 broadcasts against any fixed size)
@@ -24,7 +24,7 @@ def sample_inputs(model: Model, key: str, given: Mapping[str, np.ndarray]) -> tu
         else:
             value = _generated(info, rng)
             if value is None:
-                return {}, (f"input {input_key!r} ({_tf.dtype_name(info.dtype)}) cannot be generated; "
+                return {}, (f"input {input_key!r} ({dt.name_of(info.dtype)}) cannot be generated; "
                             f"pass it in --inputs FILE.npz under the key {input_key!r}")
             feeds[input_key] = value
     return feeds, None
@@ -37,19 +37,19 @@ def _given(given: Mapping[str, np.ndarray], key: str, input_key: str, dtype: int
         return np.asarray(given[f"{key}/{input_key}"])
     if input_key in given:
         value = np.asarray(given[input_key])
-        wants_string = dtype == _tf.dtype_enum("string")
+        wants_string = dtype == dt.enum_of("string")
         if (value.dtype.kind in "OSU") == wants_string:
             return value
     return None
 
 
 def _generated(info, rng: np.random.Generator) -> np.ndarray | None:
-    if not info.name or info.dtype == _tf.dtype_enum("string"):
+    if not info.name or info.dtype == dt.enum_of("string"):
         return None
     shape = tuple(BATCH if d.size < 0 else d.size for d in info.tensor_shape.dim)
     if info.tensor_shape.unknown_rank:
         shape = (BATCH,)
-    dtype = _tf.numpy_dtype(info.dtype)
+    dtype = dt.numpy_of(info.dtype)
     if dtype.kind == "f":
         return rng.random(shape).astype(dtype)
     if dtype.kind in "iu":

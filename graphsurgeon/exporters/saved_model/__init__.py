@@ -17,7 +17,6 @@ import numpy as np
 
 from graphsurgeon import _tf
 from graphsurgeon.exporters.saved_model import assets as asset_files
-from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
 from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
 from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, staged_version
 from graphsurgeon.exporters.saved_model.signatures import (
@@ -28,6 +27,7 @@ from graphsurgeon.exporters.saved_model.signatures import (
     signature_def,
 )
 from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
+from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.surgery.shapes import needs_inference

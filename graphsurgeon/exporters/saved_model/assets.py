@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import WriteError
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph
@@ -20,7 +21,7 @@ def with_extra_assets(graph: Graph, assets: Sequence[Asset], extra: Sequence[str
     nodes = list(graph)
     for i, path in enumerate(extra):
         name = os.path.basename(path)
-        node = const_node(f"graphsurgeon_assets/{i}", name.encode(), _tf.dtype_enum("string"))
+        node = const_node(f"graphsurgeon_assets/{i}", name.encode(), dt.enum_of("string"))
         nodes.append(node)
         assets.append(Asset(TensorRef(node.name), name, str(path)))
     return graph.with_nodes(nodes), assets
@@ -55,6 +56,6 @@ def asset_file_defs(assets: Sequence[Asset]) -> list:
     for asset in assets:
         d = _tf.pb.meta_graph_pb2.AssetFileDef(filename=asset.filename)
         d.tensor_info.name = str(asset.tensor)
-        d.tensor_info.dtype = _tf.dtype_enum("string")
+        d.tensor_info.dtype = dt.enum_of("string")
         defs.append(d)
     return defs

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.signatures import has_sparse, tensor_nodes
@@ -78,6 +79,6 @@ def signature_def(model: Model, spec: SignatureSpec):
         for key, ref in tensors.items():
             info = target[key]
             info.name = str(ref)
-            info.dtype = _tf.base_enum(output_dtype(model.graph[ref.node], ref.port, model.graph))
+            info.dtype = dt.base(output_dtype(model.graph[ref.node], ref.port, model.graph))
             info.tensor_shape.CopyFrom(_tf.shape_proto(static_shape(model, ref, annotations=True)))
     return sig

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import WriteError
 from graphsurgeon.exporters.bundle_writer import BundleWriter
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.ir.types import REF_VARIABLE_OPS, const_nbytes
 from graphsurgeon.ir.weights import array_chunks
 from graphsurgeon.names import TensorRef
@@ -73,7 +75,7 @@ def _kept_variable(model: Model, node: Node) -> Restored:
 
 
 def _numeric(node: Node) -> bool:
-    return _tf.itemsize(node.attrs["dtype"].type) > 0
+    return dt.itemsize(node.attrs["dtype"].type) > 0
 
 
 def _shape(node: Node, model: Model):
@@ -86,7 +88,7 @@ def add_saver(graph: Graph, restored: list[Restored]) -> tuple[Graph, object | N
     """Restore (and save) ops for ``restored`` and the SaverDef that names them."""
     if not restored:
         return graph, None
-    string = _tf.dtype_enum("string")
+    string = dt.enum_of("string")
     names = [r.key for r in restored]
     dtypes = [graph[r.variable].attrs["dtype"].type for r in restored]
     new = [
@@ -129,7 +131,7 @@ def _save_ops(restored, dtype_list, prefix, tensor_names, slices) -> list[Node]:
     tensors = tuple(next(read_refs) if r.resource else TensorRef(r.variable) for r in restored)
     save = Node(f"{SAVE_SCOPE}/SaveV2", "SaveV2", (prefix, tensor_names, slices, *tensors), attrs={"dtypes": dtype_list})
     done = Node(f"{SAVE_SCOPE}/control_dependency", "Identity", (prefix,), (save.name,),
-                {"T": _tf.pb.attr_value_pb2.AttrValue(type=_tf.dtype_enum("string"))})
+                {"T": _tf.pb.attr_value_pb2.AttrValue(type=dt.enum_of("string"))})
     return [*reads, save, done]
 
 
@@ -143,7 +145,7 @@ def write_variables(model: Model, restored: list[Restored], directory: Path, pro
     if not restored:
         return
     directory.mkdir()
-    if any(_tf.itemsize(_dtype(model, r)) == 0 for r in restored):
+    if any(dt.itemsize(_dtype(model, r)) == 0 for r in restored):
         _save(str(directory / "variables"), restored, model)
         return
     total, done = sum(r.nbytes for r in restored), 0
@@ -158,7 +160,7 @@ def write_variables(model: Model, restored: list[Restored], directory: Path, pro
 
 
 def _dtype(model: Model, r: Restored) -> int:
-    return _tf.base_enum(model.graph[r.variable].attrs["dtype"].type)
+    return dt.base(model.graph[r.variable].attrs["dtype"].type)
 
 
 def _restored_shape(model: Model, r: Restored) -> tuple[int, ...]:
@@ -170,7 +172,7 @@ def _restored_shape(model: Model, r: Restored) -> tuple[int, ...]:
 def _chunks(model: Model, r: Restored):
     if r.weight is not None:
         return model.weights.chunks(r.weight)
-    return array_chunks(_tf.tensor_proto_to_array(r.inline))
+    return array_chunks(to_array(r.inline))
 
 
 def _save(prefix: str, batch: list[Restored], model: Model) -> None:
@@ -185,4 +187,4 @@ def _save(prefix: str, batch: list[Restored], model: Model) -> None:
 def _value(model: Model, r: Restored):
     if r.weight is not None:
         return model.weights.read(r.weight)
-    return _tf.tensor_proto_to_array(r.inline)
+    return to_array(r.inline)
