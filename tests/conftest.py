@@ -50,3 +50,22 @@ def cli(capsys, monkeypatch):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _every_export_loads_in_the_cpp_loader(tmp_path):
+    """After each test, every published version folder it wrote must load in TensorFlow's C++ loader
+    (the one Serving runs), in a process that never imports tensorflow. Tests that run signatures
+    check numbers too; this catches exports that were only inspected."""
+    yield
+    from graphsurgeon import _tf
+    from graphsurgeon.loaders.graphdef import parse_proto
+    from graphsurgeon.verify.cpp_loader import run_in_cpp_loader
+
+    for proto in sorted(tmp_path.rglob("saved_model.pb")):
+        folder = proto.parent
+        if not folder.name.isdigit() or ".graphsurgeon-tmp-" in str(folder):
+            continue
+        saved_model = parse_proto(proto, _tf.pb.saved_model_pb2.SavedModel(), "SavedModel")
+        for meta in saved_model.meta_graphs:
+            run_in_cpp_loader(folder, list(meta.meta_info_def.tags), [])
