@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
-import importlib.util
 import os
 import sys
 import tempfile
@@ -21,6 +19,8 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from graphsurgeon.protos import pb
 
 # TensorFlow's C++ logging goes to stderr before Python can stop it; level 2
 # keeps warnings and errors out of a CLI whose output users read.
@@ -50,12 +50,6 @@ def _native_stderr_captured():
             os.close(saved)
 
 
-def _remove_package_stubs() -> None:
-    for name in _STUB_PACKAGES:
-        if getattr(sys.modules.get(name), "__graphsurgeon_stub__", False):
-            del sys.modules[name]
-
-
 @contextlib.contextmanager
 def importing_in_background() -> Iterator[None]:
     """Import tensorflow on a thread while the block does I/O-bound work (reads release the GIL).
@@ -63,7 +57,7 @@ def importing_in_background() -> Iterator[None]:
     The import holds fd 2 redirected (see _native_stderr_captured), so the block
     waits for it on exit: nothing the caller prints afterwards can be swallowed.
     """
-    if "tensorflow" in sys.modules and not getattr(sys.modules["tensorflow"], "__graphsurgeon_stub__", False):
+    if "tensorflow" in sys.modules:
         yield
         return
     thread = threading.Thread(target=tf, name="graphsurgeon-tf-import", daemon=True)
@@ -86,63 +80,6 @@ def tf() -> ModuleType:
     return tensorflow
 
 
-# The protos graphsurgeon reads and writes, by module name and package.
-PROTO_MODULES = {
-    "attr_value_pb2": "tensorflow.core.framework", "function_pb2": "tensorflow.core.framework",
-    "graph_pb2": "tensorflow.core.framework", "node_def_pb2": "tensorflow.core.framework",
-    "op_def_pb2": "tensorflow.core.framework", "tensor_pb2": "tensorflow.core.framework",
-    "tensor_shape_pb2": "tensorflow.core.framework", "types_pb2": "tensorflow.core.framework",
-    "variable_pb2": "tensorflow.core.framework", "versions_pb2": "tensorflow.core.framework",
-    "meta_graph_pb2": "tensorflow.core.protobuf", "saved_model_pb2": "tensorflow.core.protobuf",
-    "saver_pb2": "tensorflow.core.protobuf", "tensor_bundle_pb2": "tensorflow.core.protobuf",
-    "checkpoint_state_pb2": "tensorflow.python.training",
-}
-_STUB_PACKAGES = ("tensorflow", "tensorflow.core", "tensorflow.core.framework", "tensorflow.core.protobuf",
-                  "tensorflow.python", "tensorflow.python.training")
-
-
-def _install_package_stubs() -> None:
-    """Make tensorflow's generated *_pb2 modules importable without running tensorflow/__init__.
-
-    Those modules import only each other and google.protobuf, so empty parent
-    packages pointing at the wheel's folders are enough. tf() swaps in the real
-    packages before a real import; the loaded pb2 modules are kept and reused.
-    """
-    spec = importlib.util.find_spec("tensorflow")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("tensorflow is not installed; graphsurgeon needs it (pip install tensorflow)")
-    root = Path(list(spec.submodule_search_locations)[0])
-    for name in _STUB_PACKAGES:
-        if name not in sys.modules:
-            stub = ModuleType(name)
-            stub.__path__ = [str(root.joinpath(*name.split(".")[1:]))]
-            stub.__graphsurgeon_stub__ = True
-            sys.modules[name] = stub
-
-
-class _Protos:
-    """Proto modules, imported on first attribute access, without importing tensorflow itself."""
-
-    @functools.cached_property
-    def _modules(self) -> dict[str, ModuleType]:
-        if "tensorflow" in sys.modules:
-            return {name: importlib.import_module(f"{package}.{name}") for name, package in PROTO_MODULES.items()}
-        _install_package_stubs()
-        try:
-            return {name: importlib.import_module(f"{package}.{name}") for name, package in PROTO_MODULES.items()}
-        finally:
-            # The stubs must not outlive this: a later `import tensorflow`, ours or the
-            # user's, has to run the real package. The pb2 modules stay in sys.modules.
-            _remove_package_stubs()
-
-    def __getattr__(self, name: str) -> ModuleType:
-        try:
-            return self._modules[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-pb = _Protos()
 
 
 # ---------------------------------------------------------------- dtypes
@@ -193,17 +130,6 @@ def op_def(op: str) -> Any:
 
 # ---------------------------------------------------------------- tensors
 
-def shape_proto(dims: Sequence[int] | None) -> Any:
-    """A TensorShapeProto; None is unknown rank, -1 an unknown dimension."""
-    proto = pb.tensor_shape_pb2.TensorShapeProto()
-    if dims is None:
-        proto.unknown_rank = True
-    else:
-        for d in dims:
-            proto.dim.add().size = d
-    return proto
-
-
 # ---------------------------------------------------------------- checkpoints
 
 def checkpoint_reader(pattern: str) -> Any:
@@ -236,22 +162,24 @@ def _seeded(graph_def: Any) -> Any:
     return out
 
 
+def _imported(graph_def: Any) -> Any:
+    """A fresh tf.Graph holding ``graph_def`` under its own names."""
+    graph = tf().Graph()
+    with graph.as_default():
+        tf().graph_util.import_graph_def(graph_def, name="")
+    return graph
+
+
 def run_graph(graph_def: Any, fetches: Sequence[str], feeds: Mapping[str, np.ndarray] | None = None) -> list[np.ndarray]:
     """Run ``fetches`` (tensor names) of a GraphDef in a fresh TF1 Session."""
-    t = tf()
-    graph = t.Graph()
-    with graph.as_default():
-        t.graph_util.import_graph_def(_seeded(graph_def), name="")
-    with _native_stderr_captured(), t.compat.v1.Session(graph=graph) as session:
+    graph = _imported(_seeded(graph_def))
+    with _native_stderr_captured(), tf().compat.v1.Session(graph=graph) as session:
         return session.run(list(fetches), feed_dict=dict(feeds or {}))
 
 
 def static_shapes(graph_def: Any, tensors: Sequence[str]) -> list[list[int] | None]:
     """Static shapes TensorFlow infers for ``tensors`` (-1 unknown dim, None unknown rank)."""
-    t = tf()
-    graph = t.Graph()
-    with graph.as_default():
-        t.graph_util.import_graph_def(graph_def, name="")
+    graph = _imported(graph_def)
     shapes: list[list[int] | None] = []
     for name in tensors:
         shape = graph.get_tensor_by_name(name).shape
@@ -284,11 +212,8 @@ def tensorflow_version() -> str:
 def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops: Sequence[str],
                  asset_feeds: Mapping[str, str], feeds: Mapping[str, np.ndarray], fetches: Sequence[str]) -> list:
     """Run a source graph as its trainer would: restore (filename tensor, restore op, prefix), init, fetch."""
-    t = tf()
-    graph = t.Graph()
-    with graph.as_default():
-        t.graph_util.import_graph_def(graph_def, name="")
-    with _native_stderr_captured(), t.compat.v1.Session(graph=graph) as session:
+    graph = _imported(graph_def)
+    with _native_stderr_captured(), tf().compat.v1.Session(graph=graph) as session:
         if restore is not None:
             session.run(restore[1], {restore[0]: restore[2]})
         for op in init_ops:
@@ -338,12 +263,19 @@ STATE_UPDATE_OPS = ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariabl
                     "ResourceScatter", "ResourceSparseApply")
 
 
-def trace_saved_model(directory: str, tags: Sequence[str], key: str) -> tuple[Any, list, list, str, list[str]]:
+class Unflattenable(Exception):
+    """A signature trace_saved_model will not flatten: ``reason`` is "composite inputs" or "state updates"."""
+
+    def __init__(self, reason: str, names: list[str]):
+        super().__init__(reason)
+        self.reason, self.names = reason, names
+
+
+def trace_saved_model(directory: str, tags: Sequence[str], key: str) -> tuple[Any, list, list]:
     """Flatten one signature of a TF2 SavedModel: its function call graph inlined, variables as constants.
 
-    Returns (GraphDef, [(input key, placeholder name)], [(output key, tensor name)], method name,
-    state-updating ops found); for a signature with sparse or ragged inputs, (None, their names, ...).
-    Functional While/If are kept (not lowered to v1 control flow).
+    Returns (GraphDef, [(input key, placeholder name)], [(output key, tensor name)]); raises
+    Unflattenable for sparse/ragged inputs or state updates. Functional While/If are kept.
     """
     t = tf()
     with _native_stderr_captured():
@@ -354,18 +286,18 @@ def trace_saved_model(directory: str, tags: Sequence[str], key: str) -> tuple[An
         composite = sorted(name for name, spec in function.structured_input_signature[1].items()
                            if not isinstance(spec, t.TensorSpec))
         if composite:
-            return None, composite, [], "", []
+            raise Unflattenable("composite inputs", composite)
         # Look for state updates first: the converter cannot freeze them (it fails on their resource inputs).
         called = function.graph.as_graph_def()
         nodes = list(called.node) + [n for f in called.library.function for n in f.node_def]
         stateful = sorted({n.op for n in nodes if n.op.startswith(STATE_UPDATE_OPS)})
         if stateful:
-            return None, [], [], "", stateful
+            raise Unflattenable("state updates", stateful)
         frozen = convert_variables_to_constants_v2(function, lower_control_flow=False)
     graph_def = frozen.graph.as_graph_def()
     inputs = [(t_.name.split(":")[0], t_.name.split(":")[0]) for t_ in frozen.inputs]
     outputs = list(zip(sorted(function.structured_outputs), [o.name for o in frozen.outputs]))
-    return graph_def, inputs, outputs, "tensorflow/serving/predict", []
+    return graph_def, inputs, outputs
 
 
 # ---------------------------------------------------------------- image front ends
@@ -399,23 +331,3 @@ def image_frontend(height: int, width: int, channels: int, scale: float, offset:
             images = t.transpose(images, [0, 3, 1, 2])
         output = t.identity(images, name="pixels")
     return graph.as_graph_def(), output.name
-
-
-# ---------------------------------------------------------------- TensorFlow Serving protos
-
-SERVING_PROTOS = {"model_server_config_pb2": "tensorflow_serving.config",
-                  "prediction_log_pb2": "tensorflow_serving.apis", "predict_pb2": "tensorflow_serving.apis"}
-
-
-@functools.lru_cache(maxsize=None)
-def serving_protos() -> dict[str, ModuleType]:
-    """tensorflow-serving-api's protos (they import TensorFlow's), loaded without importing tensorflow."""
-    pb._modules  # TensorFlow's own protos first, through the package stubs
-    stubbed = "tensorflow" not in sys.modules
-    if stubbed:
-        _install_package_stubs()
-    try:
-        return {name: importlib.import_module(f"{package}.{name}") for name, package in SERVING_PROTOS.items()}
-    finally:
-        if stubbed:
-            _remove_package_stubs()

@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # no GPU here; skip TF's CUDA probing noise
 
 from graphsurgeon.cli.main import main  # noqa: E402
+from graphsurgeon.protos import pb
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -58,7 +59,6 @@ def _every_export_loads_in_the_cpp_loader(tmp_path):
     (the one Serving runs), in a process that never imports tensorflow. Tests that run signatures
     check numbers too; this catches exports that were only inspected."""
     yield
-    from graphsurgeon import _tf
     from graphsurgeon.loaders.graphdef import parse_proto
     from graphsurgeon.verify.cpp_loader import run_in_cpp_loader
 
@@ -66,6 +66,6 @@ def _every_export_loads_in_the_cpp_loader(tmp_path):
         folder = proto.parent
         if not folder.name.isdigit() or ".graphsurgeon-tmp-" in str(folder):
             continue
-        saved_model = parse_proto(proto, _tf.pb.saved_model_pb2.SavedModel(), "SavedModel")
+        saved_model = parse_proto(proto, pb.saved_model_pb2.SavedModel(), "SavedModel")
         for meta in saved_model.meta_graphs:
             run_in_cpp_loader(folder, list(meta.meta_info_def.tags), [])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import google_crc32c
 
-from graphsurgeon import _tf
+from graphsurgeon.protos import pb, shape_proto
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 RESTART_INTERVAL = 16
@@ -104,16 +104,16 @@ class BundleWriter:
             chunk = bytes(chunk)  # the C extension takes bytes only; chunks are bounded, so the copy is too
             crc = google_crc32c.extend(crc, chunk)
             self.data.write(chunk)
-        entry = _tf.pb.tensor_bundle_pb2.BundleEntryProto(dtype=dtype, shard_id=0, offset=offset,
+        entry = pb.tensor_bundle_pb2.BundleEntryProto(dtype=dtype, shard_id=0, offset=offset,
                                                           size=self.data.tell() - offset, crc32c=masked_crc(crc))
-        entry.shape.CopyFrom(_tf.shape_proto(shape))
+        entry.shape.CopyFrom(shape_proto(shape))
         self.entries[key] = entry
         return entry.size
 
     def finish(self) -> None:
         """Close both files. Durability (fsync) is the publisher's job, so it can overlap other work."""
         self.data.close()
-        header = _tf.pb.tensor_bundle_pb2.BundleHeaderProto(num_shards=1)
+        header = pb.tensor_bundle_pb2.BundleHeaderProto(num_shards=1)
         header.version.producer = 1
         items = [(b"", header.SerializeToString())]
         items += [(k.encode(), self.entries[k].SerializeToString()) for k in sorted(self.entries)]

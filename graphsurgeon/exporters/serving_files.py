@@ -15,10 +15,10 @@ import google_crc32c
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 
-from graphsurgeon import _tf
 from graphsurgeon.errors import UsageError
 from graphsurgeon.exporters.bundle_writer import masked_crc
 from graphsurgeon.ir import tensors
+from graphsurgeon.protos import serving_protos
 
 WARMUP_FILE = "tf_serving_warmup_requests"
 MAX_WARMUP_RECORDS = 1000  # Serving reads at most this many
@@ -35,7 +35,7 @@ class ServedModel:
 
 
 def model_config_text(models: Sequence[ServedModel]) -> str:
-    protos = _tf.serving_protos()["model_server_config_pb2"]
+    protos = serving_protos()["model_server_config_pb2"]
     config = protos.ModelServerConfig()
     for model in models:
         entry = config.model_config_list.config.add(name=model.name, base_path=model.base_path,
@@ -65,7 +65,7 @@ def _policy(policy, spec: str, name: str) -> None:
 
 def warmup_records(model_name: str, signature: str, requests: Iterable[Mapping[str, np.ndarray]]) -> list[bytes]:
     """PredictionLog records (serialized), one per request, at most MAX_WARMUP_RECORDS."""
-    protos = _tf.serving_protos()
+    protos = serving_protos()
     records = []
     for request in requests:
         if len(records) == MAX_WARMUP_RECORDS:
@@ -101,7 +101,7 @@ def read_tfrecord(path: Path) -> list[bytes]:
 
 def warmup_requests(path: Path) -> list:
     """The PredictRequests in a warmup file, parsed with the Serving API's protos."""
-    protos = _tf.serving_protos()["prediction_log_pb2"]
+    protos = serving_protos()["prediction_log_pb2"]
     return [protos.PredictionLog.FromString(r).predict_log.request for r in read_tfrecord(path)]
 
 

@@ -1,14 +1,14 @@
 """Building Const nodes with inline values."""
 from __future__ import annotations
 
-from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.tensors import to_proto
+from graphsurgeon.protos import pb
 
 
 def const_node(name: str, array, dtype: int, control_inputs: tuple[str, ...] = ()) -> Node:
     tensor = to_proto(array, dtype)
-    attrs = {"dtype": _tf.pb.attr_value_pb2.AttrValue(type=dt.base(dtype)),
-             "value": _tf.pb.attr_value_pb2.AttrValue(tensor=tensor)}
+    attrs = {"dtype": pb.attr_value_pb2.AttrValue(type=dt.base(dtype)),
+             "value": pb.attr_value_pb2.AttrValue(tensor=tensor)}
     return Node(name, "Const", control_inputs=control_inputs, attrs=attrs)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphsurgeon import _tf
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.weights import WeightStore
+from graphsurgeon.protos import pb, shape_proto
 
 # Shape annotations from old exporters are often inconsistent with the graph,
 # which makes TensorFlow refuse to import it; nothing relies on them.
@@ -16,7 +16,7 @@ DROPPED_ATTRS = frozenset({"_output_shapes"})
 
 def node_def(node: Node, value: Any = None) -> Any:
     """A NodeDef for ``node``; ``value`` (a TensorProto) fills a lazy Const."""
-    nd = _tf.pb.node_def_pb2.NodeDef(name=node.name, op=node.op, device=node.device)
+    nd = pb.node_def_pb2.NodeDef(name=node.name, op=node.op, device=node.device)
     nd.input.extend([ref.as_input() for ref in node.inputs] + ["^" + c for c in node.control_inputs])
     for key, attr in node.attrs.items():
         if key not in DROPPED_ATTRS:
@@ -35,7 +35,7 @@ def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool 
     of the same dtype and shape instead, for work (shape inference) that must
     not read weights.
     """
-    graph_def = _tf.pb.graph_pb2.GraphDef()
+    graph_def = pb.graph_pb2.GraphDef()
     if graph.versions is not None:
         graph_def.versions.CopyFrom(graph.versions)
     if graph.library is not None:
@@ -60,7 +60,7 @@ def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool 
 
 def _placeholder_for(node: Node, weights: WeightStore) -> Node:
     info = weights[node.weight]
-    attrs = {"dtype": node.attrs["dtype"], "shape": _tf.pb.attr_value_pb2.AttrValue(shape=_tf.shape_proto(info.shape))}
+    attrs = {"dtype": node.attrs["dtype"], "shape": pb.attr_value_pb2.AttrValue(shape=shape_proto(info.shape))}
     return Node(node.name, "Placeholder", control_inputs=node.control_inputs, attrs=attrs)
 
 
@@ -74,5 +74,5 @@ def _without_stale_colocation(node: Node, names: set[str]) -> Node:
         return node
     attrs = {k: v for k, v in node.attrs.items() if k != "_class"}
     if locations:
-        attrs["_class"] = _tf.pb.attr_value_pb2.AttrValue(list=_tf.pb.attr_value_pb2.AttrValue.ListValue(s=locations))
+        attrs["_class"] = pb.attr_value_pb2.AttrValue(list=pb.attr_value_pb2.AttrValue.ListValue(s=locations))
     return node.replace(attrs=attrs)

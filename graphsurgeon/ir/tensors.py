@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphsurgeon import _tf
 from graphsurgeon.dtypes import DTYPES, VALUE_FIELDS, base, numpy_of
+from graphsurgeon.protos import pb, shape_proto
 
 
 def to_array(proto) -> np.ndarray:
@@ -42,7 +42,7 @@ def _typed_values(proto, dtype: np.dtype) -> np.ndarray:
 
 def to_proto(value, dtype: int | None = None):
     """A TensorProto holding ``value`` (bytes in tensor_content, strings in string_val)."""
-    proto = _tf.pb.tensor_pb2.TensorProto()
+    proto = pb.tensor_pb2.TensorProto()
     if dtype is not None and base(dtype) == 7 or dtype is None and _is_strings(value):
         array = np.asarray(value, dtype=object)
         proto.dtype = 7
@@ -51,7 +51,7 @@ def to_proto(value, dtype: int | None = None):
         array = np.asarray(value, dtype=numpy_of(dtype) if dtype is not None else None)
         proto.dtype = base(dtype) if dtype is not None else _enum_for_numpy(array.dtype)
         proto.tensor_content = np.ascontiguousarray(array).tobytes()
-    proto.tensor_shape.CopyFrom(_tf.shape_proto(array.shape))
+    proto.tensor_shape.CopyFrom(shape_proto(array.shape))
     return proto
 
 

@@ -5,7 +5,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphsurgeon import _tf
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightStore
@@ -14,6 +13,7 @@ from graphsurgeon.loaders.graphdef import load_graphdef, parse_proto
 from graphsurgeon.loaders.keras_h5 import load_keras_h5
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
 from graphsurgeon.loaders.saved_model import is_saved_model, load_saved_model
+from graphsurgeon.protos import pb
 
 GRAPHDEF_SUFFIXES = (".pb", ".pbtxt", ".graphdef")
 KERAS_SUFFIXES = (".h5", ".hdf5")
@@ -63,7 +63,7 @@ def load_checkpoint(path: Path) -> Model:
             f"checkpoint {files.prefix} has no graph ({files.prefix}.meta is missing): "
             "a checkpoint holds only weights; get the .meta file written with it"
         )
-    meta = parse_proto(files.meta, _tf.pb.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef")
+    meta = parse_proto(files.meta, pb.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef")
     fmt = "checkpoint" if files.pattern else "metagraph"
     return model_from_meta_graph(meta, Source(str(path), fmt, files.pattern), weights)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from graphsurgeon import _tf
 from graphsurgeon.dtypes import numpy_of
 from graphsurgeon.errors import LoadError
+from graphsurgeon.protos import pb
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48
@@ -80,9 +80,9 @@ class Bundle:
         self.entries = {}
         for key, value in read_table(index):
             if key == b"":
-                self.header = _tf.pb.tensor_bundle_pb2.BundleHeaderProto.FromString(value)
+                self.header = pb.tensor_bundle_pb2.BundleHeaderProto.FromString(value)
             else:
-                self.entries[key.decode("utf-8")] = _tf.pb.tensor_bundle_pb2.BundleEntryProto.FromString(value)
+                self.entries[key.decode("utf-8")] = pb.tensor_bundle_pb2.BundleEntryProto.FromString(value)
         if self.header is None:
             raise LoadError(f"{index} has no bundle header; it is not a TensorFlow V2 checkpoint index")
 

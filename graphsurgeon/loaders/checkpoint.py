@@ -18,6 +18,7 @@ from graphsurgeon import _tf
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.weights import BundleSource, CheckpointSource, WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.bundle import Bundle, CompressedIndex
+from graphsurgeon.protos import pb
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def _step_number(prefix: str) -> tuple[int, str]:
 
 def _prefix_from_state(state: Path) -> str | None:
     """The latest checkpoint a state file names, moved into its directory if it is from another machine."""
-    proto = _tf.pb.checkpoint_state_pb2.CheckpointState()
+    proto = pb.checkpoint_state_pb2.CheckpointState()
     try:
         text_format.Parse(state.read_text(), proto)
     except (text_format.ParseError, UnicodeDecodeError) as err:

@@ -6,11 +6,11 @@ from typing import Any
 
 from google.protobuf import message, text_format
 
-from graphsurgeon import _tf
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.names import split_node_inputs
+from graphsurgeon.protos import pb
 
 
 def graph_from_proto(graph_def: Any, path: str) -> Graph:
@@ -59,7 +59,7 @@ def parse_proto(path: Path, proto: Any, what: str) -> Any:
 
 
 def load_graphdef(path: Path) -> Model:
-    graph_def = parse_proto(path, _tf.pb.graph_pb2.GraphDef(), "GraphDef")
+    graph_def = parse_proto(path, pb.graph_pb2.GraphDef(), "GraphDef")
     if not graph_def.node:
         raise LoadError(f"{path} holds no nodes: it is empty, truncated, or not a GraphDef")
     return Model(graph=graph_from_proto(graph_def, str(path)), source=Source(str(path), "graphdef"))

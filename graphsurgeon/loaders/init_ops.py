@@ -5,10 +5,10 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from graphsurgeon import _tf
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb
 
 INIT_COLLECTIONS = ("saved_model_main_op", "main_op", "legacy_init_op", "table_initializer", "serving_init_op")
 INIT_SIGNATURE = "__saved_model_init_op"
@@ -73,7 +73,7 @@ def legacy_asset_defs(collections: dict) -> list[Any]:
         return []
     defs = []
     for packed in collection.any_list.value:
-        asset = _tf.pb.meta_graph_pb2.AssetFileDef()
+        asset = pb.meta_graph_pb2.AssetFileDef()
         if packed.Unpack(asset):
             defs.append(asset)
     return defs

@@ -23,6 +23,7 @@ from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb, shape_proto
 
 OPTIMIZER_SCOPE = "optimizer_weights"
 
@@ -99,8 +100,8 @@ def _add(nodes: list, entries: dict, name: str, dataset, source: H5Source) -> No
     if dtype is None:
         return  # strings and other non-tensor data are not weights
     shape = tuple(int(d) for d in dataset.shape)
-    attr = _tf.pb.attr_value_pb2.AttrValue
-    nodes.append(Node(name, "VariableV2", attrs={"dtype": attr(type=dtype), "shape": attr(shape=_tf.shape_proto(shape))}))
+    attr = pb.attr_value_pb2.AttrValue
+    nodes.append(Node(name, "VariableV2", attrs={"dtype": attr(type=dtype), "shape": attr(shape=shape_proto(shape))}))
     entries[name] = (WeightInfo(dataset.name, dtype, shape, numeric_nbytes(dtype, shape)), source)
 
 
@@ -160,7 +161,7 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
     aliases = []
     for layer, tensor in outputs:
         name = layer if layer not in graph else f"{layer}_output"
-        dtype = _tf.pb.attr_value_pb2.AttrValue(type=graph[tensor.split(":")[0]].attrs["T"].type
+        dtype = pb.attr_value_pb2.AttrValue(type=graph[tensor.split(":")[0]].attrs["T"].type
                                                 if "T" in graph[tensor.split(":")[0]].attrs else 1)
         aliases.append(Node(name, "Identity", (TensorRef.parse(tensor),), attrs={"T": dtype}))
     graph = graph.with_nodes([*_lazy(graph, constants, metadata), *aliases])

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphsurgeon import _tf
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightStore
@@ -12,6 +11,7 @@ from graphsurgeon.loaders.checkpoint import read_index
 from graphsurgeon.loaders.graphdef import parse_proto
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
 from graphsurgeon.loaders.tf2 import calls_functions, traced_signature
+from graphsurgeon.protos import pb
 
 
 def is_saved_model(path: Path) -> bool:
@@ -25,7 +25,7 @@ def load_saved_model(directory: Path, tags: Sequence[str] | None = None, trace: 
     proto_path = directory / "saved_model.pb"
     if not proto_path.is_file():
         proto_path = directory / "saved_model.pbtxt"
-    saved_model = parse_proto(proto_path, _tf.pb.saved_model_pb2.SavedModel(), "SavedModel")
+    saved_model = parse_proto(proto_path, pb.saved_model_pb2.SavedModel(), "SavedModel")
     meta = _choose_meta_graph(saved_model, directory, tags)
     index = directory / "variables" / "variables.index"
     weights = read_index(str(index)[: -len(".index")]) if index.is_file() else WeightStore()

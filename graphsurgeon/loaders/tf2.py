@@ -16,6 +16,7 @@ from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.model import Asset, Model, Source
 from graphsurgeon.loaders.graphdef import graph_from_proto
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb
 
 CALL_OPS = frozenset({"StatefulPartitionedCall", "PartitionedCall"})
 
@@ -37,21 +38,12 @@ def traced_signature(model: Model, directory: Path, tags: list[str], key: str | 
     if key not in keys:
         raise LoadError(f"{directory} is a TF2 SavedModel without serving_default; choose one with --signature "
                         f"from {keys}")
-    graph_def, inputs, outputs, method, stateful = _tf.trace_saved_model(str(directory), tags, key)
-    if graph_def is None and inputs:
-        raise LoadError(
-            f"signature {key!r} of {directory} takes sparse or ragged inputs ({', '.join(inputs[:3])}"
-            f"{', ...' if len(inputs) > 3 else ''}); flattening would turn each into anonymous dense parts, so "
-            "graphsurgeon refuses it. Export the model's TF1 graph, or one with dense inputs"
-        )
-    if stateful:
-        raise FreezeError(
-            f"signature {key!r} of {directory} updates variables ({', '.join(stateful)}); a frozen graph has no "
-            f"state to update, so it cannot be exported this way. Choose a read-only signature with --signature "
-            f"(this model has {keys})"
-        )
+    try:
+        graph_def, inputs, outputs = _tf.trace_saved_model(str(directory), tags, key)
+    except _tf.Unflattenable as refusal:
+        raise _refusal(refusal, key, directory, keys) from refusal
     graph = graph_from_proto(graph_def, str(directory))
-    signature = _tf.pb.meta_graph_pb2.SignatureDef(method_name=model.signatures[key].method_name or method)
+    signature = pb.meta_graph_pb2.SignatureDef(method_name=model.signatures[key].method_name)
     for input_key, name in inputs:
         signature.inputs[input_key].name = f"{name}:0"
     for output_key, tensor in outputs:
@@ -61,6 +53,20 @@ def traced_signature(model: Model, directory: Path, tags: list[str], key: str | 
     return Model(graph=graph, source=source, signatures={key: signature}, assets=assets, extra_dir=model.extra_dir,
                  inputs=tuple(TensorRef(name) for _, name in inputs),
                  outputs=tuple(TensorRef.parse(tensor) for _, tensor in outputs))
+
+
+def _refusal(refusal, key: str, directory: Path, keys: list[str]) -> Exception:
+    names = ", ".join(refusal.names[:3]) + (", ..." if len(refusal.names) > 3 else "")
+    if refusal.reason == "state updates":
+        return FreezeError(
+            f"signature {key!r} of {directory} updates variables ({names}); a frozen graph has no state to "
+            f"update, so it cannot be exported this way. Choose a read-only signature with --signature "
+            f"(this model has {keys})"
+        )
+    return LoadError(
+        f"signature {key!r} of {directory} takes sparse or ragged inputs ({names}); flattening would turn each "
+        "into anonymous dense parts, so graphsurgeon refuses it. Export the model's TF1 graph, or one with dense inputs"
+    )
 
 
 def _shipped_assets(graph, model: Model):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import CutError
 from graphsurgeon.ir.graph import Graph, Node
@@ -12,6 +11,7 @@ from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.signatures import tensor_nodes
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb, shape_proto
 from graphsurgeon.surgery import frames
 from graphsurgeon.surgery.reach import Reach, reach_with_init
 from graphsurgeon.surgery.select import InputSpec, resolve_all
@@ -116,8 +116,8 @@ def _placeholder(model: Model, ref: TensorRef, spec: InputSpec, name: str) -> No
         dtype = dt.enum_of(spec.dtype)
     shape = spec.shape if spec.shape is not None else static_shape(model, ref)
     attrs = {
-        "dtype": _tf.pb.attr_value_pb2.AttrValue(type=dtype),
-        "shape": _tf.pb.attr_value_pb2.AttrValue(shape=_tf.shape_proto(shape)),
+        "dtype": pb.attr_value_pb2.AttrValue(type=dtype),
+        "shape": pb.attr_value_pb2.AttrValue(shape=shape_proto(shape)),
     }
     return Node(name, "Placeholder", attrs=attrs)
 

@@ -19,6 +19,7 @@ from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.types import REF_VARIABLE_OPS
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb
 from graphsurgeon.surgery import initializers
 from graphsurgeon.surgery.assets import asset_path_variables, read_assets_in_init
 from graphsurgeon.surgery.reach import reach_with_init
@@ -150,17 +151,17 @@ def _read_as_const(graph: Graph, node: Node, key: str) -> list[Node]:
     if node.op == "VarIsInitializedOp":
         tensor = to_proto(True)
         return [Node(node.name, "Const", control_inputs=node.control_inputs,
-                     attrs={"dtype": _tf.pb.attr_value_pb2.AttrValue(type=tensor.dtype),
-                            "value": _tf.pb.attr_value_pb2.AttrValue(tensor=tensor)})]
+                     attrs={"dtype": pb.attr_value_pb2.AttrValue(type=tensor.dtype),
+                            "value": pb.attr_value_pb2.AttrValue(tensor=tensor)})]
     if node.op == "ReadVariableOp":
         return [_lazy_const(node.name, node.attrs["dtype"], key, node.control_inputs)]
     value = _lazy_const(node.name + "/frozen_params", node.attrs["dtype"], key)
     axis_tensor = to_proto(node.attrs["batch_dims"].i if "batch_dims" in node.attrs else 0, dt.enum_of("int32"))
     axis = Node(node.name + "/frozen_axis", "Const", attrs={
-        "dtype": _tf.pb.attr_value_pb2.AttrValue(type=axis_tensor.dtype),
-        "value": _tf.pb.attr_value_pb2.AttrValue(tensor=axis_tensor)})
+        "dtype": pb.attr_value_pb2.AttrValue(type=axis_tensor.dtype),
+        "value": pb.attr_value_pb2.AttrValue(tensor=axis_tensor)})
     attrs = {"Tparams": node.attrs["dtype"], "Tindices": node.attrs["Tindices"],
-             "Taxis": _tf.pb.attr_value_pb2.AttrValue(type=dt.enum_of("int32"))}
+             "Taxis": pb.attr_value_pb2.AttrValue(type=dt.enum_of("int32"))}
     if "batch_dims" in node.attrs:
         attrs["batch_dims"] = node.attrs["batch_dims"]
     gather = Node(node.name, "GatherV2", (TensorRef(value.name), node.inputs[1], TensorRef(axis.name)),

@@ -17,6 +17,7 @@ from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.loaders.graphdef import graph_from_proto
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb
 from graphsurgeon.surgery.select import resolve
 from graphsurgeon.surgery.shapes import static_shape
 
@@ -100,7 +101,7 @@ def _scoped(frontend: Graph, key: str) -> Graph:
 def _merged_library(graph: Graph, frontend: Graph):
     if frontend.library is None:
         return graph.library
-    library = _tf.pb.function_pb2.FunctionDefLibrary()
+    library = pb.function_pb2.FunctionDefLibrary()
     if graph.library is not None:
         library.CopyFrom(graph.library)
     have = {f.signature.name for f in library.function}

@@ -11,7 +11,6 @@ import os
 
 import numpy as np
 
-from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.consts import const_node
@@ -19,6 +18,7 @@ from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.model import Asset, Model
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb
 from graphsurgeon.surgery.select import resolve
 
 SCOPE = "classification_head"
@@ -27,7 +27,7 @@ WHOLE_LINE, LINE_NUMBER = -2, -1  # tf.lookup.TextFileIndex values for Initializ
 
 
 def _attr(**kwargs):
-    return _tf.pb.attr_value_pb2.AttrValue(**kwargs)
+    return pb.attr_value_pb2.AttrValue(**kwargs)
 
 
 def add_top_k(model: Model, output: str, k: int, *, logits: bool | None = None, labels: str | None = None) -> Model:

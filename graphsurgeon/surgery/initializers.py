@@ -18,6 +18,7 @@ from graphsurgeon.ir.types import VARIABLE_OPS
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders.saver import RESTORE_OPS
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb
 from graphsurgeon.surgery.reach import reach
 
 VARIABLE_COLLECTIONS = ("variables", "local_variables", "trainable_variables", "model_variables")
@@ -70,7 +71,7 @@ def _from_variable_defs(model: Model, variable: str) -> TensorRef | None:
         if collection is None or collection.WhichOneof("kind") != "bytes_list":
             continue
         for raw in collection.bytes_list.value:
-            var_def = _tf.pb.variable_pb2.VariableDef.FromString(raw)
+            var_def = pb.variable_pb2.VariableDef.FromString(raw)
             if TensorRef.parse(var_def.variable_name).node == variable and var_def.initial_value_name:
                 return TensorRef.parse(var_def.initial_value_name)
     return None

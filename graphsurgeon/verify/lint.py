@@ -8,6 +8,7 @@ from graphsurgeon import _tf
 from graphsurgeon.ir.types import PYTHON_OPS
 from graphsurgeon.limits import SERVING_PB_LIMIT
 from graphsurgeon.loaders.graphdef import parse_proto
+from graphsurgeon.protos import pb
 
 INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op")
 
@@ -20,7 +21,7 @@ class Finding:
 
 
 def lint(directory: Path, tags: list[str]) -> list[Finding]:
-    saved_model = parse_proto(directory / "saved_model.pb", _tf.pb.saved_model_pb2.SavedModel(), "SavedModel")
+    saved_model = parse_proto(directory / "saved_model.pb", pb.saved_model_pb2.SavedModel(), "SavedModel")
     meta = next((m for m in saved_model.meta_graphs if set(m.meta_info_def.tags) == set(tags)), None)
     findings = [
         Finding("version folder", directory.name.isdigit(),

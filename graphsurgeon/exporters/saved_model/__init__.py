@@ -30,6 +30,7 @@ from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_r
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.protos import pb
 from graphsurgeon.surgery.shapes import needs_inference
 
 INIT_SIGNATURE = "__saved_model_init_op"
@@ -86,7 +87,7 @@ def export_saved_model(
         finally:
             syncing.join()
         meta = _meta_graph(model, tags, sig_defs, saver_def, recorded)
-        saved_model = _tf.pb.saved_model_pb2.SavedModel(saved_model_schema_version=1)
+        saved_model = pb.saved_model_pb2.SavedModel(saved_model_schema_version=1)
         saved_model.meta_graphs.add().CopyFrom(meta)
         (staging / "saved_model.pb").write_bytes(saved_model.SerializeToString(deterministic=True))
         if model.extra_dir:
@@ -110,7 +111,7 @@ def _signatures(model: Model, given: Sequence[SignatureSpec] | None) -> list[Sig
 
 
 def _meta_graph(model: Model, tags, sig_defs: dict, saver_def, assets) -> object:
-    meta = _tf.pb.meta_graph_pb2.MetaGraphDef()
+    meta = pb.meta_graph_pb2.MetaGraphDef()
     meta.meta_info_def.tags.extend(tags)
     meta.meta_info_def.tensorflow_version = _tf.tensorflow_version()
     meta.graph_def.CopyFrom(to_graph_def(model.graph, model.weights))

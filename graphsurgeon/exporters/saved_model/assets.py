@@ -6,13 +6,13 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import WriteError
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb
 
 
 def with_extra_assets(graph: Graph, assets: Sequence[Asset], extra: Sequence[str]) -> tuple[Graph, list[Asset]]:
@@ -54,7 +54,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def asset_file_defs(assets: Sequence[Asset]) -> list:
     defs = []
     for asset in assets:
-        d = _tf.pb.meta_graph_pb2.AssetFileDef(filename=asset.filename)
+        d = pb.meta_graph_pb2.AssetFileDef(filename=asset.filename)
         d.tensor_info.name = str(asset.tensor)
         d.tensor_info.dtype = dt.enum_of("string")
         defs.append(d)

@@ -5,13 +5,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.signatures import has_sparse, tensor_nodes
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb, shape_proto
 from graphsurgeon.surgery.shapes import static_shape
 
 DEFAULT_KEY = "serving_default"
@@ -74,11 +74,11 @@ def from_source(model: Model) -> list[SignatureSpec]:
 def signature_def(model: Model, spec: SignatureSpec):
     if spec.source is not None:
         return spec.source  # sparse COO TensorInfos carry over as they are, tensors included
-    sig = _tf.pb.meta_graph_pb2.SignatureDef(method_name=METHODS.get(spec.method, spec.method))
+    sig = pb.meta_graph_pb2.SignatureDef(method_name=METHODS.get(spec.method, spec.method))
     for target, tensors in ((sig.inputs, spec.inputs), (sig.outputs, spec.outputs)):
         for key, ref in tensors.items():
             info = target[key]
             info.name = str(ref)
             info.dtype = dt.base(output_dtype(model.graph[ref.node], ref.port, model.graph))
-            info.tensor_shape.CopyFrom(_tf.shape_proto(static_shape(model, ref, annotations=True)))
+            info.tensor_shape.CopyFrom(shape_proto(static_shape(model, ref, annotations=True)))
     return sig

@@ -22,6 +22,7 @@ from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.ir.types import REF_VARIABLE_OPS, const_nbytes
 from graphsurgeon.ir.weights import array_chunks
 from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb, shape_proto
 
 SAVE_SCOPE = "save"
 Progress = Callable[[int, int], None]
@@ -49,7 +50,7 @@ def to_restored_variables(model: Model, inline_limit: int) -> tuple[Model, list[
     for node in model.graph:
         if node.op == "Const" and const_nbytes(node, model.weights) >= inline_limit and _numeric(node):
             variable = Node(node.name + "/variable", "VariableV2", attrs={
-                "dtype": node.attrs["dtype"], "shape": _tf.pb.attr_value_pb2.AttrValue(shape=_shape(node, model))})
+                "dtype": node.attrs["dtype"], "shape": pb.attr_value_pb2.AttrValue(shape=_shape(node, model))})
             nodes += [variable, Node(node.name, "Identity", (TensorRef(variable.name),), node.control_inputs,
                                      {"T": node.attrs["dtype"]})]
             inline = None if node.weight is not None else node.attrs["value"].tensor
@@ -80,7 +81,7 @@ def _numeric(node: Node) -> bool:
 
 def _shape(node: Node, model: Model):
     if node.weight is not None:
-        return _tf.shape_proto(model.weights[node.weight].shape)
+        return shape_proto(model.weights[node.weight].shape)
     return node.attrs["value"].tensor.tensor_shape
 
 
@@ -96,17 +97,17 @@ def add_saver(graph: Graph, restored: list[Restored]) -> tuple[Graph, object | N
         const_node(f"{SAVE_SCOPE}/tensor_names", names, string),
         const_node(f"{SAVE_SCOPE}/shape_and_slices", [""] * len(names), string),
     ]
-    dtype_list = _tf.pb.attr_value_pb2.AttrValue(list=_tf.pb.attr_value_pb2.AttrValue.ListValue(type=dtypes))
+    dtype_list = pb.attr_value_pb2.AttrValue(list=pb.attr_value_pb2.AttrValue.ListValue(type=dtypes))
     prefix, tensor_names, slices = (TensorRef(n.name) for n in new)
     new.append(Node(f"{SAVE_SCOPE}/RestoreV2", "RestoreV2", (prefix, tensor_names, slices), attrs={"dtypes": dtype_list}))
     assigns = [_assign(r, i, graph) for i, r in enumerate(restored)]
     new += assigns
     new.append(Node(f"{SAVE_SCOPE}/restore_all", "NoOp", control_inputs=tuple(a.name for a in assigns)))
     new += _save_ops(restored, dtype_list, prefix, tensor_names, slices)
-    saver_def = _tf.pb.saver_pb2.SaverDef(
+    saver_def = pb.saver_pb2.SaverDef(
         filename_tensor_name=f"{SAVE_SCOPE}/filename:0", save_tensor_name=f"{SAVE_SCOPE}/control_dependency:0",
         restore_op_name=f"{SAVE_SCOPE}/restore_all", max_to_keep=5, sharded=False,
-        keep_checkpoint_every_n_hours=10000.0, version=_tf.pb.saver_pb2.SaverDef.V2)
+        keep_checkpoint_every_n_hours=10000.0, version=pb.saver_pb2.SaverDef.V2)
     return graph.with_nodes([*graph, *new]), saver_def
 
 
@@ -116,7 +117,7 @@ def _assign(r: Restored, index: int, graph: Graph) -> Node:
     if r.resource:
         return Node(f"{SAVE_SCOPE}/Assign_{index}", "AssignVariableOp", (TensorRef(r.variable), value),
                     attrs={"dtype": dtype})
-    flag = _tf.pb.attr_value_pb2.AttrValue(b=True)
+    flag = pb.attr_value_pb2.AttrValue(b=True)
     return Node(f"{SAVE_SCOPE}/Assign_{index}", "Assign", (TensorRef(r.variable), value),
                 attrs={"T": dtype, "validate_shape": flag, "use_locking": flag})
 
@@ -126,12 +127,12 @@ def _save_ops(restored, dtype_list, prefix, tensor_names, slices) -> list[Node]:
     for i, r in enumerate(restored):
         if r.resource:
             reads.append(Node(f"{SAVE_SCOPE}/Read_{i}", "ReadVariableOp", (TensorRef(r.variable),),
-                              attrs={"dtype": _tf.pb.attr_value_pb2.AttrValue(type=dtype_list.list.type[i])}))
+                              attrs={"dtype": pb.attr_value_pb2.AttrValue(type=dtype_list.list.type[i])}))
     read_refs = iter(TensorRef(n.name) for n in reads)
     tensors = tuple(next(read_refs) if r.resource else TensorRef(r.variable) for r in restored)
     save = Node(f"{SAVE_SCOPE}/SaveV2", "SaveV2", (prefix, tensor_names, slices, *tensors), attrs={"dtypes": dtype_list})
     done = Node(f"{SAVE_SCOPE}/control_dependency", "Identity", (prefix,), (save.name,),
-                {"T": _tf.pb.attr_value_pb2.AttrValue(type=dt.enum_of("string"))})
+                {"T": pb.attr_value_pb2.AttrValue(type=dt.enum_of("string"))})
     return [*reads, save, done]
 
 
