@@ -5,11 +5,11 @@ import os
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.types import PYTHON_OPS, READS, variable_behind
+from graphsurgeon.ir.types import PYTHON_OPS, READS, unregistered_ops, variable_behind
+from graphsurgeon.surgery.initializers import initial_value_or_none
 from graphsurgeon.surgery.training import is_training_only
 
 SIDE_EFFECT_OPS = {
@@ -67,8 +67,7 @@ def _missing_assets(model: Model, kept) -> list[Risk]:
 
 
 def _unknown_ops(graph: Graph, kept) -> list[Risk]:
-    functions = {f.signature.name for f in getattr(graph.library, "function", ())}
-    unknown = sorted({n.op for n in graph if n.name in kept and n.op not in functions and _tf.op_def(n.op) is None})
+    unknown = unregistered_ops((n.op for n in graph if n.name in kept), graph.library)
     return [Risk("op missing from the C++ runtime", op, f"op {op!r} is not registered in this TensorFlow",
                  "load the library that defines it into Serving (a custom op build) or cut it out")
             for op in unknown]
@@ -132,7 +131,7 @@ def tables(model: Model, kept: Collection[str]) -> list[dict]:
         if node.op.startswith("Assign"):
             continue
         sources = [graph.source(ref, READS).node for ref in node.inputs]
-        assets = [asset_by_node.get(s) or asset_by_node.get(_assigned_from(graph, s) or "") for s in sources]
+        assets = [asset_by_node.get(s) or asset_by_node.get(_assigned_from(model, s)) for s in sources]
         asset = next((a for a in assets if a is not None), None)
         if asset is None and not node.op.startswith(TABLE_INIT_PREFIXES):
             continue
@@ -142,11 +141,7 @@ def tables(model: Model, kept: Collection[str]) -> list[dict]:
     return out
 
 
-def _assigned_from(graph: Graph, variable: str) -> str | None:
-    from graphsurgeon.names import TensorRef
-
-    for consumer, slot in graph.data_consumers.get(TensorRef(variable), ()):
-        node = graph[consumer]
-        if slot == 0 and node.op.startswith("Assign") and len(node.inputs) > 1:
-            return node.inputs[1].node
-    return None
+def _assigned_from(model: Model, variable: str) -> str:
+    """The node a (path) variable is initialised from, so a table reading it is matched to its asset."""
+    initial = initial_value_or_none(model, variable) if variable in model.graph else None
+    return initial.node if initial is not None else ""

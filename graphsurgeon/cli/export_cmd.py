@@ -11,6 +11,7 @@ in a guaranteed order. The version folder appears only when complete.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -144,8 +145,6 @@ def request_examples(model_name: str, signatures: dict) -> dict:
         return {}
     instance = {key: {"b64": "<base64 of the bytes>"} if "string" in key or key == "image_bytes" else "<value>"
                 for key in sig["inputs"]}
-    import json
-
     body = json.dumps({"signature_name": "serving_default", "instances": [instance]})
     rest = f"curl -d '{body}' http://localhost:8501/v1/models/{model_name}:predict"
     grpc = (f"request = predict_pb2.PredictRequest(); request.model_spec.name = {model_name!r}; "

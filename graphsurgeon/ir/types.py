@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
@@ -25,6 +26,12 @@ def variable_behind(graph: Graph, ref: TensorRef) -> str:
 def _attr_type(node: Node, name: str, default: object) -> object:
     attr = node.attrs.get(name)
     return attr if attr is not None else default
+
+
+def unregistered_ops(ops: Iterable[str], library=None) -> list[str]:
+    """Ops neither registered in this TensorFlow nor defined by the graph's function library."""
+    functions = {f.signature.name for f in getattr(library, "function", ())}
+    return sorted({op for op in ops if op not in functions and _tf.op_def(op) is None})
 
 
 def output_dtypes(node: Node, graph: Graph | None = None) -> list[int]:

@@ -22,6 +22,7 @@ from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
+from graphsurgeon.loaders.graphdef import graph_from_proto
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
 
@@ -149,8 +150,6 @@ def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool) ->
 
 
 def _traced(path: Path, metadata: Model, architecture: str | None, custom_objects: dict) -> Model:
-    from graphsurgeon.loaders.graphdef import graph_from_proto
-
     try:
         graph_def, input_names, outputs, constants = _tf.trace_keras(str(path), architecture, custom_objects)
     except (ValueError, TypeError) as err:

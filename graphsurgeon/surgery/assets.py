@@ -10,6 +10,8 @@ assignment (tensorflow/serving#1437).
 """
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterable
 
 from graphsurgeon.ir.graph import Graph, Node
@@ -17,6 +19,8 @@ from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.types import variable_behind
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import initializers
+
+log = logging.getLogger(__name__)
 
 
 def asset_path_variables(model: Model, variables: Iterable[Node]) -> dict[str, TensorRef]:
@@ -56,10 +60,6 @@ def carry_all_assets(model: Model, source: Model) -> Model:
     Assets the kept graph reads are already in ``model`` and must exist; these
     extra ones are not read by it, so a missing one is not fatal.
     """
-    import logging
-    import os
-
-    log = logging.getLogger(__name__)
     have = {a.tensor for a in model.assets}
     nodes, assets = list(model.graph), list(model.assets)
     for asset in source.assets:

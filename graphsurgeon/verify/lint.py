@@ -4,8 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from graphsurgeon import _tf
-from graphsurgeon.ir.types import PYTHON_OPS
+from graphsurgeon.ir.types import PYTHON_OPS, unregistered_ops
 from graphsurgeon.limits import SERVING_PB_LIMIT
 from graphsurgeon.loaders.graphdef import parse_proto
 from graphsurgeon.protos import pb
@@ -79,8 +78,8 @@ def _one_init_op(meta) -> Finding:
 
 
 def _runtime_ops(meta) -> Finding:
-    functions = {f.signature.name for f in meta.graph_def.library.function}
-    nodes = list(meta.graph_def.node) + [n for f in meta.graph_def.library.function for n in f.node_def]
-    bad = sorted({n.op for n in nodes if n.op in PYTHON_OPS or (n.op not in functions and _tf.op_def(n.op) is None)})
+    library = meta.graph_def.library
+    ops = {n.op for n in meta.graph_def.node} | {n.op for f in library.function for n in f.node_def}
+    bad = sorted(set(unregistered_ops(ops, library)) | (ops & PYTHON_OPS))
     return Finding("C++ runtime ops", not bad, "every op runs in the C++ runtime" if not bad
                    else f"ops {bad} need Python or are not registered: Serving cannot run them")
