@@ -14,7 +14,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 
 from graphsurgeon.audit.sizes import parse_size
@@ -114,10 +113,7 @@ def _warmup(args: argparse.Namespace) -> list[dict]:
     """One request per row of the --warmup arrays (a batch of one each)."""
     if not args.warmup:
         return []
-    try:
-        arrays = dict(np.load(args.warmup, allow_pickle=True))
-    except (OSError, ValueError) as err:
-        raise UsageError(f"cannot read --warmup {args.warmup}: {err}; give an .npz file (numpy.savez)") from err
+    arrays = options.read_npz(args.warmup, "--warmup")
     rows = min(len(a) for a in arrays.values()) if arrays else 0
     return [{key: value[i:i + 1] for key, value in arrays.items()} for i in range(rows)]
 

@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import pickle
 import re
+import zipfile
 
+import numpy as np
+
+from graphsurgeon.errors import UsageError
 from graphsurgeon.exporters.saved_model.signatures import METHODS
 from graphsurgeon.surgery.select import InputSpec, parse_binding
 
@@ -90,6 +95,17 @@ def add_saved_model(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--top-k-output", metavar="NAME",
                        help="the logits or probabilities output the head reads (default: the only output)")
     group.add_argument("--labels", metavar="FILE", help="with --top-k: one label per line, output as labels")
+
+
+def read_npz(path: str, option: str) -> dict[str, np.ndarray]:
+    """Sample arrays from an .npz file (numpy.savez); string inputs are object arrays, hence allow_pickle."""
+    try:
+        with np.load(path, allow_pickle=True) as data:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive")
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        raise UsageError(f"cannot read {option} {path}: {err}; give an .npz file written by numpy.savez") from err
 
 
 def tags(args: argparse.Namespace) -> list[str] | None:

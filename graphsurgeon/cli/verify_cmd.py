@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 from rich.console import Console
 
+from graphsurgeon.cli import options
 from graphsurgeon.cli.render import print_json, print_verify
-from graphsurgeon.errors import LoadError
 from graphsurgeon.verify import verify
 
 NAME = "verify"
@@ -35,12 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    inputs = None
-    if args.inputs:
-        try:
-            inputs = dict(np.load(args.inputs, allow_pickle=True))
-        except (OSError, ValueError) as err:
-            raise LoadError(f"cannot read --inputs {args.inputs}: {err}; give an .npz file (numpy.savez)") from err
+    inputs = options.read_npz(args.inputs, "--inputs") if args.inputs else None
     report = verify(args.directory, inputs=inputs, against=args.against, signature=args.signature,
                     tags=[t for t in args.tags.split(",") if t], atol=args.atol, rtol=args.rtol,
                     asset_dir=args.asset_dir)

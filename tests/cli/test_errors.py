@@ -71,3 +71,19 @@ def test_verbose_shows_traceback_and_exit_code_is_1_from_a_real_process(generate
     assert quiet.stderr.startswith("error: input 'nope' is not in the graph")
     loud = subprocess.run(args[:3] + ["-v"] + args[3:], capture_output=True, text=True)
     assert loud.returncode == 1 and "Traceback" in loud.stderr
+
+
+@pytest.mark.parametrize("option", ["--warmup", "--inputs"])
+def test_a_file_that_is_not_npz_is_one_clear_line(cli, generated, tmp_path, option):
+    bad = tmp_path / "samples.npz"
+    bad.write_text("not numpy")
+    if option == "--warmup":
+        result = cli("export", generated / "encoder_decoder", "--outputs", "encoder/out", "--warmup", bad,
+                     "-o", tmp_path / "out")
+    else:
+        exported = tmp_path / "out"
+        assert cli("export", generated / "encoder_decoder", "--outputs", "encoder/out", "-o", exported).code == 0
+        result = cli("verify", exported / "1", "--inputs", bad)
+    (line,) = result.err.strip().splitlines()
+    assert result.code == 1 and line.startswith(f"error: cannot read {option} ") and "numpy.savez" in line
+    assert not (tmp_path / "out").exists() or option == "--inputs"
