@@ -151,7 +151,7 @@ def main(request_path: str) -> int:
     except RuntimeError as err:
         report = {"ok": False, "error": str(err)}
     report["tensorflow_imported"] = "tensorflow" in sys.modules
-    print(json.dumps(report))
+    print(json.dumps(report))  # the child's protocol: one JSON line on stdout, read by cpp_loader.py
     return 0 if report["ok"] else 1
 
 
