@@ -23,6 +23,9 @@ def generated(tmp_path_factory) -> Path:
 
     Built in a subprocess: the builder switches TensorFlow into TF1 mode globally.
     """
+    prebuilt = os.environ.get("GRAPHSURGEON_TEST_FIXTURES")
+    if prebuilt and (Path(prebuilt) / "encoder_decoder").is_dir():
+        return Path(prebuilt)  # a developer's prebuilt `python fixtures/build.py DIR`, to skip the rebuild
     out = tmp_path_factory.mktemp("generated")
     subprocess.run([sys.executable, str(REPO / "fixtures" / "build.py"), str(out)], check=True,
                    capture_output=True)
