@@ -6,17 +6,20 @@ JSON form (schema_version 1).
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from graphsurgeon import defaults
 from graphsurgeon.audit.risks import Risk, find_risks, tables
 from graphsurgeon.audit.sizes import estimated_graph_def_bytes
 from graphsurgeon.audit.split import KEPT, classify
 from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
-from graphsurgeon.exporters.saved_model import DEFAULT_INLINE_LIMIT
 from graphsurgeon.ir.model import Model
 from graphsurgeon.limits import PROTO_LIMIT, SERVING_PB_LIMIT
+from graphsurgeon.plan import plan
+from graphsurgeon.recipe import Recipe
 from graphsurgeon.surgery.select import InputSpec, resolve_all
 from graphsurgeon.surgery.training import removal_group
 
@@ -85,18 +88,28 @@ class AuditReport:
 
 
 def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (), *, by: str = "scope",
-          top: int = 10, depth: int = 2, budget: int | None = None) -> AuditReport:
-    """The size and risk report for ``model`` cut between ``inputs`` and ``outputs``.
+          top: int = 10, depth: int = 2, budget: int | None = None, recipe: Recipe | None = None) -> AuditReport:
+    """The size and risk report for ``model`` cut between ``inputs`` and ``outputs`` (or as ``recipe`` says).
 
     Without outputs, the outputs of the model's signatures are used; a model
-    with neither is audited whole.
+    with neither is audited whole. A traced model is audited through the same
+    Plan a cut or export makes: what they would refuse is reported as a risk,
+    in the same words.
     """
+    recipe = _recipe(recipe, inputs, outputs)
+    cut_risks: list[Risk] = []
+    planned_kept = None
+    if model.source.traced and (recipe.outputs or _signature_outputs(model) or model.outputs):
+        planned = plan(model, recipe)
+        model = planned.model  # with the recipe's bindings, as a cut would see it
+        input_refs, output_refs, planned_kept = tuple(planned.input_refs), planned.outputs, planned.kept
+        cut_risks = [Risk("cut refused", _problem_node(str(p)), str(p), "change --inputs/--outputs as it says")
+                     for p in planned.problems]
+    else:
+        input_refs = resolve_all(model.graph, [s.name for s in recipe.input_specs], "input")
+        output_refs = resolve_all(model.graph, list(recipe.outputs or ()) or _signature_outputs(model), "output")
     graph = model.graph
-    specs = [s if isinstance(s, InputSpec) else InputSpec.parse(str(s)) for s in inputs]
-    input_refs = resolve_all(graph, [s.name for s in specs], "input")
-    # Without outputs, a model with signatures is audited as Serving runs it: from their outputs.
-    output_refs = resolve_all(graph, outputs or _signature_outputs(model), "output")
-    reasons = classify(model, input_refs, output_refs)
+    reasons = classify(model, input_refs, output_refs, planned_kept)
     weights = weights_of(model)
     kept_names = {name for name, reason in reasons.items() if reason == KEPT}
     kept_weights = [w for w in weights if w.name in kept_names]
@@ -114,10 +127,23 @@ def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (),
         groups=_groups(kept_weights if output_refs else weights, by, depth),
         top=sorted(weights, key=lambda w: (-w.nbytes, w.name))[:top],
         headroom=_headroom(model, kept_names, kept_weights),
-        risks=find_risks(model, kept_names),
+        risks=cut_risks + find_risks(model, kept_names),
         tables=tables(model, kept_names),
         budget=Budget(budget, kept.bytes.total, kept.bytes.total <= budget) if budget is not None else None,
     )
+
+
+def _recipe(recipe: Recipe | None, inputs: Sequence[str], outputs: Sequence[str]) -> Recipe:
+    if recipe is not None:
+        return recipe
+    specs = tuple(s if isinstance(s, InputSpec) else InputSpec.parse(str(s)) for s in inputs)
+    return Recipe(inputs=specs or None, outputs=tuple(str(o) for o in outputs) or None)
+
+
+def _problem_node(message: str) -> str:
+    """The node a CutError names first (its messages quote node names)."""
+    match = re.search(r"'([^']+)'", message)
+    return match.group(1) if match else ""
 
 
 def _signature_outputs(model: Model) -> list[str]:
@@ -182,7 +208,7 @@ def _headroom(model: Model, kept_names: set[str], kept_weights: Sequence[Weight]
     kept_graph = model.graph.with_nodes(n for n in model.graph if n.name in kept_names)
     kept_proto = estimated_graph_def_bytes(model.replace(graph=kept_graph))
     variable_bytes = sum(w.nbytes for w in kept_weights if w.storage == VARIABLES)
-    large_inline = sum(w.nbytes for w in kept_weights if w.storage == GRAPH and w.nbytes >= DEFAULT_INLINE_LIMIT)
+    large_inline = sum(w.nbytes for w in kept_weights if w.storage == GRAPH and w.nbytes >= defaults.INLINE_LIMIT)
     frozen = kept_proto + variable_bytes
     saved_model_pb = kept_proto - large_inline
     notes = [f"freezing inlines {variable_bytes} bytes of variables: the frozen GraphDef would be {frozen} bytes, "

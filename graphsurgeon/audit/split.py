@@ -15,11 +15,15 @@ NOT_NEEDED = "not needed by the outputs"
 TRAINING_GROUPS = frozenset({"optimizer state", "gradients", "saver", "summaries", "optimizer updates"})
 
 
-def classify(model: Model, inputs: Sequence[TensorRef], outputs: Sequence[TensorRef]) -> dict[str, str]:
-    """Node name -> KEPT or the reason it is removable. Without outputs everything is kept."""
+def classify(model: Model, inputs: Sequence[TensorRef], outputs: Sequence[TensorRef],
+             kept: frozenset[str] | None = None) -> dict[str, str]:
+    """Node name -> KEPT or the reason it is removable. Without outputs everything is kept.
+
+    ``kept`` is a Plan's kept set (the audit of a traced model passes it)."""
     if not outputs:
         return {name: KEPT for name in model.graph.names}
-    kept = reach_with_init(model.graph, model.init_ops, outputs, inputs)[0].kept
+    if kept is None:
+        kept = reach_with_init(model.graph, model.init_ops, outputs, inputs)[0].kept
     kept |= {r.node for r in inputs if r.port == 0}  # each port-0 input becomes a Placeholder of that name
     upstream = reach(model.graph, inputs).kept if inputs else frozenset()
     reasons = {}

@@ -20,14 +20,14 @@ from graphsurgeon.audit.report import audit
 from graphsurgeon.audit.sizes import parse_size
 from graphsurgeon.cli import options
 from graphsurgeon.cli.render import print_json
+from graphsurgeon.pipeline import load_source
 
 NAME = "audit"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_model(parser)
-    parser.add_argument("--inputs", nargs="+", default=[], metavar="NAME", help="where a cut would start")
-    parser.add_argument("--outputs", nargs="+", default=[], metavar="NAME", help="what a cut would keep")
+    options.add_surgery(parser, inputs=True, outputs_required=False)
     parser.add_argument("--by", choices=("scope", "op", "dtype"), default="scope", help="how to group bytes")
     parser.add_argument("--top", type=int, default=10, help="how many of the largest tensors to list")
     parser.add_argument("--depth", type=int, default=2, help="name-scope levels in the tree")
@@ -37,9 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     budget = parse_size(args.budget) if args.budget else None
-    model = options.load_model(args, trace=False)
-    report = audit(model, options.split_names(args.inputs), options.split_names(args.outputs), by=args.by,
-                   top=args.top, depth=args.depth, budget=budget)
+    recipe = options.recipe_from(args)
+    model = load_source(args.model, recipe, trace=False)
+    report = audit(model, by=args.by, top=args.top, depth=args.depth, budget=budget, recipe=recipe)
     if args.json:
         print_json(console, dataclasses.asdict(report))
     else:

@@ -21,8 +21,7 @@ from graphsurgeon.cli import export_cmd, options
 from graphsurgeon.cli.progress import DelayedProgress
 from graphsurgeon.cli.render import print_cut_report, print_json
 from graphsurgeon.exporters.atomic import check_target
-from graphsurgeon.exporters.graphdef import write_graph_def
-from graphsurgeon.surgery import extract
+from graphsurgeon.pipeline import write_frozen
 
 NAME = "cut"
 
@@ -38,22 +37,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     if args.format == "saved_model":
-        return export_cmd.run(args, console)
-    return cut_and_write(args, console, options.input_specs(args))
+        return export_cmd.run(args, console)  # the same library call and report as export
+    return cut_and_write(args, console)
 
 
-def cut_and_write(args: argparse.Namespace, console: Console, inputs: list) -> int:
-    """Shared by cut and freeze: extract, write, report."""
+def cut_and_write(args: argparse.Namespace, console: Console) -> int:
+    """Shared by cut and freeze: plan, apply, write, report."""
     check_target(Path(args.output), args.force)
-    model = options.load_model(args)
-    result = extract(model, inputs, options.outputs(args), bindings=options.bindings(args),
-                     init_from_initializers=args.init_from_initializers, strip=not args.no_strip)
     with DelayedProgress("writing weights") as progress:
-        path = write_graph_def(result, args.output, force=args.force, progress=progress)
-    report = compare(model, result)
+        path, source, result = write_frozen(args.model, options.recipe_from(args), args.output, force=args.force,
+                                            progress=progress)
+    report = compare(source, result)
     if args.json:
         print_json(console, {"output": str(path), "bytes_written": path.stat().st_size, **dataclasses.asdict(report)})
     else:
         print_cut_report(console, report, str(path))
     return 0
-

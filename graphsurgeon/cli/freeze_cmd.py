@@ -21,9 +21,10 @@ NAME = "freeze"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_model(parser)
     options.add_surgery(parser, inputs=False)
-    options.add_output(parser)
-    parser.set_defaults(format="graphdef")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="the .pb or .pbtxt file to write")
+    parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    parser.add_argument("--json", action="store_true", help="print a JSON report instead of tables")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    return cut_and_write(args, console, [])
+    return cut_and_write(args, console)

@@ -11,6 +11,7 @@ from rich.console import Console
 from graphsurgeon.audit.summary import summarize
 from graphsurgeon.cli import options
 from graphsurgeon.cli.render import print_json, print_summary
+from graphsurgeon.pipeline import load_source
 
 NAME = "inspect"
 
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    summary = summarize(options.load_model(args, trace=False))
+    summary = summarize(load_source(args.model, options.recipe_from(args), trace=False))
     if args.json:
         print_json(console, summary)
     else:

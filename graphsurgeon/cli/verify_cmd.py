@@ -4,17 +4,23 @@ Lints the folder (numeric version, variables.index, assets present and listed
 once, exactly one init op, serve tag and serving_default, saved_model.pb under
 1 GiB, only C++ runtime ops), then loads it with TensorFlow's C++ loader in a
 process that never imports the tensorflow Python package, and runs every
-signature. With --against SOURCE, outputs are compared with the source model's.
+signature. Outputs are compared with the source model's: the one --against
+names, else the one the export's recorded recipe names, with the recipe's
+--set bindings and input overrides applied to it.
 
-  graphsurgeon verify serving/enc/1 --against model_dir --inputs sample.npz
+  graphsurgeon verify serving/enc/1                  # replays the recorded recipe against its source
+  graphsurgeon verify serving/enc/1 --against model_dir --feeds sample.npz --atol probabilities=1e-4
 """
 from __future__ import annotations
 
 import argparse
+import math
 
 from rich.console import Console
 
-from graphsurgeon.cli import options
+from graphsurgeon import defaults
+from graphsurgeon.errors import UsageError
+from graphsurgeon.npz import read_npz
 from graphsurgeon.cli.render import print_json, print_verify
 from graphsurgeon.verify import verify
 
@@ -23,23 +29,45 @@ NAME = "verify"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", metavar="SAVED_MODEL_DIR", help="a version folder, e.g. serving/model/1")
-    parser.add_argument("--inputs", metavar="FILE.npz", help="arrays keyed by input key (or SIGNATURE/KEY)")
-    parser.add_argument("--against", metavar="SOURCE", help="the model the export was made from")
+    parser.add_argument("--feeds", metavar="FILE.npz", help="input arrays keyed by input key (or SIGNATURE/KEY)")
+    parser.add_argument("--against", metavar="SOURCE",
+                        help="the model to compare with (default: the source the export's recorded recipe names)")
+    parser.add_argument("--no-replay", action="store_true",
+                        help="do not compare with the recorded source; only load and run the export")
     parser.add_argument("--signature", help="check only this signature")
     parser.add_argument("--asset-dir", help="where the source's asset files are now (as given to export)")
-    parser.add_argument("--tags", default="serve", help="MetaGraph tags (default: serve)")
-    parser.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (default 1e-5)")
-    parser.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (default 1e-5)")
+    parser.add_argument("--tags", help=f"MetaGraph tags (default: {defaults.SERVE_TAG})")
+    parser.add_argument("--atol", nargs="+", metavar="[KEY=]ATOL",
+                        help=f"absolute tolerance, for all outputs or per output key (default {defaults.ATOL})")
+    parser.add_argument("--rtol", nargs="+", metavar="[KEY=]RTOL",
+                        help=f"relative tolerance, for all outputs or per output key (default {defaults.RTOL})")
     parser.add_argument("--json", action="store_true", help="print a JSON report")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    inputs = options.read_npz(args.inputs, "--inputs") if args.inputs else None
-    report = verify(args.directory, inputs=inputs, against=args.against, signature=args.signature,
-                    tags=[t for t in args.tags.split(",") if t], atol=args.atol, rtol=args.rtol,
-                    asset_dir=args.asset_dir)
+    feeds = read_npz(args.feeds, "--feeds") if args.feeds else None
+    tags = tuple(t for t in args.tags.split(",") if t) if args.tags else defaults.EXPORT_TAGS
+    report = verify(args.directory, feeds=feeds, against=args.against, signature=args.signature, tags=tags,
+                    atol=tolerance(args.atol, "--atol", defaults.ATOL),
+                    rtol=tolerance(args.rtol, "--rtol", defaults.RTOL),
+                    asset_dir=args.asset_dir, replay=not args.no_replay)
     if args.json:
         print_json(console, report)
     else:
         print_verify(console, report)
     return 0 if report.ok else 1
+
+
+def tolerance(values: list[str] | None, option: str, default: float) -> dict[str, float]:
+    """'1e-4' for every output, 'probabilities=1e-3' (or 'SIGNATURE/KEY=...') for one."""
+    out = {"": default}
+    for text in values or ():
+        key, sep, number = text.rpartition("=")
+        try:
+            value = float(number)
+        except ValueError as err:
+            raise UsageError(f"cannot parse {option} {text!r}: write a number or KEY=NUMBER, e.g. 1e-4") from err
+        if not math.isfinite(value):
+            raise UsageError(f"{option} {text!r} must be a finite number")
+        out[key if sep else ""] = value
+    return out

@@ -21,7 +21,7 @@ from graphsurgeon.surgery.select import as_array, resolve
 BINDABLE_SOURCES = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault"})
 
 
-def bind(model: Model, values: Mapping[str, object]) -> Model:
+def bind(model: Model, values: Mapping[str, object] | Mapping[TensorRef, object]) -> Model:
     """Each named tensor becomes a constant; a bound Placeholder keeps its name."""
     model.require_graph("bind tensors in")
     graph = model.graph
@@ -29,7 +29,7 @@ def bind(model: Model, values: Mapping[str, object]) -> Model:
         ref = resolve(graph, name, "--set name")
         node = graph[ref.node]
         dtype = dt.base(output_dtype(node, ref.port, graph))
-        array = as_array(value, dtype, name)
+        array = as_array(value, dtype, str(name))
         if node.op in BINDABLE_SOURCES and ref.port == 0:
             graph = graph.with_nodes(const_node(n.name, array, dtype) if n is node else n for n in graph)
         else:

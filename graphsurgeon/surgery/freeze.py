@@ -35,7 +35,7 @@ HANDLE_READS = frozenset({"ReadVariableOp", "ResourceGather", "VarIsInitializedO
 
 
 def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, inputs: Sequence[TensorRef] = (),
-           *, init_from_initializers: bool = False) -> Model:
+           *, init_from_initializers: bool = False, needed: frozenset[str] | None = None) -> Model:
     """Replace every variable the ``outputs`` need with a constant.
 
     Values come from the model's checkpoint; a variable without one is a
@@ -43,11 +43,15 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
     A variable that holds an asset's path stays a variable, set by the init op
     from the asset tensor the loader feeds (see surgery.assets).
     Only the needed variables are touched, and no bytes are read here.
+    ``needed`` is the planned set of nodes the outputs need (graphsurgeon.plan
+    passes it, so the graph is not walked again).
     """
     model.require_graph("freeze")
     graph = model.graph
     output_refs = resolve_all(graph, outputs, "output") if outputs else model.outputs
-    needed = reach_with_init(graph, model.init_ops, output_refs, inputs)[0].kept if output_refs else frozenset(graph.names)
+    if needed is None:
+        needed = reach_with_init(graph, model.init_ops, output_refs, inputs)[0].kept if output_refs \
+            else frozenset(graph.names)
     _refuse_state_outputs(graph, output_refs)
     variables = [n for n in graph if n.name in needed and n.op in REF_VARIABLE_OPS | {"VarHandleOp"}]
     asset_paths = asset_path_variables(model, variables)

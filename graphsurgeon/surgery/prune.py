@@ -19,8 +19,12 @@ PASS_THROUGH_OPS = frozenset({"Identity", "CheckNumerics", "StopGradient", "Snap
 PIVOT_SOURCES = frozenset({"Switch", "RefSwitch", "Merge", "Enter", "Exit", "NextIteration"})
 
 
-def strip_training(model: Model) -> Model:
-    """Model -> Model without pass-through nodes and anything the outputs no longer reach."""
+def strip_training(model: Model, *, sweep_unreached: bool = True) -> Model:
+    """Model -> Model without pass-through nodes and anything the outputs no longer reach.
+
+    After a planned cut every node is already needed, so ``sweep_unreached`` False
+    skips the second walk (removing a pass-through strands nothing).
+    """
     graph = model.graph
     if not model.outputs:
         return model
@@ -29,6 +33,8 @@ def strip_training(model: Model) -> Model:
     removable = _removable_pass_throughs(graph, protected)
     mapping = {TensorRef(name): graph[name].inputs[0] for name in removable}
     graph = rewired(graph, mapping, drop=removable)
+    if not sweep_unreached:
+        return model.replace(graph=graph)
     init = [TensorRef(name) for name in model.init_ops]
     signature_refs = [TensorRef(name) for name in sorted(signature_nodes) if name in graph]
     keep = reach(graph, [*model.outputs, *init, *signature_refs]).kept | {r.node for r in model.inputs}

@@ -31,38 +31,52 @@ class Reach:
 def reach(graph: Graph, outputs: Iterable[TensorRef], inputs: Collection[TensorRef] = (),
           stop_nodes: Collection[str] = ()) -> Reach:
     """Nodes the outputs need, not looking past ``inputs`` tensors or ``stop_nodes``."""
-    inputs = frozenset(inputs)
-    # A port-0 input's Placeholder takes its node's name, so a control edge to
-    # that name is satisfied by the Placeholder and must not reach upstream.
-    replaced = {ref.node for ref in inputs if ref.port == 0}
-    kept: set[str] = set()
-    parent: dict[str, str] = {}
-    used: set[TensorRef] = set()
-    stack = []
-    for ref in outputs:
-        if ref in inputs:
-            used.add(ref)
-        else:
-            stack.append(ref.node)
-    while stack:
-        name = stack.pop()
-        if name in kept:
-            continue
-        kept.add(name)
-        node = graph[name]
-        for ref in node.inputs:
-            if ref in inputs:
-                used.add(ref)
-            elif ref.node not in kept and ref.node not in stop_nodes:
-                parent.setdefault(ref.node, name)
+    sweep = _Sweep(graph, inputs, stop_nodes)
+    sweep.extend(outputs)
+    return sweep.result()
+
+
+class _Sweep:
+    """One backward walk that can be given more roots as it goes: each node is visited once."""
+
+    def __init__(self, graph: Graph, inputs: Collection[TensorRef], stop_nodes: Collection[str] = ()):
+        self.graph, self.inputs, self.stop_nodes = graph, frozenset(inputs), stop_nodes
+        # A port-0 input's Placeholder takes its node's name, so a control edge to
+        # that name is satisfied by the Placeholder and must not reach upstream.
+        self.replaced = {ref.node for ref in self.inputs if ref.port == 0}
+        self.kept: set[str] = set()
+        self.parent: dict[str, str] = {}
+        self.used: set[TensorRef] = set()
+
+    def extend(self, outputs: Iterable[TensorRef]) -> None:
+        stack = []
+        for ref in outputs:
+            if ref in self.inputs:
+                self.used.add(ref)
+            else:
                 stack.append(ref.node)
-        for src in node.control_inputs:
-            if src in kept or src in stop_nodes or src in replaced:
+        kept, parent, inputs, graph = self.kept, self.parent, self.inputs, self.graph
+        while stack:
+            name = stack.pop()
+            if name in kept:
                 continue
-            if not is_training_only(graph[src]):
-                parent.setdefault(src, name)
-                stack.append(src)
-    return Reach(frozenset(kept), parent, frozenset(used))
+            kept.add(name)
+            node = graph[name]
+            for ref in node.inputs:
+                if ref in inputs:
+                    self.used.add(ref)
+                elif ref.node not in kept and ref.node not in self.stop_nodes:
+                    parent.setdefault(ref.node, name)
+                    stack.append(ref.node)
+            for src in node.control_inputs:
+                if src in kept or src in self.stop_nodes or src in self.replaced:
+                    continue
+                if not is_training_only(graph[src]):
+                    parent.setdefault(src, name)
+                    stack.append(src)
+
+    def result(self) -> Reach:
+        return Reach(frozenset(self.kept), dict(self.parent), frozenset(self.used))
 
 
 VARIABLE_INIT_OPS = frozenset({"Assign", "AssignVariableOp"})
@@ -88,13 +102,17 @@ def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[st
 
 def reach_with_init(graph: Graph, init_ops: Iterable[str], outputs: Iterable[TensorRef],
                     inputs: Collection[TensorRef] = ()) -> tuple[Reach, list[str]]:
-    """What the outputs need, plus the init ops for what they keep, repeated until nothing changes
-    (a table initializer keeps a path variable, whose assignment is an init op too)."""
-    outputs, init_ops = list(outputs), list(init_ops)
-    result, kept_init = reach(graph, outputs, inputs), []
+    """What the outputs need, plus the init ops for what they keep, until nothing changes (a
+    table initializer keeps a path variable, whose assignment is an init op too). One sweep:
+    each init op found extends the same walk."""
+    init_ops = list(init_ops)
+    sweep = _Sweep(graph, inputs)
+    sweep.extend(outputs)
+    kept_init: list[str] = []
     while True:
-        found = relevant_init_ops(graph, init_ops, result.kept)
-        if found == kept_init:
-            return result, kept_init
+        found = relevant_init_ops(graph, init_ops, sweep.kept)
+        new = [name for name in found if name not in kept_init]
+        if not new:
+            return sweep.result(), found
         kept_init = found
-        result = reach(graph, outputs + [TensorRef(n) for n in kept_init], inputs)
+        sweep.extend(TensorRef(name) for name in new)

@@ -2,24 +2,22 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from graphsurgeon.errors import GraphSurgeonError, LoadError
+from graphsurgeon import defaults
+from graphsurgeon.errors import GraphSurgeonError, LoadError, UsageError
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_requests
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.loaders import load
-from graphsurgeon.loaders.saved_model import is_saved_model
-from graphsurgeon.names import TensorRef
 from graphsurgeon.verify.cpp_loader import CppLoaderError, Run, run_in_cpp_loader
 from graphsurgeon.verify.inputs import sample_inputs
 from graphsurgeon.verify.lint import Finding, lint
-from graphsurgeon.verify.reference import run_reference
+from graphsurgeon.verify.replay import Reference
 
 
 @dataclass(frozen=True)
@@ -49,40 +47,63 @@ class VerifyReport:
     ok: bool
 
 
-def verify(directory: str | os.PathLike, *, inputs: Mapping[str, np.ndarray] | None = None,
+Tolerance = float | Mapping[str, float]
+
+
+def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | None = None,
            against: str | os.PathLike | None = None, signature: str | None = None,
-           tags: Sequence[str] = ("serve",), atol: float = 1e-5, rtol: float = 1e-5,
-           asset_dir: str | None = None) -> VerifyReport:
+           tags: Sequence[str] = defaults.EXPORT_TAGS, atol: Tolerance = defaults.ATOL,
+           rtol: Tolerance = defaults.RTOL, asset_dir: str | None = None, replay: bool = True,
+           inputs: Mapping[str, np.ndarray] | None = None) -> VerifyReport:
     """Check ``directory`` the way Serving will meet it.
 
-    ``inputs`` maps input keys (or SIGNATURE/KEY) to arrays; numeric inputs
-    without one are generated. With ``against``, each output is compared with
-    the source model's on the same inputs (|a-b| <= atol + rtol*|b|);
-    ``asset_dir`` is where the source's asset files are now, as for export.
+    ``feeds`` maps input keys (or SIGNATURE/KEY) to arrays; numeric inputs
+    without one are generated, with shapes that fit both the export and the
+    source. With ``against``, each output is compared with the source model's
+    on the same inputs (|a-b| <= atol + rtol*|b|; a tolerance may be a mapping
+    from output key, or SIGNATURE/KEY, to its own value, with "" as the
+    default). Without it, an export graphsurgeon made is compared with the
+    source its recorded recipe names, with that recipe's bindings and input
+    overrides (``replay`` False skips that); ``asset_dir`` is where the
+    source's asset files are now, as for export.
     """
     directory = Path(directory)
+    feeds = feeds if feeds is not None else inputs
     if not (directory / "saved_model.pb").is_file():
         raise LoadError(f"{directory} is not a SavedModel directory (no saved_model.pb); give BASE/<version>")
     findings = lint(directory, list(tags))
     model = load(directory, tags=tags, trace=False)  # the C++ loader runs the directory as it is
     keys = _signature_keys(model, signature)
-    planned = {key: sample_inputs(model, key, inputs or {}) for key in keys}
+    reference = Reference.open(directory, against, replay, asset_dir, findings)
+    shapes = {key: reference.input_shapes(model, key) for key in keys} if reference else {}
+    planned = {key: sample_inputs(model, key, feeds or {}, shapes.get(key, {})) for key in keys}
+    _refuse_unmatched_feeds(feeds or {}, model, keys)
     runnable = [k for k in keys if planned[k][1] is None]
     runs = [_run(model, key, planned[key][0]) for key in runnable]
+    compared = reference.describe() if reference else None
     try:
         results = dict(zip(runnable, run_in_cpp_loader(directory, tags, runs))) if runs else {}
     except CppLoaderError as err:
         findings.append(Finding("C++ loader", False, str(err)))
-        return VerifyReport(str(directory), findings, [], str(against) if against else None, False)
+        return VerifyReport(str(directory), findings, [], compared, False)
     findings.append(Finding("C++ loader", True, f"loaded and ran {len(runs)} signature(s) as Serving would"))
     warmup = directory / "assets.extra" / WARMUP_FILE
     if warmup.is_file():
         findings.append(_warmup_finding(directory, model, tags, warmup))
-    references = _references(against, model, runnable, runs, asset_dir) if against is not None else {}
+    references = reference.outputs(model, runnable, runs) if reference else {}
     checks = [_check(model, key, planned[key], results.get(key), references.get(key), atol, rtol) for key in keys]
     # Nothing run proves nothing: at least one signature must have gone through the loader.
     ok = all(f.ok for f in findings) and any(c.ran for c in checks) and all(o.ok for c in checks for o in c.outputs)
-    return VerifyReport(str(directory), findings, checks, str(against) if against is not None else None, ok)
+    return VerifyReport(str(directory), findings, checks, compared, ok)
+
+
+def _refuse_unmatched_feeds(feeds: Mapping[str, np.ndarray], model: Model, keys: list[str]) -> None:
+    known = {k for key in keys for k in model.signatures[key].inputs}
+    known |= {f"{key}/{k}" for key in keys for k in model.signatures[key].inputs}
+    unknown = sorted(set(feeds) - known)
+    if unknown:
+        raise UsageError(f"--feeds key(s) {', '.join(unknown)} match no signature input; the inputs are "
+                         f"{', '.join(sorted(known))}")
 
 
 def _warmup_finding(directory: Path, model: Model, tags, path: Path) -> Finding:
@@ -117,58 +138,24 @@ def _run(model: Model, key: str, feeds: Mapping[str, np.ndarray]) -> Run:
     return Run({sig.inputs[k].name: v for k, v in feeds.items()}, [sig.outputs[k].name for k in sorted(sig.outputs)])
 
 
-def _references(against, model: Model, keys: list[str], runs: list[Run],
-                asset_dir: str | None) -> dict[str, list[np.ndarray]]:
-    if is_saved_model(Path(against)):
-        source = load(against, trace=False)
-        # A SavedModel is compared signature key by key: flattening renames a TF2 model's tensors.
-        mapped = [_by_keys(model, source, key, run) for key, run in zip(keys, runs)]
-        return dict(zip(keys, run_in_cpp_loader(against, _tags(source), mapped)))
-    source = load(against)  # a Keras file is traced, as its export was
-    mapped = [Run({_source_name(source, n): v for n, v in run.feeds.items()},
-                  [_source_name(source, f) for f in run.fetches]) for run in runs]
-    return dict(zip(keys, [run_reference(source, run.feeds, run.fetches, asset_dir) for run in mapped]))
-
-
-def _by_keys(model: Model, source: Model, key: str, run: Run) -> Run:
-    exported = model.signatures[key]
-    if key not in source.signatures:
-        # serving_default added by the export copies another signature: compare with that one's original.
-        twins = [k for k, s in sorted(model.signatures.items()) if k != key and k in source.signatures
-                 and dict(s.inputs) == dict(exported.inputs) and dict(s.outputs) == dict(exported.outputs)]
-        key = twins[0] if twins else key
-    original = source.signatures.get(key)
-    if original is None:
-        raise GraphSurgeonError(f"the source has no signature {key!r} to compare with; compare by hand")
-    by_name = {t.name: k for k, t in exported.inputs.items()}
-    feeds = {original.inputs[by_name[name]].name: value for name, value in run.feeds.items()}
-    fetches = [original.outputs[k].name for k in sorted(exported.outputs)]
-    return Run(feeds, fetches)
-
-
-def _tags(model: Model) -> list[str]:
-    return list(model.meta_info.tags) if model.meta_info is not None else ["serve"]
-
-
-def _source_name(source: Model, name: str) -> str:
-    """The source tensor an exported one came from: same name, or node:k for a cut input named node_k."""
-    ref = TensorRef.parse(name)
-    if ref.node in source.graph:
-        return str(ref)
-    match = re.fullmatch(r"(.*)_(\d+)", ref.node)
-    if match and match.group(1) in source.graph:
-        return f"{match.group(1)}:{match.group(2)}"
-    raise GraphSurgeonError(f"tensor {name} of the export has no counterpart in the source; compare by hand")
-
-
-def _check(model: Model, key: str, planned, produced, reference, atol: float, rtol: float) -> SignatureCheck:
+def _check(model: Model, key: str, planned, produced, reference, atol: Tolerance, rtol: Tolerance) -> SignatureCheck:
     _, skip_reason = planned
     if skip_reason is not None:
         return SignatureCheck(key, False, skip_reason)
     outputs = []
     for name, value, expected in zip(sorted(model.signatures[key].outputs), produced, reference or [None] * len(produced)):
-        outputs.append(_compare(name, np.asarray(value), expected, atol, rtol))
+        tolerance = (_tolerance(atol, key, name), _tolerance(rtol, key, name))
+        outputs.append(_compare(name, np.asarray(value), expected, *tolerance))
     return SignatureCheck(key, True, "", outputs)
+
+
+def _tolerance(value: Tolerance, key: str, output: str) -> float:
+    if not isinstance(value, Mapping):
+        return value
+    for name in (f"{key}/{output}", output, ""):
+        if name in value:
+            return value[name]
+    return defaults.ATOL
 
 
 def _compare(key: str, value: np.ndarray, expected, atol: float, rtol: float) -> OutputCheck:

@@ -11,8 +11,17 @@ from graphsurgeon.ir.model import Model
 BATCH = 1  # an unknown dimension is filled with this (1 broadcasts against any fixed size)
 
 
-def sample_inputs(model: Model, key: str, given: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], str | None]:
-    """(feeds by input key, None) or ({}, why the signature cannot be run without the user's inputs)."""
+Shape = tuple[int, ...]
+
+
+def sample_inputs(model: Model, key: str, given: Mapping[str, np.ndarray],
+                  source_shapes: Mapping[str, Shape | None] | None = None) -> tuple[dict[str, np.ndarray], str | None]:
+    """(feeds by input key, None) or ({}, why the signature cannot be run without the user's inputs).
+
+    ``source_shapes`` are the static shapes the source model gives the same
+    inputs: a dimension the export leaves open takes the source's size, so
+    both models accept the same arrays (a source fixed at batch 40 gets 40 rows).
+    """
     sig = model.signatures[key]
     rng = np.random.default_rng(0)
     feeds = {}
@@ -22,10 +31,10 @@ def sample_inputs(model: Model, key: str, given: Mapping[str, np.ndarray]) -> tu
         if chosen is not None:
             feeds[input_key] = chosen
         else:
-            value = _generated(info, rng)
+            value = _generated(info, rng, (source_shapes or {}).get(input_key))
             if value is None:
                 return {}, (f"input {input_key!r} ({dt.name_of(info.dtype)}) cannot be generated; "
-                            f"pass it in --inputs FILE.npz under the key {input_key!r}")
+                            f"pass it in --feeds FILE.npz under the key {input_key!r}")
             feeds[input_key] = value
     return feeds, None
 
@@ -43,12 +52,14 @@ def _given(given: Mapping[str, np.ndarray], key: str, input_key: str, dtype: int
     return None
 
 
-def _generated(info, rng: np.random.Generator) -> np.ndarray | None:
+def _generated(info, rng: np.random.Generator, source_shape: Shape | None = None) -> np.ndarray | None:
     if not info.name or info.dtype == dt.enum_of("string"):
         return None
-    shape = tuple(BATCH if d.size < 0 else d.size for d in info.tensor_shape.dim)
     if info.tensor_shape.unknown_rank:
-        shape = (BATCH,)
+        own: Shape | None = None
+    else:
+        own = tuple(d.size for d in info.tensor_shape.dim)
+    shape = _fitting_shape(own, source_shape)
     dtype = dt.numpy_of(info.dtype)
     if dtype.kind == "f":
         return rng.random(shape).astype(dtype)
@@ -57,3 +68,12 @@ def _generated(info, rng: np.random.Generator) -> np.ndarray | None:
     if dtype.kind == "b":
         return rng.integers(0, 2, shape).astype(bool)
     return None
+
+
+def _fitting_shape(own: Shape | None, source: Shape | None) -> Shape:
+    """Each dimension as the export fixes it, else as the source fixes it, else BATCH."""
+    if own is None:
+        own = source if source is not None else (BATCH,)
+    if source is None or len(source) != len(own):
+        return tuple(BATCH if d < 0 else d for d in own)
+    return tuple(d if d >= 0 else (s if s >= 0 else BATCH) for d, s in zip(own, source))

@@ -73,7 +73,7 @@ def test_verbose_shows_traceback_and_exit_code_is_1_from_a_real_process(generate
     assert loud.returncode == 1 and "Traceback" in loud.stderr
 
 
-@pytest.mark.parametrize("option", ["--warmup", "--inputs"])
+@pytest.mark.parametrize("option", ["--warmup", "--feeds"])
 def test_a_file_that_is_not_npz_is_one_clear_line(cli, generated, tmp_path, option):
     bad = tmp_path / "samples.npz"
     bad.write_text("not numpy")
@@ -83,7 +83,7 @@ def test_a_file_that_is_not_npz_is_one_clear_line(cli, generated, tmp_path, opti
     else:
         exported = tmp_path / "out"
         assert cli("export", generated / "encoder_decoder", "--outputs", "encoder/out", "-o", exported).code == 0
-        result = cli("verify", exported / "1", "--inputs", bad)
+        result = cli("verify", exported / "1", "--feeds", bad)
     (line,) = result.err.strip().splitlines()
     assert result.code == 1 and line.startswith(f"error: cannot read {option} ") and "numpy.savez" in line
-    assert not (tmp_path / "out").exists() or option == "--inputs"
+    assert not (tmp_path / "out").exists() or option == "--feeds"

@@ -30,7 +30,7 @@ def test_verify_against_source_passes_with_json(cli, exported, generated):
 
 def test_user_inputs_from_npz(cli, exported, tmp_path):
     np.savez(tmp_path / "in.npz", images_ph=np.zeros((4, 32, 32, 3), np.float32))
-    result = cli("verify", exported, "--inputs", tmp_path / "in.npz")
+    result = cli("verify", exported, "--feeds", tmp_path / "in.npz")
     assert result.code == 0 and "serving_default/out: float32[4, 128]" in result.out
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graphsurgeon import _tf
+from graphsurgeon import _tf, defaults
 from graphsurgeon.exporters.saved_model import assets as asset_files
 from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
 from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, staged_version
@@ -34,7 +34,7 @@ from graphsurgeon.protos import pb
 from graphsurgeon.surgery.shapes import needs_inference
 
 INIT_SIGNATURE = "__saved_model_init_op"
-DEFAULT_INLINE_LIMIT = 1024  # constants of at least this many bytes go to variables/
+DEFAULT_INLINE_LIMIT = defaults.INLINE_LIMIT
 
 
 def export_saved_model(
@@ -44,12 +44,13 @@ def export_saved_model(
     version: int | None = None,
     force: bool = False,
     signatures: Sequence[SignatureSpec] | None = None,
-    tags: Sequence[str] = ("serve",),
+    tags: Sequence[str] = defaults.EXPORT_TAGS,
     inline_limit: int = DEFAULT_INLINE_LIMIT,
     asset_dir: str | None = None,
     extra_assets: Sequence[str] = (),
     progress: Progress | None = None,
     warmup: Sequence[Mapping[str, np.ndarray]] = (),
+    record: bytes | None = None,
 ) -> Path:
     """Publish ``model`` as BASE_DIR/<version> (the next integer by default) and return that path.
 
@@ -57,6 +58,7 @@ def export_saved_model(
     tensors survived, plus serving_default over model.inputs/outputs if missing.
     ``warmup`` requests (serving_default input key -> array) are written to
     assets.extra/tf_serving_warmup_requests, which Serving replays before serving.
+    ``record`` (graphsurgeon.record) is written to assets.extra/ for verify to replay.
     """
     base = Path(base_dir)
     version = check_base(base, version, force)
@@ -96,6 +98,9 @@ def export_saved_model(
             (staging / "assets.extra").mkdir(exist_ok=True)
             records = warmup_records(base.name, DEFAULT_KEY, warmup)
             write_tfrecord(staging / "assets.extra" / WARMUP_FILE, records)
+        if record is not None:
+            (staging / "assets.extra").mkdir(exist_ok=True)
+            (staging / "assets.extra" / defaults.RECIPE_FILE).write_bytes(record)
     return base / str(version)
 
 
