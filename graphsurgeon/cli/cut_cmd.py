@@ -17,11 +17,11 @@ from pathlib import Path
 from rich.console import Console
 
 from graphsurgeon.audit.summary import compare
-from graphsurgeon.cli import export_cmd, options
+from graphsurgeon.cli import options
 from graphsurgeon.cli.progress import DelayedProgress
-from graphsurgeon.cli.render import print_cut_report, print_json
+from graphsurgeon.cli.render import print_cut_report, print_export, print_json
 from graphsurgeon.exporters.atomic import check_target
-from graphsurgeon.pipeline import write_frozen
+from graphsurgeon.pipeline import export, write_frozen
 
 NAME = "cut"
 
@@ -37,7 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     if args.format == "saved_model":
-        return export_cmd.run(args, console)  # the same library call and report as export
+        with DelayedProgress("writing variables") as progress:
+            result = export(args.model, options.recipe_from(args), args.output, version=args.version,
+                            force=args.force, progress=progress)
+        print_export(console, result, Path(args.output).name, as_json=args.json)
+        return 0
     return cut_and_write(args, console)
 
 

@@ -11,14 +11,13 @@ in a guaranteed order. The version folder appears only when complete.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from rich.console import Console
 
 from graphsurgeon.cli import options
 from graphsurgeon.cli.progress import DelayedProgress
-from graphsurgeon.cli.render import print_export, print_json
+from graphsurgeon.cli.render import print_export
 from graphsurgeon.pipeline import export
 
 NAME = "export"
@@ -34,29 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    recipe = options.recipe_from(args)
     with DelayedProgress("writing variables") as progress:
-        result = export(args.model, recipe, args.output, version=args.version, force=args.force, progress=progress)
-    report = {"path": str(result.path), "signatures": result.signatures,
-              "requests": request_examples(Path(args.output).name, result.signatures)}
-    if args.json:
-        print_json(console, report)
-    else:
-        print_export(console, report)
+        result = export(args.model, options.recipe_from(args), args.output, version=args.version, force=args.force,
+                        progress=progress)
+    print_export(console, result, Path(args.output).name, as_json=args.json)
     return 0
-
-
-def request_examples(model_name: str, signatures: dict) -> dict:
-    """A REST and a gRPC request for serving_default, as a user would write them."""
-    sig = signatures.get("serving_default")
-    if sig is None:
-        return {}
-    instance = {key: {"b64": "<base64 of the bytes>"} if "string" in key or key == "image_bytes" else "<value>"
-                for key in sig["inputs"]}
-    body = json.dumps({"signature_name": "serving_default", "instances": [instance]})
-    rest = f"curl -d '{body}' http://localhost:8501/v1/models/{model_name}:predict"
-    grpc = (f"request = predict_pb2.PredictRequest(); request.model_spec.name = {model_name!r}; "
-            "request.model_spec.signature_name = 'serving_default'; "
-            + "; ".join(f"request.inputs[{k!r}].CopyFrom(tf.make_tensor_proto(...))" for k in sig["inputs"])
-            + "; stub.Predict(request)  # localhost:8500")
-    return {"rest": rest, "grpc": grpc}

@@ -77,14 +77,36 @@ def print_cut_report(console: Console, report: CutReport, output: str, top: int 
         console.print(table)
 
 
-def print_export(console: Console, report: dict) -> None:
+def print_export(console: Console, result, model_name: str, as_json: bool = False) -> None:
+    """A published export: its folder, signatures, and a REST and a gRPC request for it."""
+    report = {"path": str(result.path), "signatures": result.signatures,
+              "requests": request_examples(model_name, result.signatures)}
+    if as_json:
+        print_json(console, report)
+        return
     console.print(f"published [bold]{report['path']}[/bold]")
     for key, sig in report["signatures"].items():
         inputs = ", ".join(f"{k}={v}" for k, v in sig["inputs"].items())
         outputs = ", ".join(f"{k}={v}" for k, v in sig["outputs"].items())
         console.print(f"  {key} ({sig['method'].rsplit('/', 1)[-1]}): {inputs} -> {outputs}")
-    for kind, example in report.get("requests", {}).items():
+    for kind, example in report["requests"].items():
         console.print(f"{kind} request example:\n  {example}", soft_wrap=True)
+
+
+def request_examples(model_name: str, signatures: dict) -> dict:
+    """A REST and a gRPC request for serving_default, as a user would write them."""
+    sig = signatures.get("serving_default")
+    if sig is None:
+        return {}
+    instance = {key: {"b64": "<base64 of the bytes>"} if "string" in key or key == "image_bytes" else "<value>"
+                for key in sig["inputs"]}
+    body = json.dumps({"signature_name": "serving_default", "instances": [instance]})
+    rest = f"curl -d '{body}' http://localhost:8501/v1/models/{model_name}:predict"
+    grpc = (f"request = predict_pb2.PredictRequest(); request.model_spec.name = {model_name!r}; "
+            "request.model_spec.signature_name = 'serving_default'; "
+            + "; ".join(f"request.inputs[{k!r}].CopyFrom(tf.make_tensor_proto(...))" for k in sig["inputs"])
+            + "; stub.Predict(request)  # localhost:8500")
+    return {"rest": rest, "grpc": grpc}
 
 
 def print_verify(console: Console, report) -> None:
