@@ -100,7 +100,7 @@ def plan(model: Model, recipe: Recipe | None = None) -> Plan:
         # bind keeps every name, so inputs resolved before binding stay valid after it
         inputs = resolve_all(model.graph, [s.name for s in specs], "input")
         bound = bind(model, _resolved_bindings(model.graph, recipe.bindings, inputs))
-    cut = plan_cut(bound, specs, wanted_outputs(bound, recipe), resolved_inputs=inputs)
+    cut = plan_cut(bound, specs, wanted_outputs(bound, recipe), resolved_inputs=inputs, freezing=True)
     variables = tuple(n.name for n in bound.graph if n.name in cut.kept and n.op in VARIABLE_NODE_OPS)
     return Plan(recipe, model, bound, cut, variables)
 

@@ -107,7 +107,8 @@ def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (),
                      for p in planned.problems]
     else:
         input_refs = resolve_all(model.graph, [s.name for s in recipe.input_specs], "input")
-        output_refs = resolve_all(model.graph, list(recipe.outputs or ()) or _signature_outputs(model), "output")
+        wanted = list(recipe.outputs or ()) or _signature_outputs(model) or [str(r) for r in model.outputs]
+        output_refs = resolve_all(model.graph, wanted, "output")
     graph = model.graph
     reasons = classify(model, input_refs, output_refs, planned_kept)
     weights = weights_of(model)

@@ -23,6 +23,7 @@ from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.graphdef import graph_from_proto
+from graphsurgeon.loaders.keras_layers import LayerGraph, layer_graph
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
 
@@ -67,17 +68,35 @@ def _metadata_model(path: Path) -> Model:
                    "model_class": _model_class(f)}
         nodes, entries = [], {}
         source = H5Source(str(path))
+        weights_by_layer: dict[str, list[str]] = {}
         for layer in (_text(n) for n in weights_root.attrs["layer_names"]):
             for weight in (_text(w) for w in weights_root[layer].attrs.get("weight_names", [])):
                 dataset = weights_root[layer][weight]
                 name = _node_name(layer, weight)
                 _add(nodes, entries, name, dataset, source)
+                if name in entries:
+                    weights_by_layer.setdefault(layer, []).append(name)
+        layers = _layer_graph(f, weights_by_layer)
         if "optimizer_weights" in f:
             f["optimizer_weights"].visititems(
                 lambda key, item: _add(nodes, entries, f"{OPTIMIZER_SCOPE}/{key.removesuffix(':0')}", item, source)
                 if isinstance(item, h5py.Dataset) else None)
-    return Model(graph=Graph(nodes), weights=WeightStore(entries),
-                 source=Source(str(path), "keras_h5", traced=False, details=details))
+    if layers is None:
+        return Model(graph=Graph(nodes), weights=WeightStore(entries),
+                     source=Source(str(path), "keras_h5", traced=False, details=details))
+    return Model(graph=Graph([*nodes, *layers.nodes]), weights=WeightStore(entries),
+                 source=Source(str(path), "keras_h5", traced=False, details=details),
+                 inputs=tuple(TensorRef(n) for n in layers.inputs), outputs=tuple(TensorRef(n) for n in layers.outputs))
+
+
+def _layer_graph(f, weights_by_layer: dict[str, list[str]]) -> LayerGraph | None:
+    """The layers as nodes named as export names them, when the file has a readable model config."""
+    raw = f.attrs.get("model_config")
+    try:
+        config = json.loads(_text(raw)) if raw is not None else None
+    except json.JSONDecodeError:
+        return None
+    return layer_graph(config, weights_by_layer) if isinstance(config, dict) else None
 
 
 def _model_class(f) -> str:

@@ -19,6 +19,7 @@ from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.signatures import tensor_nodes
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
+from graphsurgeon.surgery.assets import asset_path_variables
 from graphsurgeon.surgery.reach import Reach, reach_with_init
 from graphsurgeon.surgery.select import InputSpec, resolve_all
 
@@ -61,12 +62,13 @@ class CutPlan:
 
 
 def plan_cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Sequence[str | TensorRef],
-             resolved_inputs: Sequence[TensorRef] | None = None) -> CutPlan:
+             resolved_inputs: Sequence[TensorRef] | None = None, freezing: bool = False) -> CutPlan:
     """Resolve ``inputs`` and ``outputs`` once and sweep back from the outputs once.
 
     With no inputs, the graph's own Placeholders that the outputs reach (or its
     signatures name) stay its inputs. ``resolved_inputs`` are the inputs'
-    tensors when the caller has resolved them already.
+    tensors when the caller has resolved them already. ``freezing``: a freeze
+    follows, so only the init ops of variables it leaves alone (asset paths) are kept.
     """
     model.require_graph("cut")
     graph = model.graph
@@ -77,7 +79,8 @@ def plan_cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], output
         resolve_all(graph, [s.name for s in specs], "input")
     output_refs = resolve_all(graph, outputs, "output")
     problems = _loop_frame_problems(graph, input_refs, output_refs)
-    reached, init_ops = reach_with_init(graph, model.init_ops, output_refs, input_refs)
+    stays_variable = _asset_path_test(model) if freezing else None
+    reached, init_ops = reach_with_init(graph, model.init_ops, output_refs, input_refs, stays_variable)
     if not specs:
         specs, input_refs, reached = _own_placeholders(model, reached)
     problems += _unfed_problems(graph, reached)
@@ -96,6 +99,13 @@ def _own_placeholders(model: Model, reached: Reach) -> tuple[tuple[InputSpec, ..
     # A Placeholder has no inputs, so stopping the sweep at it only takes it out of the kept set.
     kept = reached.kept - {r.node for r in refs}
     return tuple(InputSpec(str(r)) for r in refs), refs, Reach(kept, reached.parent, frozenset(refs))
+
+
+def _asset_path_test(model: Model):
+    """name -> whether a freeze leaves that variable a variable: it holds an asset's path."""
+    if not model.assets:
+        return lambda name: False
+    return lambda name: bool(asset_path_variables(model, [model.graph[name]]))
 
 
 def placeholder_names(graph: Graph, inputs: Sequence[TensorRef], kept: frozenset[str]) -> dict[TensorRef, str]:

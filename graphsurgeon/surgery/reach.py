@@ -6,7 +6,7 @@ summary hanging off an inference node would otherwise drag the optimizer in).
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from graphsurgeon.ir.graph import Graph
@@ -83,9 +83,11 @@ VARIABLE_INIT_OPS = frozenset({"Assign", "AssignVariableOp"})
 VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
 
 
-def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[str]) -> list[str]:
+def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[str],
+                      stays_variable: Callable[[str], bool] | None = None) -> list[str]:
     """Init ops that act on something kept: a table or other resource a kept node made, or a
-    kept variable that is still a variable (frozen ones get their value from the checkpoint)."""
+    kept variable that is still a variable (frozen ones get their value from the checkpoint).
+    ``stays_variable`` says which variables a freeze that follows will leave as variables."""
     out = []
     for name in init_ops:
         node = graph.get(name)
@@ -93,7 +95,7 @@ def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[st
             continue
         if node.op in VARIABLE_INIT_OPS:
             target = graph[node.inputs[0].node]
-            if target.name in kept and target.op in VARIABLE_OPS:
+            if target.name in kept and target.op in VARIABLE_OPS and (stays_variable is None or stays_variable(target.name)):
                 out.append(name)
         elif any(graph.source(ref).node in kept for ref in node.inputs):
             out.append(name)
@@ -101,7 +103,8 @@ def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[st
 
 
 def reach_with_init(graph: Graph, init_ops: Iterable[str], outputs: Iterable[TensorRef],
-                    inputs: Collection[TensorRef] = ()) -> tuple[Reach, list[str]]:
+                    inputs: Collection[TensorRef] = (),
+                    stays_variable: Callable[[str], bool] | None = None) -> tuple[Reach, list[str]]:
     """What the outputs need, plus the init ops for what they keep, until nothing changes (a
     table initializer keeps a path variable, whose assignment is an init op too). One sweep:
     each init op found extends the same walk."""
@@ -110,7 +113,7 @@ def reach_with_init(graph: Graph, init_ops: Iterable[str], outputs: Iterable[Ten
     sweep.extend(outputs)
     kept_init: list[str] = []
     while True:
-        found = relevant_init_ops(graph, init_ops, sweep.kept)
+        found = relevant_init_ops(graph, init_ops, sweep.kept, stays_variable)
         new = [name for name in found if name not in kept_init]
         if not new:
             return sweep.result(), found
