@@ -2,91 +2,18 @@
 
 Each tensor's bytes are copied from their source in bounded chunks into one
 data file, with their CRC32C (which TensorFlow's reader checks on restore);
-the index is a leveldb-format table of BundleEntryProtos. Memory holds one
+the index is a table of BundleEntryProtos (graphsurgeon.bundle_format). Memory holds one
 chunk, never a whole tensor, so models larger than memory can be written.
 """
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable
 from pathlib import Path
 
 import google_crc32c
 
+from graphsurgeon.bundle_format import masked_crc, write_table
 from graphsurgeon.protos import pb, shape_proto
-
-TABLE_MAGIC = 0xDB4775248B80FB57
-RESTART_INTERVAL = 16
-BLOCK_SIZE = 4096
-CRC_MASK_DELTA = 0xA282EAD8
-
-
-def masked_crc(crc: int) -> int:
-    """leveldb's CRC masking, which TensorFlow uses for bundle entries and table blocks."""
-    return (((crc >> 15) | (crc << 17)) + CRC_MASK_DELTA) & 0xFFFFFFFF
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-class _BlockBuilder:
-    def __init__(self):
-        self.buffer, self.restarts, self.count, self.last_key = bytearray(), [0], 0, b""
-
-    def add(self, key: bytes, value: bytes) -> None:
-        shared = 0
-        if self.count < RESTART_INTERVAL:
-            while shared < min(len(key), len(self.last_key)) and key[shared] == self.last_key[shared]:
-                shared += 1
-        else:
-            self.restarts.append(len(self.buffer))
-            self.count = 0
-        self.buffer += _varint(shared) + _varint(len(key) - shared) + _varint(len(value))
-        self.buffer += key[shared:] + value
-        self.last_key, self.count = key, self.count + 1
-
-    def finish(self) -> bytes:
-        tail = b"".join(struct.pack("<I", r) for r in self.restarts) + struct.pack("<I", len(self.restarts))
-        return bytes(self.buffer) + tail
-
-    def size(self) -> int:
-        return len(self.buffer) + 4 * len(self.restarts) + 4
-
-
-def write_table(path: Path, items: Iterable[tuple[bytes, bytes]]) -> None:
-    """A leveldb-format table of sorted (key, value) pairs, uncompressed."""
-    with open(path, "wb") as f:
-        index, block = _BlockBuilder(), _BlockBuilder()
-
-        def flush() -> None:
-            nonlocal block
-            if block.count or block.restarts != [0]:
-                handle = _write_block(f, block.finish())
-                index.add(block.last_key, handle)
-                block = _BlockBuilder()
-
-        for key, value in items:
-            block.add(key, value)
-            if block.size() >= BLOCK_SIZE:
-                flush()
-        flush()
-        metaindex = _write_block(f, _BlockBuilder().finish())
-        index_handle = _write_block(f, index.finish())
-        footer = (metaindex + index_handle).ljust(40, b"\0") + struct.pack("<Q", TABLE_MAGIC)
-        f.write(footer)
-
-
-def _write_block(f, contents: bytes) -> bytes:
-    offset = f.tell()
-    crc = masked_crc(google_crc32c.extend(google_crc32c.value(contents), b"\0"))
-    f.write(contents + b"\0" + struct.pack("<I", crc))
-    return _varint(offset) + _varint(len(contents))
 
 
 class BundleWriter:

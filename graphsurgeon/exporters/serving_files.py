@@ -15,8 +15,8 @@ import google_crc32c
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 
+from graphsurgeon.bundle_format import masked_crc
 from graphsurgeon.errors import UsageError
-from graphsurgeon.exporters.bundle_writer import masked_crc
 from graphsurgeon.ir import tensors
 from graphsurgeon.protos import serving_protos
 

@@ -1,73 +1,19 @@
 """TensorFlow's V2 checkpoint format (tensor bundles), read without importing tensorflow.
 
-PREFIX.index is a leveldb-format table: key "" holds a BundleHeaderProto, every
-other key a tensor's BundleEntryProto (dtype, shape, shard, offset, size).
+PREFIX.index is a table of BundleEntryProtos (its format: graphsurgeon.bundle_format).
 PREFIX.data-SSSSS-of-NNNNN hold the raw bytes. Reading the index costs
 milliseconds; a tensor's bytes are read only when asked for.
 """
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from graphsurgeon.bundle_format import STRING, decode_varint, read_table
 from graphsurgeon.dtypes import numpy_of
 from graphsurgeon.errors import LoadError
 from graphsurgeon.protos import pb
-
-TABLE_MAGIC = 0xDB4775248B80FB57
-FOOTER_SIZE = 48
-STRING = 7
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-
-
-class CompressedIndex(Exception):
-    """The index uses snappy-compressed blocks (older writers); TensorFlow's reader handles it."""
-
-
-def _block(data: bytes, handle: bytes, path: Path) -> bytes:
-    offset, pos = _varint(handle, 0)
-    size, _ = _varint(handle, pos)
-    if data[offset + size] != 0:  # the 5-byte trailer starts with the compression type
-        raise CompressedIndex(str(path))
-    return data[offset:offset + size]
-
-
-def _entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:
-    (restarts,) = struct.unpack_from("<I", block, len(block) - 4)
-    limit = len(block) - 4 - 4 * restarts
-    pos, key = 0, b""
-    while pos < limit:
-        shared, pos = _varint(block, pos)
-        unshared, pos = _varint(block, pos)
-        value_size, pos = _varint(block, pos)
-        key = key[:shared] + block[pos:pos + unshared]
-        pos += unshared
-        yield key, block[pos:pos + value_size]
-        pos += value_size
-
-
-def read_table(path: Path) -> Iterator[tuple[bytes, bytes]]:
-    data = path.read_bytes()
-    if len(data) < FOOTER_SIZE or struct.unpack_from("<Q", data, len(data) - 8)[0] != TABLE_MAGIC:
-        raise LoadError(f"{path} is not a checkpoint index (bad footer); the file may be truncated")
-    footer = data[-FOOTER_SIZE:]
-    _, pos = _varint(footer, _varint(footer, 0)[1])  # skip the metaindex handle
-    index_handle = footer[pos:]
-    for _, handle in _entries(_block(data, index_handle, path)):
-        yield from _entries(_block(data, handle, path))
 
 
 class Bundle:
@@ -108,7 +54,7 @@ class Bundle:
             raw = f.read(entry.size)
         count, pos, lengths = int(np.prod(shape)), 0, []
         for _ in range(count):
-            length, pos = _varint(raw, pos)
+            length, pos = decode_varint(raw, pos)
             lengths.append(length)
         pos += 4  # masked crc32c of the lengths
         values = []

@@ -15,9 +15,10 @@ from pathlib import Path
 from google.protobuf import text_format
 
 from graphsurgeon import _tf
+from graphsurgeon.bundle_format import CompressedIndex
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.weights import BundleSource, CheckpointSource, WeightInfo, WeightStore, numeric_nbytes
-from graphsurgeon.loaders.bundle import Bundle, CompressedIndex
+from graphsurgeon.loaders.bundle import Bundle
 from graphsurgeon.protos import pb
 
 log = logging.getLogger(__name__)
