@@ -8,6 +8,7 @@ import os
 from rich.console import Console
 from rich.table import Table
 
+from graphsurgeon import defaults
 from graphsurgeon.audit.sizes import format_size
 from graphsurgeon.audit.summary import CutReport, ModelSummary, TensorDesc
 
@@ -98,7 +99,7 @@ def request_examples(model_name: str, signatures: dict) -> dict:
     sig = signatures.get("serving_default")
     if sig is None:
         return {}
-    instance = {key: {"b64": "<base64 of the bytes>"} if "string" in key or key == "image_bytes" else "<value>"
+    instance = {key: {"b64": "<base64 of the bytes>"} if "string" in key or key == defaults.IMAGE_KEY else "<value>"
                 for key in sig["inputs"]}
     body = json.dumps({"signature_name": "serving_default", "instances": [instance]})
     rest = f"curl -d '{body}' http://localhost:8501/v1/models/{model_name}:predict"

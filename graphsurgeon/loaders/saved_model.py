@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from graphsurgeon import defaults
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightStore
@@ -44,11 +45,11 @@ def _choose_meta_graph(saved_model, directory: Path, tags: Sequence[str] | None)
         raise LoadError(f"{directory} holds a SavedModel with no MetaGraphs; re-export it")
     if tags is None:
         for meta, meta_tags in zip(saved_model.meta_graphs, available):
-            if "serve" in meta_tags:
+            if defaults.SERVE_TAG in meta_tags:
                 return meta
         if len(available) == 1:
             return saved_model.meta_graphs[0]
-        raise LoadError(f"{directory} has no 'serve' MetaGraph; choose one with --tags, from {available}")
+        raise LoadError(f"{directory} has no {defaults.SERVE_TAG!r} MetaGraph; choose one with --tags, from {available}")
     for meta, meta_tags in zip(saved_model.meta_graphs, available):
         if set(meta_tags) == set(tags):
             return meta

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graphsurgeon import _tf
+from graphsurgeon import _tf, defaults
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
@@ -58,7 +58,7 @@ def normalization(preset: str | None, mean: Sequence[float] | None = None,
 
 
 def add_image_input(model: Model, name: str, *, norm: Normalization = Normalization(), channels_first: bool = False,
-                    key: str = "image_bytes") -> Model:
+                    key: str = defaults.IMAGE_KEY) -> Model:
     model.require_graph("add an image input to")
     ref = resolve(model.graph, name, "--image-input")
     node = model.graph[ref.node]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphsurgeon import defaults
 from graphsurgeon.ir.types import PYTHON_OPS, unregistered_ops
 from graphsurgeon.limits import SERVING_PB_LIMIT
 from graphsurgeon.loaders.graphdef import parse_proto
@@ -39,9 +40,9 @@ def lint(directory: Path, tags: list[str]) -> list[Finding]:
 
 
 def _serving_default(meta, tags) -> Finding:
-    ok = "serve" in tags and "serving_default" in meta.signature_def
+    ok = defaults.SERVE_TAG in tags and "serving_default" in meta.signature_def
     return Finding("serve tag and serving_default", ok,
-                   "tag 'serve' and signature 'serving_default' present" if ok
+                   f"tag {defaults.SERVE_TAG!r} and signature 'serving_default' present" if ok
                    else f"tags {tags}, signatures {sorted(meta.signature_def)}: Serving's default needs both")
 
 

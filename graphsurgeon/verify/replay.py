@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from graphsurgeon import defaults
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.ir.model import Model
@@ -133,7 +134,7 @@ def _by_keys(model: Model, source: Model, key: str, run: Run) -> Run:
 
 
 def _tags(model: Model) -> list[str]:
-    return list(model.meta_info.tags) if model.meta_info is not None else ["serve"]
+    return list(model.meta_info.tags) if model.meta_info is not None else [defaults.SERVE_TAG]
 
 
 def _source_name(source: Model, name: str) -> str:

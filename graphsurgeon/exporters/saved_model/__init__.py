@@ -34,7 +34,6 @@ from graphsurgeon.protos import pb
 from graphsurgeon.surgery.shapes import needs_inference
 
 INIT_SIGNATURE = "__saved_model_init_op"
-DEFAULT_INLINE_LIMIT = defaults.INLINE_LIMIT
 
 
 def export_saved_model(
@@ -45,7 +44,7 @@ def export_saved_model(
     force: bool = False,
     signatures: Sequence[SignatureSpec] | None = None,
     tags: Sequence[str] = defaults.EXPORT_TAGS,
-    inline_limit: int = DEFAULT_INLINE_LIMIT,
+    inline_limit: int = defaults.INLINE_LIMIT,
     asset_dir: str | None = None,
     extra_assets: Sequence[str] = (),
     progress: Progress | None = None,
