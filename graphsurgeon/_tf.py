@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -259,10 +259,6 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
 
 # ---------------------------------------------------------------- TF2 SavedModels
 
-STATE_UPDATE_OPS = ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "ResourceApply",
-                    "ResourceScatter", "ResourceSparseApply")
-
-
 class Unflattenable(Exception):
     """A signature trace_saved_model will not flatten: ``reason`` is "composite inputs" or "state updates"."""
 
@@ -271,11 +267,12 @@ class Unflattenable(Exception):
         self.reason, self.names = reason, names
 
 
-def trace_saved_model(directory: str, tags: Sequence[str], key: str) -> tuple[Any, list, list]:
+def trace_saved_model(directory: str, tags: Sequence[str], key: str,
+                      updates_state: Callable[[str], bool]) -> tuple[Any, list, list]:
     """Flatten one signature of a TF2 SavedModel: its function call graph inlined, variables as constants.
 
     Returns (GraphDef, [(input key, placeholder name)], [(output key, tensor name)]); raises
-    Unflattenable for sparse/ragged inputs or state updates. Functional While/If are kept.
+    Unflattenable for sparse/ragged inputs or for ops ``updates_state`` picks. Functional While/If are kept.
     """
     t = tf()
     with _native_stderr_captured():
@@ -290,7 +287,7 @@ def trace_saved_model(directory: str, tags: Sequence[str], key: str) -> tuple[An
         # Look for state updates first: the converter cannot freeze them (it fails on their resource inputs).
         called = function.graph.as_graph_def()
         nodes = list(called.node) + [n for f in called.library.function for n in f.node_def]
-        stateful = sorted({n.op for n in nodes if n.op.startswith(STATE_UPDATE_OPS)})
+        stateful = sorted({n.op for n in nodes if updates_state(n.op)})
         if stateful:
             raise Unflattenable("state updates", stateful)
         frozen = convert_variables_to_constants_v2(function, lower_control_flow=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from graphsurgeon.errors import CutError, UsageError
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.names import TensorRef
 from graphsurgeon.recipe import Recipe
@@ -25,8 +26,6 @@ from graphsurgeon.surgery.cutplan import CutInput, CutPlan, plan_cut
 from graphsurgeon.surgery.freeze import freeze
 from graphsurgeon.surgery.prune import strip_training
 from graphsurgeon.surgery.select import InputSpec, resolve_all
-
-VARIABLE_NODE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def plan(model: Model, recipe: Recipe | None = None) -> Plan:
         inputs = resolve_all(model.graph, [s.name for s in specs], "input")
         bound = bind(model, _resolved_bindings(model.graph, recipe.bindings, inputs))
     cut = plan_cut(bound, specs, wanted_outputs(bound, recipe), resolved_inputs=inputs, freezing=True)
-    variables = tuple(n.name for n in bound.graph if n.name in cut.kept and n.op in VARIABLE_NODE_OPS)
+    variables = tuple(n.name for n in bound.graph if n.name in cut.kept and n.op in VARIABLE_OPS)
     return Plan(recipe, model, bound, cut, variables)
 
 

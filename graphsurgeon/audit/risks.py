@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.types import PYTHON_OPS, READS, unregistered_ops, variable_behind
+from graphsurgeon.ir.ops import PYTHON_OPS, READS, is_assign
+from graphsurgeon.ir.types import unregistered_ops, variable_behind
 from graphsurgeon.surgery.initializers import initial_value_or_none
 from graphsurgeon.surgery.training import is_training_only
 
@@ -100,7 +101,7 @@ def _waits_for_assign(graph: Graph, node, variable: str) -> bool:
             continue
         seen.add(name)
         current = graph[name]
-        if current.op.startswith("Assign") and current.inputs and current.inputs[0].node == variable:
+        if is_assign(current.op) and current.inputs and current.inputs[0].node == variable:
             return True
         stack.extend(current.control_inputs)
     return False
@@ -128,7 +129,7 @@ def tables(model: Model, kept: Collection[str]) -> list[dict]:
     out = []
     for name in candidates:
         node = graph[name]
-        if node.op.startswith("Assign"):
+        if is_assign(node.op):
             continue
         sources = [graph.source(ref, READS).node for ref in node.inputs]
         assets = [asset_by_node.get(s) or asset_by_node.get(_assigned_from(model, s)) for s in sources]

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from graphsurgeon import dtypes as dt
 from graphsurgeon.audit.sizes import node_bytes, weight_bytes
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.types import VARIABLE_OPS, output_dtypes
-from graphsurgeon.surgery.cut import UNFED_SOURCE_OPS
-from graphsurgeon.surgery.shapes import SHAPE_ATTR_OPS
+from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, UNFED_SOURCE_OPS, VARIABLE_OPS, is_assign
+from graphsurgeon.ir.types import output_dtypes
 from graphsurgeon.surgery.training import is_training_only, removal_group
 
 SINK_EXCLUDED_OPS = frozenset({"NoOp", "Assert", "SaveV2", "RestoreV2"})
@@ -54,7 +53,7 @@ def summarize(model: Model) -> ModelSummary:
         ops=sorted(Counter(n.op for n in graph).items(), key=lambda kv: (-kv[1], kv[0])),
         inputs=_candidate_inputs(model),
         outputs=[n.name for n in graph if n.name not in graph.consumers and n.op not in SINK_EXCLUDED_OPS
-                 and n.op not in VARIABLE_OPS and not is_training_only(n) and not n.op.startswith("Assign")],
+                 and n.op not in VARIABLE_OPS and not is_training_only(n) and not is_assign(n.op)],
         variables=_variables(model),
         details=dict(model.source.details),
     )

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.types import VARIABLE_OPS, const_nbytes
+from graphsurgeon.ir.ops import VARIABLE_OPS
+from graphsurgeon.ir.types import const_nbytes
 
 GRAPH, VARIABLES, ASSETS = "graph", "variables", "assets"
 

@@ -11,6 +11,7 @@ from graphsurgeon.audit.sizes import estimated_graph_def_bytes
 from graphsurgeon.errors import WriteError
 from graphsurgeon.exporters.atomic import atomic_file, check_target
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.limits import PROTO_LIMIT
 
@@ -42,7 +43,7 @@ def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = Fals
 
 def _refuse_unfrozen(model: Model) -> None:
     for node in model.graph:
-        if node.op in ("VariableV2", "Variable", "VarHandleOp"):
+        if node.op in VARIABLE_OPS:
             raise WriteError(
                 f"variable {node.name!r} is not frozen, and a GraphDef file has nowhere to keep its value; "
                 "freeze the model first (graphsurgeon freeze, or cut writes frozen graphs)"

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 
+from graphsurgeon.ir.ops import NEXT_ITERATION_OPS
 from graphsurgeon.names import TensorRef
 
 _NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
@@ -125,7 +126,7 @@ class Graph:
         g = self.nx.copy()
         g.remove_edges_from([
             (src, dst) for src, dst in self.nx.edges
-            if self._nodes[src].op in ("NextIteration", "RefNextIteration")
+            if self._nodes[src].op in NEXT_ITERATION_OPS
         ])
         position = {name: i for i, name in enumerate(self._nodes)}
         return list(nx.lexicographical_topological_sort(g, key=position.__getitem__))

@@ -8,13 +8,10 @@ from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.ops import READS, VARIABLE_OPS
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 
-VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
-REF_VARIABLE_OPS = frozenset({"VariableV2", "Variable"})
-PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})  # need a Python interpreter to run
-READS = ("Identity", "ReadVariableOp")  # ops that pass a variable's value (or handle) along
 
 
 def variable_behind(graph: Graph, ref: TensorRef) -> str:

@@ -8,10 +8,9 @@ from a dict or a renamed scope breaks that, so the graph is the authority.
 from __future__ import annotations
 
 from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, RESTORE_OPS
 from graphsurgeon.names import TensorRef
 
-RESTORE_OPS = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
-ASSIGN_OPS = frozenset({"Assign", "AssignVariableOp"})
 
 
 def variable_keys(graph: Graph) -> dict[str, str]:
@@ -19,7 +18,7 @@ def variable_keys(graph: Graph) -> dict[str, str]:
     keys: dict[str, str] = {}
     names_by_restore: dict[str, list[str | None]] = {}  # decoded once per restore op, not per variable
     for node in graph:
-        if node.op not in ASSIGN_OPS or len(node.inputs) < 2:
+        if node.op not in INIT_ASSIGN_OPS or len(node.inputs) < 2:
             continue
         restored = _restore_output(graph, node.inputs[1])
         if restored is None:

@@ -14,6 +14,7 @@ from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError, LoadError
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.model import Asset, Model, Source
+from graphsurgeon.ir.ops import updates_state
 from graphsurgeon.loaders.graphdef import graph_from_proto
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
@@ -39,7 +40,7 @@ def traced_signature(model: Model, directory: Path, tags: list[str], key: str | 
         raise LoadError(f"{directory} is a TF2 SavedModel without serving_default; choose one with --signature "
                         f"from {keys}")
     try:
-        graph_def, inputs, outputs = _tf.trace_saved_model(str(directory), tags, key)
+        graph_def, inputs, outputs = _tf.trace_saved_model(str(directory), tags, key, updates_state)
     except _tf.Unflattenable as refusal:
         raise _refusal(refusal, key, directory, keys) from refusal
     graph = graph_from_proto(graph_def, str(directory))

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import INIT_ASSIGN_OPS
 from graphsurgeon.ir.types import variable_behind
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import initializers
@@ -47,7 +48,7 @@ def read_assets_in_init(graph: Graph, init_ops: Iterable[str], paths: dict[str, 
     init_ops = set(init_ops)
     nodes = []
     for node in graph:
-        if node.name in init_ops and node.op not in ("Assign", "AssignVariableOp"):
+        if node.name in init_ops and node.op not in INIT_ASSIGN_OPS:
             inputs = tuple(paths.get(variable_behind(graph, ref), ref) for ref in node.inputs)
             node = node.replace(inputs=inputs) if inputs != node.inputs else node
         nodes.append(node)

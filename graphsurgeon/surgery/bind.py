@@ -12,13 +12,12 @@ from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import SHAPE_ATTR_OPS
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery.fold import fold_constant_switches
 from graphsurgeon.surgery.rewire import rewired
 from graphsurgeon.surgery.select import as_array, resolve
-
-BINDABLE_SOURCES = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault"})
 
 
 def bind(model: Model, values: Mapping[str, object] | Mapping[TensorRef, object]) -> Model:
@@ -30,7 +29,7 @@ def bind(model: Model, values: Mapping[str, object] | Mapping[TensorRef, object]
         node = graph[ref.node]
         dtype = dt.base(output_dtype(node, ref.port, graph))
         array = as_array(value, dtype, str(name))
-        if node.op in BINDABLE_SOURCES and ref.port == 0:
+        if node.op in SHAPE_ATTR_OPS and ref.port == 0:
             graph = graph.with_nodes(const_node(n.name, array, dtype) if n is node else n for n in graph)
         else:
             graph = _bind_tensor(graph, ref, const_node(_free_name(graph, f"{ref.node}/bound_{ref.port}"), array, dtype))

@@ -11,7 +11,7 @@ from graphsurgeon.ir.signatures import tensor_nodes
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
-from graphsurgeon.surgery.cutplan import PLACEHOLDER_OPS, UNFED_SOURCE_OPS, CutPlan, plan_cut
+from graphsurgeon.surgery.cutplan import CutPlan, plan_cut
 from graphsurgeon.surgery.select import InputSpec
 from graphsurgeon.surgery.shapes import static_shape
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from graphsurgeon.errors import CutError
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import PLACEHOLDER_OPS, UNFED_SOURCE_OPS
 from graphsurgeon.ir.signatures import tensor_nodes
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
@@ -24,14 +25,6 @@ from graphsurgeon.surgery.reach import Reach, reach_with_init
 from graphsurgeon.surgery.select import InputSpec, resolve_all
 
 log = logging.getLogger(__name__)
-
-PLACEHOLDER_OPS = frozenset({"Placeholder", "PlaceholderV2"})
-# Sources that need a feed (or a running input pipeline) at run time.
-UNFED_SOURCE_OPS = PLACEHOLDER_OPS | frozenset({
-    "IteratorGetNext", "IteratorGetNextSync", "IteratorGetNextAsOptional", "QueueDequeueV2",
-    "QueueDequeueManyV2", "QueueDequeueUpToV2", "QueueDequeue", "QueueDequeueMany",
-    "QueueDequeueUpTo", "ReaderReadV2", "ReaderRead", "ReaderReadUpToV2",
-})
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,12 @@ import numpy as np
 from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.ops import MERGE_OPS, SWITCH_OPS
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.ir.types import output_dtypes
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
 from graphsurgeon.surgery.rewire import rewired
-
-SWITCH_OPS = frozenset({"Switch", "RefSwitch"})
-MERGE_OPS = frozenset({"Merge", "RefMerge"})
 
 
 def constant_bool(graph: Graph, ref: TensorRef) -> bool | None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections import deque
 
 from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.ops import ENTER_OPS, EXIT_OPS
 
 ROOT = ""
-ENTER_OPS = frozenset({"Enter", "RefEnter"})
-EXIT_OPS = frozenset({"Exit", "RefExit"})
 
 
 def has_loops(graph: Graph) -> bool:

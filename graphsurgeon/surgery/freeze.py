@@ -15,8 +15,9 @@ from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError, close_matches
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import (ASSIGN_AS_VALUE, HANDLE_READS, REF_FLOW, REF_VARIABLE_OPS, VARIABLE_OPS,
+                                 updates_state)
 from graphsurgeon.ir.tensors import to_proto
-from graphsurgeon.ir.types import REF_VARIABLE_OPS
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
@@ -27,11 +28,6 @@ from graphsurgeon.surgery.select import resolve_all
 
 log = logging.getLogger(__name__)
 
-REF_FLOW = {"RefSwitch": "Switch", "RefEnter": "Enter", "RefExit": "Exit", "RefMerge": "Merge",
-            "RefIdentity": "Identity", "RefNextIteration": "NextIteration", "RefSelect": "Select"}
-# The value an assignment produces, once there is no variable to update.
-ASSIGN_AS_VALUE = {"Assign": "Identity", "AssignAdd": "Add", "AssignSub": "Sub"}
-HANDLE_READS = frozenset({"ReadVariableOp", "ResourceGather", "VarIsInitializedOp"})
 
 
 def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, inputs: Sequence[TensorRef] = (),
@@ -53,7 +49,7 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
         needed = reach_with_init(graph, model.init_ops, output_refs, inputs)[0].kept if output_refs \
             else frozenset(graph.names)
     _refuse_state_outputs(graph, output_refs)
-    variables = [n for n in graph if n.name in needed and n.op in REF_VARIABLE_OPS | {"VarHandleOp"}]
+    variables = [n for n in graph if n.name in needed and n.op in VARIABLE_OPS]
     asset_paths = asset_path_variables(model, variables)
     graph = read_assets_in_init(graph, model.init_ops, asset_paths)
     variables = [v for v in variables if v.name not in asset_paths]
@@ -96,7 +92,7 @@ def _missing_value_error(model: Model, name: str, key: str) -> FreezeError:
 def _refuse_state_outputs(graph: Graph, outputs: Sequence[TensorRef]) -> None:
     for ref in outputs:
         node = graph[ref.node]
-        if node.op in ASSIGN_AS_VALUE or node.op.startswith(("Assign", "Scatter", "Apply", "ResourceApply")):
+        if updates_state(node.op):
             raise FreezeError(
                 f"output {ref} is {node.op} {node.name!r}, which updates a variable; a frozen graph has no state "
                 "to update, so choose an output that reads values instead"
@@ -192,7 +188,7 @@ def _refuse_remaining_refs(graph: Graph, needed: frozenset[str]) -> None:
                 f"{node.inputs[0].node!r} in place; freezing cannot keep that update - cut at an output "
                 "that does not depend on it"
             )
-        if node.op.startswith(("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "ResourceScatter", "ResourceApply")):
+        if updates_state(node.op):
             raise FreezeError(
                 f"the outputs depend on {node.op} {node.name!r}, which updates a resource variable; "
                 "freezing cannot keep that update - cut at an output that does not depend on it"

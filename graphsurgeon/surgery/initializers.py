@@ -13,10 +13,9 @@ from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, RESTORE_OPS, VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
-from graphsurgeon.ir.types import VARIABLE_OPS
 from graphsurgeon.ir.weights import WeightStore
-from graphsurgeon.loaders.saver import RESTORE_OPS
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
 from graphsurgeon.surgery.reach import reach
@@ -60,7 +59,7 @@ def initial_value_or_none(model: Model, variable: str) -> TensorRef | None:
     graph = model.graph
     for consumer, slot in graph.data_consumers.get(TensorRef(variable), ()):
         node = graph[consumer]
-        if slot == 0 and node.op in ("Assign", "AssignVariableOp") and not _is_restore(graph, node.inputs[1]):
+        if slot == 0 and node.op in INIT_ASSIGN_OPS and not _is_restore(graph, node.inputs[1]):
             return node.inputs[1]
     return None
 

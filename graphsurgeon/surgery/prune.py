@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import CONTROL_FLOW_OPS
 from graphsurgeon.ir.signatures import tensor_nodes
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
@@ -16,7 +17,6 @@ from graphsurgeon.surgery.reach import reach
 from graphsurgeon.surgery.rewire import rewired
 
 PASS_THROUGH_OPS = frozenset({"Identity", "CheckNumerics", "StopGradient", "Snapshot"})
-PIVOT_SOURCES = frozenset({"Switch", "RefSwitch", "Merge", "Enter", "Exit", "NextIteration"})
 
 
 def strip_training(model: Model, *, sweep_unreached: bool = True) -> Model:
@@ -67,4 +67,4 @@ def _is_plain_forward(graph: Graph, node: Node, frame: dict[str, str]) -> bool:
         return False
     if frame.get(node.name, frames.ROOT) != frames.ROOT:
         return False
-    return graph[node.inputs[0].node].op not in PIVOT_SOURCES
+    return graph[node.inputs[0].node].op not in CONTROL_FLOW_OPS

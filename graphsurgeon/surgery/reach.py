@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, VARIABLE_OPS
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery.training import is_training_only
 
@@ -79,8 +80,6 @@ class _Sweep:
         return Reach(frozenset(self.kept), dict(self.parent), frozenset(self.used))
 
 
-VARIABLE_INIT_OPS = frozenset({"Assign", "AssignVariableOp"})
-VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
 
 
 def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[str],
@@ -93,7 +92,7 @@ def relevant_init_ops(graph: Graph, init_ops: Iterable[str], kept: Collection[st
         node = graph.get(name)
         if node is None or not node.inputs:
             continue
-        if node.op in VARIABLE_INIT_OPS:
+        if node.op in INIT_ASSIGN_OPS:
             target = graph[node.inputs[0].node]
             if target.name in kept and target.op in VARIABLE_OPS and (stays_variable is None or stays_variable(target.name)):
                 out.append(name)

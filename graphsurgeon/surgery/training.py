@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from graphsurgeon.ir.graph import Node
+from graphsurgeon.ir.ops import OPTIMIZER_PREFIXES
 
 SUMMARY_OPS = frozenset({
     "ScalarSummary", "HistogramSummary", "ImageSummary", "AudioSummary", "AudioSummaryV2",
@@ -11,7 +12,6 @@ SUMMARY_OPS = frozenset({
     "WriteHistogramSummary", "WriteImageSummary", "WriteAudioSummary", "WriteRawProtoSummary",
     "FlushSummaryWriter", "CreateSummaryFileWriter", "SummaryWriter",
 })
-OPTIMIZER_PREFIXES = ("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply")
 # Top-level scopes TF1 puts training machinery in: gradients, gradients_1, save, save_1, ...
 TRAINING_SCOPE = re.compile(r"(gradients|save)(_\d+)?|train|summaries|optimizer_weights")
 

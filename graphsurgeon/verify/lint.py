@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsurgeon import defaults
-from graphsurgeon.ir.types import PYTHON_OPS, unregistered_ops
+from graphsurgeon.ir.ops import PYTHON_OPS
+from graphsurgeon.ir.types import unregistered_ops
 from graphsurgeon.limits import SERVING_PB_LIMIT
 from graphsurgeon.loaders.graphdef import parse_proto
 from graphsurgeon.protos import pb

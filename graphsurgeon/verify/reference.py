@@ -9,8 +9,8 @@ from graphsurgeon import _tf
 from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.exporters.saved_model.init_order import stage_of
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
-from graphsurgeon.ir.types import VARIABLE_OPS
 
 
 def run_reference(source: Model, feeds: Mapping[str, np.ndarray], fetches: Sequence[str],

@@ -15,16 +15,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.ops import INIT_ASSIGN_OPS
 
 INIT_SCOPE = "graphsurgeon_init"
 INIT_OP = f"{INIT_SCOPE}/init"
-ASSIGN_OPS = frozenset({"Assign", "AssignVariableOp"})
 STAGE_NAMES = ("variables", "asset_paths", "tables", "other")
 
 
 def stage_of(graph: Graph, name: str, asset_tensors: set[str]) -> int:
     node = graph[name]
-    if node.op in ASSIGN_OPS:
+    if node.op in INIT_ASSIGN_OPS:
         return 1 if _reads_asset(graph, node, asset_tensors) else 0
     if "Table" in node.op or node.op.startswith("InitializeTable"):
         return 2

@@ -18,8 +18,9 @@ from graphsurgeon.exporters.bundle_writer import BundleWriter
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, VARIABLE_OPS
 from graphsurgeon.ir.tensors import to_array
-from graphsurgeon.ir.types import REF_VARIABLE_OPS, const_nbytes
+from graphsurgeon.ir.types import const_nbytes
 from graphsurgeon.ir.weights import array_chunks
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
@@ -46,7 +47,7 @@ def to_restored_variables(model: Model, inline_limit: int) -> tuple[Model, list[
     restored: list[Restored] = []
     # Variables the init op assigns (asset paths) are set at load time, not restored.
     assigned = {model.graph[op].inputs[0].node for op in model.init_ops
-                if model.graph[op].op in ("Assign", "AssignVariableOp")}
+                if model.graph[op].op in INIT_ASSIGN_OPS}
     for node in model.graph:
         if node.op == "Const" and const_nbytes(node, model.weights) >= inline_limit and _numeric(node):
             variable = Node(node.name + "/variable", "VariableV2", attrs={
@@ -58,7 +59,7 @@ def to_restored_variables(model: Model, inline_limit: int) -> tuple[Model, list[
                                      node.weight, inline))
         else:
             nodes.append(node)
-            if (node.op in REF_VARIABLE_OPS or node.op == "VarHandleOp") and node.name not in assigned:
+            if node.op in VARIABLE_OPS and node.name not in assigned:
                 restored.append(_kept_variable(model, node))
     return model.replace(graph=model.graph.with_nodes(nodes)), restored
 

@@ -1,0 +1,72 @@
+"""Op families: which TensorFlow ops hold state, update it, restore it or need a feed.
+
+Every stage that asks "is this a variable / an assignment / an input?" asks it
+here, so a family is written once and every stage agrees about its members.
+Plain data and predicates on op names: no TensorFlow, no graph.
+"""
+from __future__ import annotations
+
+# Ops that own a variable: ref variables (TF1 graphs) and resource handles (TF2 / use_resource).
+REF_VARIABLE_OPS = frozenset({"VariableV2", "Variable"})
+VARIABLE_OPS = REF_VARIABLE_OPS | frozenset({"VarHandleOp"})
+
+# Assignments that set a variable's whole value: what initializers and a Saver's restore write.
+INIT_ASSIGN_OPS = frozenset({"Assign", "AssignVariableOp"})
+# Every assignment, the in-place arithmetic ones included.
+ASSIGN_OPS = INIT_ASSIGN_OPS | frozenset({"AssignAdd", "AssignSub", "AssignAddVariableOp", "AssignSubVariableOp"})
+# The value a ref assignment produces, once there is no variable to update (freezing keeps the arithmetic).
+ASSIGN_AS_VALUE = {"Assign": "Identity", "AssignAdd": "Add", "AssignSub": "Sub"}
+
+# Families of ops that write into a variable: assignments, scatters into it, optimizer updates.
+STATE_UPDATE_PREFIXES = ("Assign", "Scatter", "ResourceScatter", "Apply", "SparseApply", "ResourceApply",
+                         "ResourceSparseApply")
+# Named like a scatter into a variable, but pure: they return a new tensor and touch no state.
+PURE_SCATTER_OPS = frozenset({"ScatterNd", "ScatterNdNonAliasingAdd"})
+# Optimizer updates only: a node running one exists only for training.
+OPTIMIZER_PREFIXES = ("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply")
+
+# Ops a Saver restores checkpoint tensors with (V2 bundles, V1 files, V1 partitioned slices).
+RESTORE_OPS = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
+
+# Ops that call back into a Python interpreter: TensorFlow Serving has none, and we never run them.
+PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
+
+# Sources a cut replaces with a new input; each takes its dtype and shape from attrs.
+PLACEHOLDER_OPS = frozenset({"Placeholder", "PlaceholderV2"})
+# Sources whose static shape is an attr on the node (a Placeholder's "shape").
+SHAPE_ATTR_OPS = PLACEHOLDER_OPS | frozenset({"PlaceholderWithDefault"})
+# Sources that need a feed (or a running input pipeline) at run time: a cut must not keep one unfed.
+UNFED_SOURCE_OPS = PLACEHOLDER_OPS | frozenset({
+    "IteratorGetNext", "IteratorGetNextSync", "IteratorGetNextAsOptional", "QueueDequeueV2",
+    "QueueDequeueManyV2", "QueueDequeueUpToV2", "QueueDequeue", "QueueDequeueMany",
+    "QueueDequeueUpTo", "ReaderReadV2", "ReaderRead", "ReaderReadUpToV2",
+})
+
+# TF1 control flow (tf.cond, tf.while_loop), each op with its ref-typed twin.
+SWITCH_OPS = frozenset({"Switch", "RefSwitch"})
+MERGE_OPS = frozenset({"Merge", "RefMerge"})
+ENTER_OPS = frozenset({"Enter", "RefEnter"})  # into a while frame
+EXIT_OPS = frozenset({"Exit", "RefExit"})  # out of a while frame
+NEXT_ITERATION_OPS = frozenset({"NextIteration", "RefNextIteration"})  # a loop's back edge
+CONTROL_FLOW_OPS = SWITCH_OPS | MERGE_OPS | ENTER_OPS | EXIT_OPS | NEXT_ITERATION_OPS
+
+# Control flow on ref tensors, and its value-typed twin: freezing turns the first into the second.
+REF_FLOW = {"RefSwitch": "Switch", "RefEnter": "Enter", "RefExit": "Exit", "RefMerge": "Merge",
+            "RefIdentity": "Identity", "RefNextIteration": "NextIteration", "RefSelect": "Select"}
+# Ops that read a resource variable through its handle; freezing replaces each with the value.
+HANDLE_READS = frozenset({"ReadVariableOp", "ResourceGather", "VarIsInitializedOp"})
+# Ops that pass a variable's value (or handle) along unchanged.
+READS = ("Identity", "ReadVariableOp")
+
+
+def updates_state(op: str) -> bool:
+    """Whether ``op`` writes into a variable (assign, scatter, optimizer update), ref or resource.
+
+    A frozen graph has no variables left to write, so such an op cannot be kept.
+    """
+    return op.startswith(STATE_UPDATE_PREFIXES) and op not in PURE_SCATTER_OPS
+
+
+def is_assign(op: str) -> bool:
+    """Whether ``op`` is an assignment to a variable (whole value or in-place arithmetic)."""
+    return op in ASSIGN_OPS
