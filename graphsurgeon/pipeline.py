@@ -23,6 +23,7 @@ from graphsurgeon.exporters.saved_model.publish import check_base
 from graphsurgeon.exporters.saved_model.signatures import SignatureSpec, default_signature, from_source
 from graphsurgeon.exporters.saved_model.weights import Progress
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.signatures import user_signatures
 from graphsurgeon.loaders import load
 from graphsurgeon.plan import Plan, apply, plan
 from graphsurgeon.recipe import Recipe
@@ -138,4 +139,4 @@ def written_signatures(version_dir: Path) -> dict[str, dict[str, Any]]:
     return {key: {"method": sig.method_name,
                   "inputs": {k: t.name for k, t in sorted(sig.inputs.items())},
                   "outputs": {k: t.name for k, t in sorted(sig.outputs.items())}}
-            for key, sig in sorted(sigs.items()) if not key.startswith("__")}
+            for key, sig in user_signatures(sigs).items()}

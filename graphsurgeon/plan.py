@@ -132,7 +132,7 @@ def wanted_outputs(model: Model, recipe: Recipe) -> list[str]:
 
 def signature_outputs(model: Model) -> list[str]:
     """Every output tensor of the model's own signatures, in key order, once each."""
-    names = [name for key, sig in sorted(model.signatures.items()) if not key.startswith("__")
+    names = [name for sig in model.user_signatures.values()
              for name in tensor_names(sig, outputs_only=True)]
     return list(dict.fromkeys(names))
 

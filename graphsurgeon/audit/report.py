@@ -148,7 +148,7 @@ def _problem_node(message: str) -> str:
 
 
 def _signature_outputs(model: Model) -> list[str]:
-    return list(dict.fromkeys(t.name for key, sig in sorted(model.signatures.items()) if not key.startswith("__")
+    return list(dict.fromkeys(t.name for sig in model.user_signatures.values()
                               for t in sig.outputs.values() if t.name))
 
 

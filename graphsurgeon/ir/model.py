@@ -9,6 +9,7 @@ from typing import Any
 
 from graphsurgeon.errors import GraphSurgeonError, MissingAssetError
 from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.signatures import user_signatures
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 
@@ -74,6 +75,11 @@ class Model:
     assets: tuple[Asset, ...] = ()
     init_ops: tuple[str, ...] = ()
     extra_dir: str | None = None
+
+    @property
+    def user_signatures(self) -> dict[str, Any]:
+        """The signatures clients call (TensorFlow's hidden ``__`` ones left out), by sorted key."""
+        return user_signatures(self.signatures)
 
     def replace(self, **changes: Any) -> "Model":
         return dataclasses.replace(self, **changes)

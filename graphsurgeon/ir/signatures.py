@@ -1,7 +1,27 @@
 """Facts about SignatureDef protos that several stages need: which tensors a signature names."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
 from graphsurgeon.names import TensorRef
+
+# The SignatureDef a TF2 SavedModel's loader runs once after restoring: not a signature clients call.
+INIT_SIGNATURE = "__saved_model_init_op"
+# TensorFlow reserves keys with this prefix for its own machinery (the init op above, and others to come).
+HIDDEN_SIGNATURE_PREFIX = "__"
+
+Sig = TypeVar("Sig")
+
+
+def is_user_signature(key: str) -> bool:
+    """Whether ``key`` names a signature clients call, not one of TensorFlow's hidden ones."""
+    return not key.startswith(HIDDEN_SIGNATURE_PREFIX)
+
+
+def user_signatures(signatures: Mapping[str, Sig]) -> dict[str, Sig]:
+    """The signatures clients call, by key in sorted order."""
+    return {key: signatures[key] for key in sorted(signatures) if is_user_signature(key)}
 
 
 def tensor_names(sig, outputs_only: bool = False) -> list[str]:

@@ -7,11 +7,11 @@ from typing import Any
 
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset
+from graphsurgeon.ir.signatures import INIT_SIGNATURE
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
 
 INIT_COLLECTIONS = ("saved_model_main_op", "main_op", "legacy_init_op", "table_initializer", "serving_init_op")
-INIT_SIGNATURE = "__saved_model_init_op"
 
 
 def init_ops(graph: Graph, collections: dict, signatures: dict) -> tuple[str, ...]:

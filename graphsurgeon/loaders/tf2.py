@@ -24,9 +24,7 @@ CALL_OPS = frozenset({"StatefulPartitionedCall", "PartitionedCall"})
 
 def calls_functions(model: Model) -> bool:
     """Whether some signature's outputs come out of a function call (a TF2 SavedModel)."""
-    for key, sig in model.signatures.items():
-        if key.startswith("__"):
-            continue
+    for sig in model.user_signatures.values():
         for info in sig.outputs.values():
             if info.name and model.graph[model.graph.source(TensorRef.parse(info.name)).node].op in CALL_OPS:
                 return True
@@ -34,7 +32,7 @@ def calls_functions(model: Model) -> bool:
 
 
 def traced_signature(model: Model, directory: Path, tags: list[str], key: str | None) -> Model:
-    keys = sorted(k for k in model.signatures if not k.startswith("__"))
+    keys = list(model.user_signatures)
     key = key or ("serving_default" if "serving_default" in keys else None)
     if key not in keys:
         raise LoadError(f"{directory} is a TF2 SavedModel without serving_default; choose one with --signature "

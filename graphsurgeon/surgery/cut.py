@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.signatures import tensor_nodes
+from graphsurgeon.ir.signatures import tensor_nodes, user_signatures
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
@@ -82,8 +82,8 @@ def _rebuild(graph: Graph, kept: frozenset[str], placeholders: dict[TensorRef, N
 
 def _surviving_signatures(signatures, graph: Graph) -> dict:
     """Signatures whose every tensor is still there (a cut input keeps its port-0 name)."""
-    return {key: sig for key, sig in signatures.items() if not key.startswith("__")
-            and tensor_nodes(sig) and all(node in graph for node in tensor_nodes(sig))}
+    return {key: sig for key, sig in user_signatures(signatures).items()
+            if tensor_nodes(sig) and all(node in graph for node in tensor_nodes(sig))}
 
 
 def _surviving_collections(collections, graph: Graph) -> dict:

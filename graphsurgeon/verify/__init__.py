@@ -125,7 +125,7 @@ def _warmup_finding(directory: Path, model: Model, tags, path: Path) -> Finding:
 
 
 def _signature_keys(model: Model, wanted: str | None) -> list[str]:
-    keys = sorted(k for k in model.signatures if not k.startswith("__"))
+    keys = list(model.user_signatures)
     if wanted is None:
         return keys
     if wanted not in keys:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from graphsurgeon import defaults
 from graphsurgeon.ir.ops import PYTHON_OPS
+from graphsurgeon.ir.signatures import INIT_SIGNATURE
 from graphsurgeon.ir.types import unregistered_ops
 from graphsurgeon.limits import SERVING_PB_LIMIT
 from graphsurgeon.loaders.graphdef import parse_proto
@@ -71,8 +72,8 @@ def _assets(directory: Path, meta) -> Finding:
 
 def _one_init_op(meta) -> Finding:
     ops = set()
-    if "__saved_model_init_op" in meta.signature_def:
-        ops |= {t.name for t in meta.signature_def["__saved_model_init_op"].outputs.values()}
+    if INIT_SIGNATURE in meta.signature_def:
+        ops |= {t.name for t in meta.signature_def[INIT_SIGNATURE].outputs.values()}
     for key in INIT_COLLECTIONS:
         ops |= set(meta.collection_def[key].node_list.value) if key in meta.collection_def else set()
     return Finding("one init op", len(ops) == 1, f"init op {sorted(ops)}" if len(ops) == 1

@@ -56,9 +56,7 @@ def default_signature(model: Model, renames: Mapping[str, str] | None = None, me
 def from_source(model: Model) -> list[SignatureSpec]:
     """The source's own signatures whose tensors all survived, with their keys and methods."""
     specs = []
-    for key, sig in sorted(model.signatures.items()):
-        if key.startswith("__"):
-            continue
+    for key, sig in model.user_signatures.items():
         if has_sparse(sig):
             if tensor_nodes(sig) <= set(model.graph.names):
                 specs.append(SignatureSpec(key, method=sig.method_name, source=sig))
