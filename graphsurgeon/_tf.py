@@ -295,36 +295,3 @@ def trace_saved_model(directory: str, tags: Sequence[str], key: str,
     inputs = [(t_.name.split(":")[0], t_.name.split(":")[0]) for t_ in frozen.inputs]
     outputs = list(zip(sorted(function.structured_outputs), [o.name for o in frozen.outputs]))
     return graph_def, inputs, outputs
-
-
-# ---------------------------------------------------------------- image front ends
-
-def image_frontend(height: int, width: int, channels: int, scale: float, offset: Sequence[float],
-                   divisor: Sequence[float], bgr: bool, channels_first: bool, input_name: str) -> tuple[Any, str]:
-    """A graph from a [None] string batch of encoded images to [N,H,W,C] (or [N,C,H,W]) float32.
-
-    Each image is decoded (JPEG, PNG, GIF, BMP), resized to HxW unless it already
-    is that size, then normalized as (pixel * scale - offset) / divisor per
-    channel. Returns the GraphDef (with its map_fn loop functions) and the output tensor name.
-    """
-    t = tf()
-    graph = t.Graph()
-    with graph.as_default():
-        encoded = t.compat.v1.placeholder(t.string, [None], name=input_name)
-
-        def decode(data):
-            image = t.io.decode_image(data, channels=channels, expand_animations=False)
-            image.set_shape([None, None, channels])
-            same = t.logical_and(t.equal(t.shape(image)[0], height), t.equal(t.shape(image)[1], width))
-            image = t.cond(same, lambda: t.cast(image, t.float32),
-                           lambda: t.image.resize(t.cast(image, t.float32), [height, width]))
-            image = t.reshape(image, [height, width, channels])
-            if bgr:
-                image = t.reverse(image, axis=[-1])
-            return (image * scale - t.constant(offset, t.float32)) / t.constant(divisor, t.float32)
-
-        images = t.map_fn(decode, encoded, fn_output_signature=t.float32)
-        if channels_first:
-            images = t.transpose(images, [0, 3, 1, 2])
-        output = t.identity(images, name="pixels")
-    return graph.as_graph_def(), output.name

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from graphsurgeon import defaults
 from graphsurgeon.audit.risks import Risk, find_risks, tables
-from graphsurgeon.audit.sizes import estimated_graph_def_bytes
 from graphsurgeon.audit.split import KEPT, classify
 from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.sizes import estimated_graph_def_bytes
 from graphsurgeon.limits import PROTO_LIMIT, SERVING_PB_LIMIT
 from graphsurgeon.plan import plan
 from graphsurgeon.recipe import Recipe

@@ -5,9 +5,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from graphsurgeon import dtypes as dt
-from graphsurgeon.audit.sizes import node_bytes, weight_bytes
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, UNFED_SOURCE_OPS, VARIABLE_OPS, is_assign
+from graphsurgeon.ir.sizes import node_bytes, weight_bytes
 from graphsurgeon.ir.types import output_dtypes
 from graphsurgeon.surgery.training import is_training_only, removal_group
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from google.protobuf import text_format
 
-from graphsurgeon.audit.sizes import estimated_graph_def_bytes
 from graphsurgeon.errors import WriteError
 from graphsurgeon.exporters.atomic import atomic_file, check_target
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.ir.sizes import estimated_graph_def_bytes
 from graphsurgeon.limits import PROTO_LIMIT
 
 

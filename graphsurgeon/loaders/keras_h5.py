@@ -21,8 +21,8 @@ from graphsurgeon.dtypes import BY_NAME
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
+from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
-from graphsurgeon.loaders.graphdef import graph_from_proto
 from graphsurgeon.loaders.keras_layers import LayerGraph, layer_graph
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto

@@ -10,7 +10,7 @@ from typing import Any
 
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightStore
-from graphsurgeon.loaders.graphdef import graph_from_proto
+from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.loaders.init_ops import (
     assets_from_collection,
     assets_from_defs,

@@ -15,7 +15,7 @@ from graphsurgeon.errors import FreezeError, LoadError
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.model import Asset, Model, Source
 from graphsurgeon.ir.ops import updates_state
-from graphsurgeon.loaders.graphdef import graph_from_proto
+from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
 

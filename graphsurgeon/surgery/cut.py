@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.ir.signatures import tensor_nodes, user_signatures
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
 from graphsurgeon.surgery.cutplan import CutPlan, plan_cut
 from graphsurgeon.surgery.select import InputSpec
-from graphsurgeon.surgery.shapes import static_shape
 
 log = logging.getLogger(__name__)
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graphsurgeon import _tf, defaults
+from graphsurgeon import defaults
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
-from graphsurgeon.loaders.graphdef import graph_from_proto
+from graphsurgeon.ir.proto import graph_from_proto
+from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
+from graphsurgeon.surgery.image_graph import image_frontend
 from graphsurgeon.surgery.select import resolve
-from graphsurgeon.surgery.shapes import static_shape
 
 SCOPE = "image_frontend"
 
@@ -66,8 +67,8 @@ def add_image_input(model: Model, name: str, *, norm: Normalization = Normalizat
         raise UsageError(f"--image-input {name}: {node.op} {ref.node!r} is not a Placeholder; cut there first "
                          "(--inputs) so the network's pixel input is a Placeholder")
     height, width, channels = _image_dims(model, ref, channels_first)
-    graph_def, output = _tf.image_frontend(height, width, channels, norm.scale, norm.offset, norm.divisor,
-                                           norm.bgr, channels_first, key)
+    graph_def, output = image_frontend(height, width, channels, norm.scale, norm.offset, norm.divisor,
+                                       norm.bgr, channels_first, key)
     frontend = _scoped(graph_from_proto(graph_def, "image front end"), key)
     pixels = Node(ref.node, "Identity", (TensorRef(f"{SCOPE}/{TensorRef.parse(output).node}"),),
                   attrs={"T": node.attrs["dtype"]})

@@ -18,13 +18,13 @@ from graphsurgeon import defaults
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.loaders import load
 from graphsurgeon.loaders.saved_model import is_saved_model
 from graphsurgeon.names import TensorRef
 from graphsurgeon.recipe import Recipe
 from graphsurgeon.record import read_record
 from graphsurgeon.surgery.bind import bind
-from graphsurgeon.surgery.shapes import static_shape
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
 from graphsurgeon.verify.lint import Finding
 from graphsurgeon.verify.reference import run_reference

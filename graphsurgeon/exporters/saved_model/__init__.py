@@ -30,9 +30,9 @@ from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_r
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.ir.shapes import needs_inference
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
 from graphsurgeon.protos import pb
-from graphsurgeon.surgery.shapes import needs_inference
 
 
 def export_saved_model(

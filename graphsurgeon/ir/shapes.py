@@ -1,17 +1,19 @@
-"""Static shapes of tensors, from attributes where the graph states them, else from TensorFlow."""
+"""Static shapes of tensors, from attributes where the graph states them, else from TensorFlow.
+
+Cuts, front ends and signatures all ask these; they live in ir/ so exporters need not import surgery.
+"""
 from __future__ import annotations
 
 import logging
 
 from graphsurgeon import _tf
+from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import SHAPE_ATTR_OPS
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.names import TensorRef
-from graphsurgeon.surgery.reach import reach
 
 log = logging.getLogger(__name__)
-
-SHAPE_ATTR_OPS = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault"})
 
 
 def _dims(shape_proto) -> tuple[int, ...] | None:
@@ -51,8 +53,7 @@ def static_shape(model: Model, ref: TensorRef, annotations: bool = False) -> tup
 
 def _inferred_shape(model: Model, ref: TensorRef) -> tuple[int, ...] | None:
     """Ask TensorFlow's shape inference, importing only the nodes upstream of ``ref``."""
-    kept = reach(model.graph, [ref]).kept
-    upstream = model.graph.with_nodes(n for n in model.graph if n.name in kept)
+    upstream = _data_upstream(model.graph, ref)
     graph_def = to_graph_def(upstream, model.weights, lazy_as_placeholders=True)
     try:
         (shape,) = _tf.static_shapes(graph_def, [str(ref)])
@@ -60,3 +61,19 @@ def _inferred_shape(model: Model, ref: TensorRef) -> tuple[int, ...] | None:
         log.warning("cannot infer the shape of %s (%s); its Placeholder gets an unknown shape", ref, err)
         return None
     return None if shape is None else tuple(shape)
+
+
+def _data_upstream(graph: Graph, ref: TensorRef) -> Graph:
+    """The nodes ``ref`` reads through data edges, in source order, without their control inputs.
+
+    Control edges never change a static shape, and following them would drag
+    in training machinery (a train_op hanging off an inference node).
+    """
+    seen = {ref.node}
+    stack = [ref.node]
+    while stack:
+        for src in graph[stack.pop()].inputs:
+            if src.node not in seen:
+                seen.add(src.node)
+                stack.append(src.node)
+    return graph.with_nodes(n.replace(control_inputs=()) for n in graph if n.name in seen)
