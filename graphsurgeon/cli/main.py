@@ -38,11 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _LowercaseLevel(logging.Formatter):
+    """'warning: ...', 'error: ...': the same prefix style as the one-line errors main prints."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return f"{record.levelname.lower()}: {record.message}"
+
+
 @contextlib.contextmanager
 def _logging_to_stderr(verbose: bool) -> Iterator[None]:
     """Library log records as 'warning: ...' lines on stderr, for this call only."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_LowercaseLevel())
     logger = logging.getLogger("graphsurgeon")
     saved = logger.level, logger.propagate
     logger.addHandler(handler)

@@ -56,7 +56,7 @@ def add_surgery(parser: argparse.ArgumentParser, inputs: bool = True, outputs_re
 
 def add_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
-                        help="where to write: a .pb/.pbtxt file, or a base directory with --format saved_model")
+                        help="where to write: a .pb file, or .pbtxt for text")
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     parser.add_argument("--json", action="store_true", help="print a JSON report instead of tables")
 

@@ -44,8 +44,8 @@ def run_in_cpp_loader(export_dir: str | os.PathLike, tags: Sequence[str], runs: 
         Path(tmp, "request.json").write_text(json.dumps(request))
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "-1"}
         # -I: isolated mode, so nothing from graphsurgeon or the cwd is importable in the child.
-        child = subprocess.run([sys.executable, "-I", str(RUNNER), str(Path(tmp, "request.json"))],
-                               capture_output=True, text=True, env=env, timeout=timeout)
+        child = _run_child([sys.executable, "-I", str(RUNNER), str(Path(tmp, "request.json"))], env, timeout,
+                           export_dir)
         report = _report(child)
         if report.get("tensorflow_imported"):
             raise CppLoaderError("the verifier's child process imported tensorflow; it must use only the C API")
@@ -53,6 +53,18 @@ def run_in_cpp_loader(export_dir: str | os.PathLike, tags: Sequence[str], runs: 
             raise CppLoaderError(f"TensorFlow's C++ loader failed on {export_dir}: {report.get('error')}")
         produced = np.load(os.path.join(tmp, "out.npz"), allow_pickle=True)
         return [[produced[f"run{i}/{j}"] for j in range(len(run.fetches))] for i, run in enumerate(runs)]
+
+
+def _run_child(command: list[str], env: Mapping[str, str], timeout: float,
+               export_dir: str | os.PathLike) -> subprocess.CompletedProcess:
+    """Run the loader child; one that hangs is killed (subprocess.run does) and named as such."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        raise CppLoaderError(
+            f"TensorFlow's C++ loader did not finish with {export_dir} within {timeout:g} s and was stopped; "
+            "the model may block on a queue or input pipeline, or loop forever, and would hang TensorFlow Serving too"
+        ) from err
 
 
 def _report(child: subprocess.CompletedProcess) -> dict:
