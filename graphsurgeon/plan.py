@@ -116,7 +116,9 @@ def apply(planned: Plan) -> Model:
     kept = (planned.kept & after) | (after - before)
     # A resource handle whose reads all became constants is needed no more.
     read = {ref.node for node in frozen.graph if node.name in kept for ref in node.inputs}
-    kept -= {name for name in planned.variables if name in after and name not in read}
+    read |= {ref.node for ref in planned.outputs}
+    kept -= {name for name in planned.variables
+             if name in after and name not in read and frozen.graph[name].op == "VarHandleOp"}
     result = apply_cut(frozen, planned.cut, kept)
     return strip_training(result, sweep_unreached=False) if recipe.strips else result
 
