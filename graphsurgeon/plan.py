@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from graphsurgeon.errors import CutError, UsageError
 from graphsurgeon.ir.graph import Graph
-from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.init_stages import staged
+from graphsurgeon.ir.model import Asset, Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.names import TensorRef
@@ -62,6 +63,20 @@ class Plan:
     def problems(self) -> tuple[CutError, ...]:
         return self.cut.problems
 
+    @property
+    def assets(self) -> tuple[Asset, ...]:
+        """The asset files the kept graph reads."""
+        return tuple(a for a in self.model.assets if a.tensor.node in self.kept)
+
+    def init_stages(self) -> dict[str, list[str]]:
+        """The kept init ops by the stage the export's ordered init op runs them in."""
+        return staged(self.model.graph, self.init_ops, {a.tensor.node for a in self.model.assets})
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The kept table initializers."""
+        return tuple(self.init_stages()["tables"])
+
     def check(self) -> "Plan":
         """The plan, or the first thing a cut would refuse."""
         self.cut.check()
@@ -79,7 +94,9 @@ class Plan:
                            for i in self.inputs],
                 "outputs": [str(r) for r in self.outputs],
                 "bindings": sorted((self.recipe.bindings or {}).keys()),
-                "variables": len(self.variables), "kept_nodes": len(self.kept)}
+                "variables": len(self.variables), "kept_nodes": len(self.kept),
+                "assets": [a.filename for a in self.assets],
+                "init_stages": {k: v for k, v in self.init_stages().items() if v}}
 
 
 def plan(model: Model, recipe: Recipe | None = None) -> Plan:

@@ -7,7 +7,7 @@ import numpy as np
 
 from graphsurgeon import _tf
 from graphsurgeon.errors import GraphSurgeonError
-from graphsurgeon.exporters.saved_model.init_order import stage_of
+from graphsurgeon.ir.init_stages import stage_of
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def

@@ -15,26 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graphsurgeon.ir.graph import Graph, Node
-from graphsurgeon.ir.ops import INIT_ASSIGN_OPS
+from graphsurgeon.ir.init_stages import STAGE_NAMES, stage_of
 
 INIT_SCOPE = "graphsurgeon_init"
 INIT_OP = f"{INIT_SCOPE}/init"
-STAGE_NAMES = ("variables", "asset_paths", "tables", "other")
-
-
-def stage_of(graph: Graph, name: str, asset_tensors: set[str]) -> int:
-    node = graph[name]
-    if node.op in INIT_ASSIGN_OPS:
-        return 1 if _reads_asset(graph, node, asset_tensors) else 0
-    if "Table" in node.op or node.op.startswith("InitializeTable"):
-        return 2
-    return 3
-
-
-def _reads_asset(graph: Graph, node: Node, asset_tensors: set[str]) -> bool:
-    return graph.source(node.inputs[1]).node in asset_tensors
-
-
 def ordered_init(graph: Graph, init_ops: Sequence[str], asset_tensors: set[str]) -> Graph:
     """Add the staged init op (named INIT_OP; a NoOp when there is nothing to run)."""
     stages: list[list[str]] = [[] for _ in STAGE_NAMES]
