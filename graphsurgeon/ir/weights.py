@@ -15,6 +15,7 @@ import numpy as np
 
 from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
+from graphsurgeon.ir.region import Region
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,22 @@ class BundleSource:
     def read(self, key: str) -> np.ndarray:
         return self.bundle.read(key)
 
-    def chunks(self, key: str, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    def read_region(self, key: str, region: Region) -> np.ndarray:
+        return self.bundle.read_region(key, region)
+
+    def chunks(self, key: str, size: int = CHUNK_BYTES) -> Iterator[bytes | memoryview]:
         """The tensor's bytes straight from its data file: a tensor larger than memory streams."""
-        entry = self.bundle.entries[key]
+        return self.region_chunks(key, Region.whole(self.bundle.shape(key)), size)
+
+    def region_chunks(self, key: str, region: Region, size: int = CHUNK_BYTES) -> Iterator[bytes | memoryview]:
+        """A box's bytes, streamed when one entry holds exactly it (a whole tensor or one saved slice);
+        else copied together from the slices that overlap it."""
+        entry = self.bundle.whole_entry(key, region)
+        if entry is None:
+            return array_chunks(self.bundle.read_region(key, region))
+        return self._stream(entry, size)
+
+    def _stream(self, entry, size: int) -> Iterator[bytes]:
         with open(self.bundle.shard(entry), "rb") as f:
             f.seek(entry.offset)
             remaining = entry.size
@@ -123,6 +137,10 @@ class WeightStore(Mapping[str, WeightInfo]):
         if hasattr(source, "chunks"):
             return source.chunks(info.key)
         return array_chunks(source.read(info.key))
+
+    def source(self, key: str) -> WeightSource:
+        """What reads ``key``'s bytes (a part of a partitioned variable reads a region through it)."""
+        return self._entries[key][1]
 
     def merged(self, other: "WeightStore") -> "WeightStore":
         """A store with ``other``'s entries added (they win on equal keys)."""

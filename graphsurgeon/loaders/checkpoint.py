@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,16 +48,17 @@ def _strip_suffix(path: Path) -> str:
 
 def _prefix_in_dir(directory: Path) -> str:
     state = directory / "checkpoint"
-    if state.is_file():
-        prefix = _prefix_from_state(state)
-        if prefix is not None:
-            return prefix
+    named = _prefix_from_state(state) if state.is_file() else None
+    if named is not None:
+        return named
     candidates = sorted({_strip_suffix(p) for p in directory.iterdir() if p.name.endswith((".index", ".meta"))},
                         key=_step_number)
     if not candidates:
         raise LoadError(
             f"{directory} holds no checkpoint: expected a 'checkpoint' state file or PREFIX.meta / PREFIX.index files"
         )
+    if state.is_file():
+        log.warning("%s names a checkpoint that is not here; using %s, the latest beside it", state, candidates[-1])
     return candidates[-1]
 
 
@@ -66,27 +68,28 @@ def _step_number(prefix: str) -> tuple[int, str]:
 
 
 def _prefix_from_state(state: Path) -> str | None:
-    """The latest checkpoint a state file names, moved into its directory if it is from another machine."""
+    """The latest checkpoint a state file names, moved into its directory if it is from another machine.
+
+    Paths are handled as strings: a prefix ending in '/' (files literally
+    named .index, .meta) has an empty basename that pathlib would drop, and a
+    Windows path's basename follows a backslash. None when it is not here.
+    """
     proto = pb.checkpoint_state_pb2.CheckpointState()
     try:
         text_format.Parse(state.read_text(), proto)
     except (text_format.ParseError, UnicodeDecodeError) as err:
         raise LoadError(f"{state} is not a checkpoint state file ({err}); delete it or fix it") from err
-    if not proto.model_checkpoint_path:
+    named = proto.model_checkpoint_path
+    if not named:
         return None
-    named = Path(proto.model_checkpoint_path)
-    if not named.is_absolute():
-        named = state.parent / named
-    if _has_checkpoint_files(str(named)):
-        return str(named)
-    local = state.parent / named.name
-    if _has_checkpoint_files(str(local)):
-        log.info("checkpoint state names %s; using %s from the same directory", named, local)
-        return str(local)
-    raise LoadError(
-        f"{state} names checkpoint {proto.model_checkpoint_path!r}, but neither it nor {local} exists; "
-        f"copy the checkpoint files next to the state file or pass the prefix directly"
-    )
+    basename = re.split(r"[/\\]", named)[-1]
+    here = os.path.join(str(state.parent), "")
+    for prefix in (named if os.path.isabs(named) else here + named, here + basename):
+        if _has_checkpoint_files(prefix):
+            if prefix != named:
+                log.info("checkpoint state names %s; using %s from the same directory", named, prefix)
+            return prefix
+    return None
 
 
 def _has_checkpoint_files(prefix: str) -> bool:

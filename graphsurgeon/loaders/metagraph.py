@@ -18,6 +18,7 @@ from graphsurgeon.loaders.init_ops import (
     legacy_asset_defs,
     merge_assets,
 )
+from graphsurgeon.loaders.partitions import parts_from_collections, with_parts
 from graphsurgeon.loaders.saver import variable_keys
 
 
@@ -32,11 +33,13 @@ def model_from_meta_graph(meta: Any, source: Source, weights: WeightStore, asset
         assets_from_defs(asset_defs, assets_dir) if assets_dir is not None else [],
         assets_from_collection(graph, collections),
     )
+    keys = variable_keys(graph)
+    weights, part_keys = with_parts(weights, parts_from_collections(collections), keys)
     return Model(
         graph=graph,
         weights=weights,
         source=source,
-        variable_keys=variable_keys(graph),
+        variable_keys={**keys, **part_keys},
         collections=collections,
         signatures=signatures,
         saver_def=meta.saver_def if meta.HasField("saver_def") else None,

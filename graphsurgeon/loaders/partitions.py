@@ -1,0 +1,102 @@
+"""Partitioned variables: each part's value, cut from the full tensor the checkpoint holds.
+
+A partitioner (fixed_size_partitioner, an Estimator's min_max partitioner) makes
+variables ``NAME/part_0..part_k`` whose VariableDef carries save_slice_info:
+the full variable's name and shape, and where the part sits in it. The Saver
+stores the full variable under its full name (whole, or as saved slices), never
+under the part names. Each part gets a weight of its own, keyed by its node
+name, that reads its region of the full tensor; when a saved slice is exactly
+that region, its bytes stream straight from the data file.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from graphsurgeon.ir.region import Region
+from graphsurgeon.ir.weights import CHUNK_BYTES, WeightInfo, WeightStore, array_chunks, numeric_nbytes
+from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb
+
+log = logging.getLogger(__name__)
+
+VARIABLE_COLLECTIONS = ("variables", "local_variables", "trainable_variables", "model_variables")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a partitioned variable: the full variable's checkpoint key and the region it covers."""
+
+    full_name: str
+    full_shape: tuple[int, ...]
+    region: Region
+
+
+def parts_from_collections(collections: Mapping) -> dict[str, Part]:
+    """Variable node name -> Part, for every VariableDef with save_slice_info, in a stable order."""
+    parts: dict[str, Part] = {}
+    for key in VARIABLE_COLLECTIONS:
+        collection = collections.get(key)
+        if collection is None or collection.WhichOneof("kind") != "bytes_list":
+            continue
+        for raw in collection.bytes_list.value:
+            var_def = pb.variable_pb2.VariableDef.FromString(raw)
+            if not var_def.HasField("save_slice_info_def"):
+                continue
+            info = var_def.save_slice_info_def
+            region = Region(tuple(info.var_offset), tuple(info.var_shape))
+            parts.setdefault(TensorRef.parse(var_def.variable_name).node,
+                             Part(info.full_name, tuple(info.full_shape), region))
+    return dict(sorted(parts.items()))
+
+
+class PartSource:
+    """Reads a part's region of the full tensor through the source that holds the full tensor."""
+
+    def __init__(self, store: WeightStore, parts: Mapping[str, Part]):
+        self._store = store
+        self._parts = dict(parts)
+
+    def read(self, key: str) -> np.ndarray:
+        part = self._parts[key]
+        source = self._store.source(part.full_name)
+        if hasattr(source, "read_region"):
+            return source.read_region(part.full_name, part.region)
+        return np.ascontiguousarray(self._store.read(part.full_name)[part.region.within(Region.whole(part.full_shape))])
+
+    def chunks(self, key: str, size: int = CHUNK_BYTES) -> Iterator[bytes | memoryview]:
+        part = self._parts[key]
+        source = self._store.source(part.full_name)
+        if hasattr(source, "region_chunks"):
+            return source.region_chunks(part.full_name, part.region, size)
+        return array_chunks(self.read(key), size)
+
+
+def with_parts(weights: WeightStore, parts: Mapping[str, Part], keys: Mapping[str, str]) -> tuple[WeightStore, dict[str, str]]:
+    """``weights`` plus one entry per part whose full tensor is in the checkpoint; the parts' keys.
+
+    A variable the saver already restores from a key of its own (``keys``) keeps it.
+    """
+    usable = {}
+    for name, part in parts.items():
+        if name in keys or name in weights:
+            continue
+        full = weights.get(part.full_name)
+        if full is None:
+            continue
+        if full.shape != part.full_shape:
+            log.warning("checkpoint %r has shape %s, but part %s expects %s; the part is left without a value",
+                        part.full_name, full.shape, name, part.full_shape)
+            continue
+        usable[name] = part
+    if not usable:
+        return weights, {}
+    source = PartSource(weights, usable)
+    entries = {}
+    for name, part in usable.items():
+        dtype = weights[part.full_name].dtype
+        entries[name] = (WeightInfo(name, dtype, part.region.shape, numeric_nbytes(dtype, part.region.shape)), source)
+    return weights.merged(WeightStore(entries)), {name: name for name in usable}
