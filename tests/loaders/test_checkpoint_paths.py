@@ -89,3 +89,39 @@ def test_inconsistent_output_shapes_are_not_written(corpus):
     graph_def = gs.ir.proto.to_graph_def(model.graph, model.weights)
     assert any("_output_shapes" in n.attrs for n in model.graph)
     assert not any("_output_shapes" in n.attr for n in graph_def.node)
+
+
+def _trailing_slash_copy(generated, tmp_path):
+    target = tmp_path / "run"
+    shutil.copytree(generated / "trailing_slash", target)
+    return target
+
+
+def _assert_trailing_slash_loaded(model, directory):
+    assert model.source.checkpoint == str(directory) + "/"
+    assert model.weights["w"].shape == (3, 2) and "y" in model.graph
+
+
+def test_state_file_whose_path_ends_in_a_slash_from_another_machine(generated, tmp_path):
+    directory = _trailing_slash_copy(generated, tmp_path)
+    assert 'model_checkpoint_path: "/home/carol/run/"' in (directory / "checkpoint").read_text()
+    _assert_trailing_slash_loaded(gs.load(directory), directory)
+    _assert_trailing_slash_loaded(gs.load(str(directory) + "/"), directory)  # "pass the prefix directly"
+
+
+@pytest.mark.parametrize("named", ["{here}/", ".", "C:\\\\Users\\\\carol\\\\run\\\\", "run/"])
+def test_state_file_forms_that_name_this_directory(generated, tmp_path, named):
+    directory = _trailing_slash_copy(generated, tmp_path)
+    (directory / "checkpoint").write_text(f'model_checkpoint_path: "{named.format(here=directory)}"\n')
+    _assert_trailing_slash_loaded(gs.load(directory), directory)
+
+
+def test_directory_of_empty_basename_files_without_a_state_file(generated, tmp_path):
+    directory = _trailing_slash_copy(generated, tmp_path)
+    (directory / "checkpoint").unlink()
+    _assert_trailing_slash_loaded(gs.load(directory), directory)
+
+
+def test_windows_state_file_from_another_machine(ckpt_dir):
+    (ckpt_dir / "checkpoint").write_text('model_checkpoint_path: "D:\\\\runs\\\\bn\\\\model.ckpt-3"\n')
+    _assert_loaded(gs.load(ckpt_dir))
