@@ -211,8 +211,10 @@ def tensorflow_version() -> str:
 
 def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops: Sequence[str],
                  asset_feeds: Mapping[str, str], feeds: Mapping[str, np.ndarray], fetches: Sequence[str]) -> list:
-    """Run a source graph as its trainer would: restore (filename tensor, restore op, prefix), init, fetch."""
-    graph = _imported(graph_def)
+    """Run a source graph as its trainer would: restore (filename tensor, restore op, prefix), init, fetch.
+
+    Seeded like run_graph, so initializers run here give the values freeze computed."""
+    graph = _imported(_seeded(graph_def))
     with _native_stderr_captured(), tf().compat.v1.Session(graph=graph) as session:
         if restore is not None:
             session.run(restore[1], {restore[0]: restore[2]})

@@ -53,7 +53,7 @@ def load_source(source: Source, recipe: Recipe, trace: bool = True) -> Model:
 
     return load(source, tags=recipe.tags, trace=trace,
                 signature=recipe.signatures[0] if recipe.signatures else None,
-                architecture=recipe.architecture, unsafe_lambda=bool(recipe.unsafe_lambda),
+                architecture=recipe.architecture, unsafe_lambda=bool(recipe.unsafe_lambda), weights=recipe.weights,
                 custom_objects=custom_objects_from(recipe.custom_objects))
 
 

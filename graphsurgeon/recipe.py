@@ -55,6 +55,7 @@ class Recipe:
     architecture: str | None = None
     custom_objects: str | None = None
     unsafe_lambda: bool | None = None
+    weights: str | None = None
     # the cut
     inputs: tuple[InputSpec, ...] | None = None
     outputs: tuple[str, ...] | None = None

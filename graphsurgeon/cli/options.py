@@ -30,6 +30,9 @@ def add_model(parser: argparse.ArgumentParser) -> None:
                         help="a .pb/.pbtxt GraphDef, a checkpoint prefix, .meta file or model_dir, a SavedModel dir, "
                         "or a Keras .h5 file")
     parser.add_argument("--tags", help=f"SavedModel MetaGraph tags, comma-separated (default: {defaults.SERVE_TAG})")
+    parser.add_argument("--weights", metavar="PREFIX_OR_DIR",
+                        help="where a checkpoint the graph restores at init (a TF-Hub module's) is now, "
+                        "or the checkpoint of a .meta shipped without one")
     parser.add_argument("--signature", dest="source_signatures", metavar="KEY", nargs="+",
                         help=f"the signature(s) of a TF2 SavedModel to flatten (default: {defaults.TF2_SIGNATURE})")
     keras = parser.add_argument_group("Keras sources")
@@ -101,7 +104,7 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
     return Recipe(
         tags=tuple(split_names([opt("tags")])) if opt("tags") else None,
         signatures=tuple(opt("source_signatures")) if opt("source_signatures") else None,
-        architecture=opt("architecture"), custom_objects=opt("custom_objects"),
+        architecture=opt("architecture"), custom_objects=opt("custom_objects"), weights=opt("weights"),
         unsafe_lambda=True if opt("unsafe_lambda") else None,
         inputs=tuple(InputSpec.parse(t) for t in split_names(opt("inputs"))) or None,
         outputs=tuple(split_names(opt("outputs"))) or None,

@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not compare with the recorded source; only load and run the export")
     parser.add_argument("--signature", help="check only this signature")
     parser.add_argument("--asset-dir", help="where the source's asset files are now (as given to export)")
+    parser.add_argument("--weights", metavar="PREFIX_OR_DIR",
+                        help="where a checkpoint the source restores at init is now (as given to export)")
     parser.add_argument("--tags", help=f"MetaGraph tags (default: {defaults.SERVE_TAG})")
     parser.add_argument("--atol", nargs="+", metavar="[KEY=]ATOL",
                         help=f"absolute tolerance, for all outputs or per output key (default {defaults.ATOL})")
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     report = verify(args.directory, feeds=feeds, against=args.against, signature=args.signature, tags=tags,
                     atol=tolerance(args.atol, "--atol", defaults.ATOL),
                     rtol=tolerance(args.rtol, "--rtol", defaults.RTOL),
-                    asset_dir=args.asset_dir, replay=not args.no_replay)
+                    asset_dir=args.asset_dir, weights=args.weights, replay=not args.no_replay)
     if args.json:
         print_json(console, report)
     else:

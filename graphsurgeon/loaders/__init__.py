@@ -12,6 +12,7 @@ from graphsurgeon.loaders import checkpoint
 from graphsurgeon.loaders.graphdef import load_graphdef, parse_proto
 from graphsurgeon.loaders.keras_h5 import load_keras_h5
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
+from graphsurgeon.loaders.restore_on_init import with_init_checkpoints
 from graphsurgeon.loaders.saved_model import is_saved_model, load_saved_model
 from graphsurgeon.protos import pb
 
@@ -21,7 +22,7 @@ KERAS_SUFFIXES = (".h5", ".hdf5")
 
 def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: bool = True,
          signature: str | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
-         custom_objects: dict | None = None) -> Model:
+         custom_objects: dict | None = None, weights: str | os.PathLike | None = None) -> Model:
     """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, or a Keras .h5.
 
     Weights are not read: the returned Model knows every tensor's dtype, shape
@@ -29,6 +30,8 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     file is traced with tf_keras unless ``trace`` is False (metadata only, for
     inspect and audit); ``architecture`` is the JSON for a weights-only file.
     A TF2 SavedModel is flattened for one ``signature`` (serving_default by default).
+    ``weights`` is where a checkpoint the graph restores at init (a TF-Hub
+    module's) is now, or the checkpoint of a .meta shipped without one.
     """
     path = Path(path)
     if is_saved_model(path):
@@ -46,7 +49,7 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
         return load_graphdef(path)
     if not path.exists() and not _looks_like_prefix(path):
         raise LoadError(f"no such file or directory: {path}")
-    return load_checkpoint(path)
+    return with_init_checkpoints(load_checkpoint(path), str(weights) if weights is not None else None)
 
 
 def _looks_like_prefix(path: Path) -> bool:

@@ -1,7 +1,16 @@
-"""What a source runs once after restoring, and which files it reads: from collections and AssetFileDefs."""
+"""What a source runs once after restoring, and which files it reads: from collections and AssetFileDefs.
+
+Init ops are found wherever the graph runs them: the init collections and the
+SavedModel init signature, and also groups a MetaGraph-only author ran by hand
+(a NoOp named like ``init_all``, or held in a Scaffold's ``init_op`` /
+``local_init_op`` collection). From those, the variables' own initializers are
+left out (a checkpoint restores those variables); assignments of anything else
+(asset paths into variables made with ``collections=[]``), tables and the rest stay.
+"""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +21,10 @@ from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
 
 INIT_COLLECTIONS = ("saved_model_main_op", "main_op", "legacy_init_op", "table_initializer", "serving_init_op")
+# Hold the global/local variables initializers: only their non-initializer members are init ops.
+SCAFFOLD_COLLECTIONS = ("init_op", "local_init_op")
+INIT_NAME = re.compile(r"init", re.IGNORECASE)  # in the last part of a NoOp's name: init, init_all, initialize
+VARIABLE_COLLECTIONS = ("variables", "local_variables", "trainable_variables", "model_variables")
 
 
 def init_ops(graph: Graph, collections: dict, signatures: dict) -> tuple[str, ...]:
@@ -23,7 +36,39 @@ def init_ops(graph: Graph, collections: dict, signatures: dict) -> tuple[str, ..
             roots += [TensorRef.parse(v.lstrip("^")).node for v in collection.node_list.value]
     if INIT_SIGNATURE in signatures:
         roots += [TensorRef.parse(t.name).node for t in signatures[INIT_SIGNATURE].outputs.values()]
-    return tuple(dict.fromkeys(expand_groups(graph, roots)))
+    found = expand_groups(graph, roots)
+    initializers = _variable_initializers(collections)
+    found += [name for name in expand_groups(graph, _marked_groups(graph, collections)) if name not in initializers]
+    return tuple(dict.fromkeys(found))
+
+
+def _marked_groups(graph: Graph, collections: dict) -> list[str]:
+    """NoOp groups whose collection or name marks them as initializers, outermost first."""
+    marked = [TensorRef.parse(v.lstrip("^")).node for key in SCAFFOLD_COLLECTIONS
+              for v in _node_list(collections, key)]
+    named = [n.name for n in graph if n.op == "NoOp" and not n.inputs and n.control_inputs
+             and INIT_NAME.search(n.name.rsplit("/", 1)[-1])]
+    inner = {c for name in named for c in graph[name].control_inputs}
+    return marked + [name for name in named if name not in inner]
+
+
+def _node_list(collections: dict, key: str) -> list[str]:
+    collection = collections.get(key)
+    if collection is None or collection.WhichOneof("kind") != "node_list":
+        return []
+    return list(collection.node_list.value)
+
+
+def _variable_initializers(collections: dict) -> set[str]:
+    """The initializer op of every variable a VariableDef collection lists."""
+    names = set()
+    for key in VARIABLE_COLLECTIONS:
+        collection = collections.get(key)
+        if collection is None or collection.WhichOneof("kind") != "bytes_list":
+            continue
+        for raw in collection.bytes_list.value:
+            names.add(TensorRef.parse(pb.variable_pb2.VariableDef.FromString(raw).initializer_name).node)
+    return names
 
 
 def expand_groups(graph: Graph, roots: Iterable[str]) -> list[str]:

@@ -80,23 +80,27 @@ def with_parts(weights: WeightStore, parts: Mapping[str, Part], keys: Mapping[st
 
     A variable the saver already restores from a key of its own (``keys``) keeps it.
     """
-    usable = {}
-    for name, part in parts.items():
-        if name in keys or name in weights:
-            continue
-        full = weights.get(part.full_name)
-        if full is None:
-            continue
-        if full.shape != part.full_shape:
-            log.warning("checkpoint %r has shape %s, but part %s expects %s; the part is left without a value",
-                        part.full_name, full.shape, name, part.full_shape)
-            continue
-        usable[name] = part
+    usable = {name: part for name, part in parts.items()
+              if name not in keys and name not in weights and _fits(weights, name, part)}
     if not usable:
         return weights, {}
-    source = PartSource(weights, usable)
+    return weights.merged(part_entries(weights, usable)), {name: name for name in usable}
+
+
+def _fits(weights: WeightStore, name: str, part: Part) -> bool:
+    full = weights.get(part.full_name)
+    if full is not None and full.shape != part.full_shape:
+        log.warning("checkpoint %r has shape %s, but part %s expects %s; the part is left without a value",
+                    part.full_name, full.shape, name, part.full_shape)
+        return False
+    return full is not None
+
+
+def part_entries(store: WeightStore, parts: Mapping[str, Part]) -> WeightStore:
+    """One entry per part, keyed by the part's name, reading its region of ``store``'s full tensor."""
+    source = PartSource(store, parts)
     entries = {}
-    for name, part in usable.items():
-        dtype = weights[part.full_name].dtype
+    for name, part in parts.items():
+        dtype = store[part.full_name].dtype
         entries[name] = (WeightInfo(name, dtype, part.region.shape, numeric_nbytes(dtype, part.region.shape)), source)
-    return weights.merged(WeightStore(entries)), {name: name for name in usable}
+    return WeightStore(entries)

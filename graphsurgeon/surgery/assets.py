@@ -37,6 +37,19 @@ def asset_path_variables(model: Model, variables: Iterable[Node]) -> dict[str, T
     return out
 
 
+def asset_path_assigns(model: Model, paths: dict[str, TensorRef]) -> tuple[str, ...]:
+    """Assignments of asset paths the init ops do not run yet (variables made with collections=[] and
+    assigned by a group the author ran by hand): they become init ops, so the export assigns them."""
+    init = set(model.init_ops)
+    out = []
+    for variable, asset in paths.items():
+        assigns = [n for n in initializers.value_assigns(model.graph, variable)
+                   if model.graph.source(n.inputs[1]) == asset]
+        if assigns and not any(a.name in init for a in assigns):
+            out.append(assigns[0].name)
+    return tuple(out)
+
+
 def read_assets_in_init(graph: Graph, init_ops: Iterable[str], paths: dict[str, TensorRef]) -> Graph:
     """Init ops (table initializers) that read a path variable read the asset tensor instead.
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
-from graphsurgeon.errors import FreezeError, close_matches
+from graphsurgeon.errors import FreezeError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import (ASSIGN_AS_VALUE, HANDLE_READS, REF_FLOW, REF_VARIABLE_OPS, VARIABLE_OPS,
@@ -21,8 +21,8 @@ from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
-from graphsurgeon.surgery import initializers
-from graphsurgeon.surgery.assets import asset_path_variables, read_assets_in_init
+from graphsurgeon.surgery.assets import asset_path_assigns, asset_path_variables, read_assets_in_init
+from graphsurgeon.surgery.init_values import values_for_missing
 from graphsurgeon.surgery.reach import reach_with_init
 from graphsurgeon.surgery.select import resolve_all
 
@@ -51,15 +51,14 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
     _refuse_state_outputs(graph, output_refs)
     variables = [n for n in graph if n.name in needed and n.op in VARIABLE_OPS]
     asset_paths = asset_path_variables(model, variables)
+    model = model.replace(init_ops=model.init_ops + asset_path_assigns(model, asset_paths))
     graph = read_assets_in_init(graph, model.init_ops, asset_paths)
     variables = [v for v in variables if v.name not in asset_paths]
     keys = {v.name: _checkpoint_key(model, v) for v in variables}
     missing = [v.name for v in variables if keys[v.name] not in model.weights]
     weights = model.weights
     if missing:
-        if not init_from_initializers:
-            raise _missing_value_error(model, missing[0], keys[missing[0]])
-        computed = initializers.evaluate(model, missing)
+        computed = values_for_missing(model, missing, init_from_initializers)
         weights = weights.merged(computed)
         keys.update({name: name for name in computed})
     # Assignments that are init ops are not values the outputs read: the cut keeps
@@ -77,16 +76,6 @@ def _checkpoint_key(model: Model, variable: Node) -> str:
     if variable.op == "VarHandleOp" and shared is not None and shared.s and shared.s.decode() in model.weights:
         return shared.s.decode()
     return variable.name
-
-
-def _missing_value_error(model: Model, name: str, key: str) -> FreezeError:
-    where = f"checkpoint {model.source.checkpoint}" if model.source.checkpoint else "this model (it has no checkpoint)"
-    hint = close_matches(key, model.weights)
-    similar = f" (similar keys: {', '.join(hint)})" if hint else ""
-    return FreezeError(
-        f"variable {name!r} has no value in {where}{similar}; load the checkpoint prefix with the .meta, "
-        "or pass --init-from-initializers to use the variable's own initializer"
-    )
 
 
 def _refuse_state_outputs(graph: Graph, outputs: Sequence[TensorRef]) -> None:

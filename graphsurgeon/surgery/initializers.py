@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError
-from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, RESTORE_OPS, VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
@@ -52,16 +52,52 @@ def _initial_value(model: Model, variable: str) -> TensorRef:
 
 
 def initial_value_or_none(model: Model, variable: str) -> TensorRef | None:
-    """The tensor a variable is initialised from: its VariableDef, else the assign that is not a restore."""
-    ref = _from_variable_defs(model, variable)
-    if ref is not None and ref.node in model.graph:
-        return ref
+    """The tensor a variable is initialised from, never a restore: an init op's assignment (what the
+    graph runs at init), else its VariableDef's, else any assignment that is not a restore.
+
+    A TF-Hub module replaces the VariableDef's initial value by a restore (checkpoint_initializer);
+    the original initializer is still assigned in the graph, and this finds it.
+    """
     graph = model.graph
+    assigns = value_assigns(graph, variable)
+    init = set(model.init_ops)
+    for node in assigns:
+        if node.name in init:
+            return node.inputs[1]
+    ref = _from_variable_defs(model, variable)
+    if ref is not None and ref.node in graph and not _is_restore(graph, ref):
+        return ref
+    return assigns[0].inputs[1] if assigns else None
+
+
+def value_assigns(graph: Graph, variable: str) -> list[Node]:
+    """Assignments of the variable's whole value that are not restores, in graph order."""
+    out = []
     for consumer, slot in graph.data_consumers.get(TensorRef(variable), ()):
         node = graph[consumer]
         if slot == 0 and node.op in INIT_ASSIGN_OPS and not _is_restore(graph, node.inputs[1]):
-            return node.inputs[1]
-    return None
+            out.append(node)
+    return out
+
+
+def restore_on_init(graph: Graph, variable: str, model: Model) -> tuple[str, str] | None:
+    """(checkpoint prefix, key) when the variable's VariableDef initial value is a restore op's output."""
+    ref = _from_variable_defs(model, variable)
+    if ref is None or ref.node not in graph or not _is_restore(graph, ref):
+        return None
+    source = graph.source(ref)
+    restore = graph[source.node]
+    prefix = _const_string(graph, restore.inputs[0], 0)
+    key = _const_string(graph, restore.inputs[1], source.port)
+    return (prefix, key) if prefix is not None and key is not None else None
+
+
+def _const_string(graph: Graph, ref: TensorRef, index: int) -> str | None:
+    node = graph.get(graph.source(ref).node)
+    if node is None or node.op != "Const":
+        return None
+    values = node.attrs["value"].tensor.string_val
+    return values[index].decode("utf-8", "replace") if index < len(values) else None
 
 
 def _from_variable_defs(model: Model, variable: str) -> TensorRef | None:

@@ -54,7 +54,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
            against: str | os.PathLike | None = None, signature: str | None = None,
            tags: Sequence[str] = defaults.EXPORT_TAGS, atol: Tolerance = defaults.ATOL,
            rtol: Tolerance = defaults.RTOL, asset_dir: str | None = None, replay: bool = True,
-           inputs: Mapping[str, np.ndarray] | None = None) -> VerifyReport:
+           inputs: Mapping[str, np.ndarray] | None = None, weights: str | None = None) -> VerifyReport:
     """Check ``directory`` the way Serving will meet it.
 
     ``feeds`` maps input keys (or SIGNATURE/KEY) to arrays; numeric inputs
@@ -65,7 +65,8 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
     default). Without it, an export graphsurgeon made is compared with the
     source its recorded recipe names, with that recipe's bindings and input
     overrides (``replay`` False skips that); ``asset_dir`` is where the
-    source's asset files are now, as for export.
+    source's asset files are now, and ``weights`` where a checkpoint it
+    restores at init is now, as for export (default: the recipe's).
     """
     directory = Path(directory)
     feeds = feeds if feeds is not None else inputs
@@ -74,7 +75,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
     findings = lint(directory, list(tags))
     model = load(directory, tags=tags, trace=False)  # the C++ loader runs the directory as it is
     keys = _signature_keys(model, signature)
-    reference = Reference.open(directory, against, replay, asset_dir, findings)
+    reference = Reference.open(directory, against, replay, asset_dir, findings, weights)
     shapes = {key: reference.input_shapes(model, key) for key in keys} if reference else {}
     planned = {key: sample_inputs(model, key, feeds or {}, shapes.get(key, {})) for key in keys}
     _refuse_unmatched_feeds(feeds or {}, model, keys)

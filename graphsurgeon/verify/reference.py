@@ -11,30 +11,30 @@ from graphsurgeon.ir.init_stages import stage_of
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.verify.without_checkpoint import variable_initialization
 
 
 def run_reference(source: Model, feeds: Mapping[str, np.ndarray], fetches: Sequence[str],
-                  asset_dir: str | None = None) -> list[np.ndarray]:
+                  asset_dir: str | None = None, weights: str | None = None) -> list[np.ndarray]:
     """Run the unmodified source graph: restore its checkpoint, run its init ops one by one, fetch.
 
     Init ops run in graphsurgeon's stage order, one at a time, because the
-    source's own group(...) may race (that is what the export fixes).
+    source's own group(...) may race (that is what the export fixes). A source
+    without a checkpoint (a .meta alone) first runs each variable's own
+    initialization, as its author's init did (see without_checkpoint).
     """
     has_variables = any(n.op in VARIABLE_OPS for n in source.graph)
-    restore = None
-    if has_variables:
-        if source.saver_def is None or source.source.checkpoint is None:
-            raise GraphSurgeonError(
-                f"{source.source.path} has variables but no checkpoint and saver to restore them; "
-                "compare against the checkpoint prefix instead"
-            )
+    restore, first, file_feeds = None, [], {}
+    if has_variables and source.saver_def is not None and source.source.checkpoint is not None:
         restore = (source.saver_def.filename_tensor_name, source.saver_def.restore_op_name, source.source.checkpoint)
+    elif has_variables:
+        first, file_feeds = variable_initialization(source, weights)
     asset_feeds = {str(a.tensor): str(a.locate(asset_dir)) for a in source.assets}
     assets = {a.tensor.node for a in source.assets}
-    init_ops = sorted(source.init_ops, key=lambda name: stage_of(source.graph, name, assets))
+    init_ops = first + sorted(source.init_ops, key=lambda name: stage_of(source.graph, name, assets))
     try:
-        return _tf.run_restored(to_graph_def(source.graph, source.weights), restore, init_ops, asset_feeds,
-                                dict(feeds), list(fetches))
+        return _tf.run_restored(to_graph_def(source.graph, source.weights), restore, init_ops,
+                                {**asset_feeds, **file_feeds}, dict(feeds), list(fetches))
     except _tf.import_error() as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise GraphSurgeonError(f"running the source {source.source.path} failed: {first}") from err

@@ -42,9 +42,11 @@ class Reference:
 
     @classmethod
     def open(cls, directory: Path, against, replay: bool, asset_dir: str | None,
-             findings: list[Finding]) -> "Reference | None":
+             findings: list[Finding], weights: str | None = None) -> "Reference | None":
         record = read_record(directory) if replay else None
         recipe = record.recipe if record is not None else Recipe()
+        if weights is not None:
+            recipe = recipe.replace(weights=weights)
         if against is None:
             if record is None:
                 return None
@@ -94,7 +96,7 @@ class Reference:
             feeds = {_source_name(self.source, n): v for n, v in run.feeds.items()}
             feeds = {n: _as_source_dtype(self.source, n, v) for n, v in feeds.items()}
             fetches = [_source_name(self.source, f) for f in run.fetches]
-            results[key] = run_reference(self.source, feeds, fetches, self.asset_dir)
+            results[key] = run_reference(self.source, feeds, fetches, self.asset_dir, self.recipe.weights)
         return results
 
 

@@ -1,0 +1,79 @@
+"""Variables the checkpoint has no value for, sorted by where their value comes from at init.
+
+- an asset tensor: the variable keeps being assigned by the init op (surgery.assets);
+- a restore op reading another checkpoint (a TF-Hub module's checkpoint_initializer):
+  its value comes from that file, found at load time (``--weights`` says where it is now);
+- a constant expression (no random or stateful op): that value, with a notice;
+- anything else (random initializers): only with ``--init-from-initializers``.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from graphsurgeon import _tf
+from graphsurgeon.errors import FreezeError, close_matches
+from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.types import VARIABLE_OPS
+from graphsurgeon.ir.weights import WeightStore
+from graphsurgeon.names import TensorRef
+from graphsurgeon.surgery import initializers
+from graphsurgeon.surgery.reach import reach
+
+log = logging.getLogger(__name__)
+
+NOT_CONSTANT = ("Placeholder", "PlaceholderWithDefault", "Iterator", "IteratorGetNext", "QueueDequeue")
+RANDOM_MARKS = ("Random", "Multinomial", "Shuffle", "Candidate", "TruncatedNormal")
+
+
+def values_for_missing(model: Model, missing: Sequence[str], init_from_initializers: bool) -> WeightStore:
+    """Values for ``missing`` variables, or a FreezeError saying which flag supplies them."""
+    if not init_from_initializers:
+        for name in missing:
+            restored = initializers.restore_on_init(model.graph, name, model)
+            if restored is not None:
+                raise _restore_error(name, *restored)
+        unsettled = [n for n in missing if not is_constant_initializer(model, n)]
+        if unsettled:
+            raise missing_value_error(model, unsettled[0])
+        log.warning("%d variable(s) without a checkpoint value take their constant initial values (%s)",
+                    len(missing), ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else ""))
+    return initializers.evaluate(model, list(missing))
+
+
+def is_constant_initializer(model: Model, variable: str) -> bool:
+    """True when the variable's initial value is computed from constants only: no random, stateful,
+    fed or variable-reading op, so it is the same on every run."""
+    ref = initializers.initial_value_or_none(model, variable)
+    return ref is not None and is_constant_expression(model.graph, ref)
+
+
+def is_constant_expression(graph: Graph, ref: TensorRef) -> bool:
+    for name in reach(graph, [ref]).kept:
+        node = graph[name]
+        op_def = _tf.op_def(node.op)
+        if (op_def is None or op_def.is_stateful or node.op in VARIABLE_OPS or node.op.startswith(NOT_CONSTANT)
+                or any(mark in node.op for mark in RANDOM_MARKS)):
+            return False
+    return True
+
+
+def _restore_error(variable: str, prefix: str, key: str) -> FreezeError:
+    return FreezeError(
+        f"variable {variable!r} is restored at init from checkpoint {prefix!r} (key {key!r}), which is not "
+        "there; pass --weights PREFIX_OR_DIR with where that checkpoint is now, or --init-from-initializers "
+        "for the variable's original initializer"
+    )
+
+
+def missing_value_error(model: Model, name: str) -> FreezeError:
+    key = model.variable_keys.get(name, name)
+    where = f"checkpoint {model.source.checkpoint}" if model.source.checkpoint else "this model (it has no checkpoint)"
+    hint = close_matches(key, model.weights)
+    similar = f" (similar keys: {', '.join(hint)})" if hint else ""
+    return FreezeError(
+        f"variable {name!r} has no value in {where}{similar} and its initializer is random or reads state; "
+        "load the checkpoint prefix with the .meta (or --weights PREFIX_OR_DIR), or pass "
+        "--init-from-initializers to use the variable's own initializer"
+    )
