@@ -14,6 +14,8 @@ from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.types import output_dtypes
 from graphsurgeon.names import TensorRef
 
+STRING = dt.enum_of("string")
+
 
 def resolve(graph: Graph, name: str | TensorRef, what: str = "name") -> TensorRef:
     """The tensor ``name`` denotes, or NameNotFoundError with the closest names."""
@@ -93,24 +95,47 @@ def _parse_dims(dims: str, text: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def parse_binding(text: str) -> tuple[str, object]:
-    """``NAME=VALUE`` -> (NAME, python value); VALUE is a number, bool or nested list."""
+@dataclass(frozen=True)
+class TypedValue:
+    """A --set value as typed: a string tensor takes the text itself, any other tensor its literal."""
+
+    text: str
+
+    def literal(self) -> object:
+        lowered = self.text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        return ast.literal_eval(self.text.strip())
+
+    def string(self) -> str:
+        """The text, or the string a quoted literal spells ('some text' -> some text)."""
+        try:
+            value = ast.literal_eval(self.text.strip())
+        except (ValueError, SyntaxError):
+            return self.text
+        return value if isinstance(value, str) else self.text
+
+
+def parse_binding(text: str) -> tuple[str, TypedValue]:
+    """``NAME=VALUE`` -> (NAME, VALUE as typed); its type is the tensor's, decided when it is bound."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
         raise UsageError(f"cannot parse --set {text!r}: write NAME=VALUE, e.g. keep_prob=1.0 or is_training=false")
-    lowered = value.strip().lower()
-    if lowered in ("true", "false"):
-        return name.strip(), lowered == "true"
-    try:
-        return name.strip(), ast.literal_eval(value.strip())
-    except (ValueError, SyntaxError) as err:
-        raise UsageError(f"cannot parse value {value!r} in --set {text!r}: use a number, true/false, or a list") from err
+    return name.strip(), TypedValue(value)
 
 
 def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:
     """``value`` as the tensor's dtype; numpy's lenient casts ("yes" -> True) are refused."""
+    problem = UsageError(f"--set {name}: {_shown(value)!r} is not a valid {dt.name_of(dtype_enum)} value")
+    if dtype_enum == STRING:
+        return _strings(value.string() if isinstance(value, TypedValue) else value, problem)
+    if isinstance(value, TypedValue):
+        try:
+            value = value.literal()
+        except (ValueError, SyntaxError) as err:
+            raise UsageError(f"--set {name}: {value.text!r} is not a valid {dt.name_of(dtype_enum)} value "
+                             "(use a number, true/false, or a list)") from err
     target = dt.numpy_of(dtype_enum)
-    problem = UsageError(f"--set {name}: {value!r} is not a valid {dt.name_of(dtype_enum)} value")
     try:
         given = np.asarray(value)
     except ValueError as err:
@@ -122,3 +147,17 @@ def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:
     if target.kind in "iu" and given.dtype.kind in "fc":
         raise problem
     return given.astype(target)
+
+
+def _shown(value: object) -> object:
+    return value.text if isinstance(value, TypedValue) else value
+
+
+def _strings(value: object, problem: UsageError) -> np.ndarray:
+    """A string tensor's value: text (UTF-8 encoded), bytes, or nested lists of them."""
+    given = np.asarray(value, dtype=object)
+    flat = given.ravel()
+    if not all(isinstance(v, (str, bytes)) for v in flat):
+        raise problem
+    encoded = [v.encode("utf-8") if isinstance(v, str) else v for v in flat]
+    return np.array(encoded, dtype=object).reshape(given.shape)

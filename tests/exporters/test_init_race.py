@@ -2,7 +2,9 @@
 
 TensorFlow's own recipe (SavedModelBuilder with legacy_init_op=group(...)) fails
 in the C++ loader with "Attempting to use uninitialized value index_asset_path"
-(tensorflow/serving#1437); graphsurgeon's ordered init loads every time.
+(tensorflow/serving#1437); graphsurgeon's ordered init loads every time. The
+seed's first version (latent_search_meta: a .meta alone, path variables made with
+collections=[] and assigned by a hand-run group) exports without any flag.
 """
 from __future__ import annotations
 
@@ -30,6 +32,14 @@ def exported(generated, tmp_path_factory):
                               asset_dir=str(generated / "latent_search" / "data"))
 
 
+@pytest.fixture(scope="module")
+def exported_meta_only(generated, tmp_path_factory):
+    """Exported as its author would: no checkpoint, no --init-from-initializers."""
+    source = generated / "latent_search_meta"
+    model = gs.extract(gs.load(source / "latent_search.meta"), ["query"], ["best_index", "filename"])
+    return export_saved_model(model, tmp_path_factory.mktemp("serve") / "latent_meta", asset_dir=str(source / "data"))
+
+
 def _load_and_ask(path, latents):
     try:
         [[index, names]] = run_in_cpp_loader(path, ["serve"], [Run({"query:0": latents[[3, 7, 11]] * 5},
@@ -47,8 +57,36 @@ def test_export_has_one_staged_init_op_and_no_old_paths(exported):
     assert sorted(p.name for p in (exported / "assets").iterdir()) == ["filenames.txt", "latents.bin"]
 
 
+def test_meta_only_first_version_is_staged_and_answers(exported_meta_only, latents, generated, caplog):
+    model = gs.load(exported_meta_only)
+    done = model.graph["graphsurgeon_init/asset_paths_done"]
+    assert set(done.control_inputs) == {"assign_latents_path"}  # the author's assign, from the hand-run group
+    table_init = next(n for n in model.graph if n.op == "InitializeTableFromTextFileV2")
+    assert table_init.inputs[1] == gs.TensorRef("filenames_path")
+    assert _load_and_ask(exported_meta_only, latents) == ([3, 7, 11], ["img_003.jpg", "img_007.jpg", "img_011.jpg"])
+
+
+def test_meta_only_constant_variable_is_taken_with_a_notice(generated, caplog):
+    source = gs.load(generated / "latent_search_meta" / "latent_search.meta")
+    assert {"assign_latents_path", "assign_index_path"} <= set(source.init_ops)
+    assert not any(op.endswith("/Assign") for op in source.init_ops)  # variables' own initializers are not init ops
+    with caplog.at_level("WARNING"):
+        frozen = gs.freeze(source, ["scores"])
+    assert "take their constant initial values (temperature)" in caplog.text
+    assert frozen.weights.read("temperature") == 2.0
+
+
 @pytest.mark.slow
-def test_graphsurgeon_export_answers_in_every_fresh_cpp_loader(exported, latents):
+def test_meta_only_export_verifies_against_the_meta(exported_meta_only, generated):
+    source = generated / "latent_search_meta"
+    report = gs.verify(exported_meta_only, against=source / "latent_search.meta", asset_dir=str(source / "data"))
+    assert report.ok, report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["exported", "exported_meta_only"])
+def test_graphsurgeon_export_answers_in_every_fresh_cpp_loader(which, request, latents):
+    exported = request.getfixturevalue(which)
     with ThreadPoolExecutor(max_workers=2) as pool:
         answers = list(pool.map(lambda _: _load_and_ask(exported, latents), range(LOADS)))
     expected = ([3, 7, 11], ["img_003.jpg", "img_007.jpg", "img_011.jpg"])
