@@ -130,10 +130,11 @@ def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:
     if dtype_enum == STRING:
         return _strings(value.string() if isinstance(value, TypedValue) else value, problem)
     if isinstance(value, TypedValue):
+        typed = value
         try:
-            value = value.literal()
+            value = typed.literal()
         except (ValueError, SyntaxError) as err:
-            raise UsageError(f"--set {name}: {value.text!r} is not a valid {dt.name_of(dtype_enum)} value "
+            raise UsageError(f"--set {name}: {typed.text!r} is not a valid {dt.name_of(dtype_enum)} value "
                              "(use a number, true/false, or a list)") from err
     target = dt.numpy_of(dtype_enum)
     try:

@@ -125,3 +125,10 @@ def test_directory_of_empty_basename_files_without_a_state_file(generated, tmp_p
 def test_windows_state_file_from_another_machine(ckpt_dir):
     (ckpt_dir / "checkpoint").write_text('model_checkpoint_path: "D:\\\\runs\\\\bn\\\\model.ckpt-3"\n')
     _assert_loaded(gs.load(ckpt_dir))
+
+
+def test_trailing_slash_checkpoint_exports_and_verifies(generated, tmp_path):
+    directory = _trailing_slash_copy(generated, tmp_path)
+    version = gs.export_saved_model(gs.extract(gs.load(directory), ["x"], ["y"]), tmp_path / "serve")
+    report = gs.verify(version, against=directory)
+    assert report.ok, report

@@ -27,14 +27,19 @@ def test_without_the_module_checkpoint_one_line_names_the_file_and_the_flags(hub
     assert "--weights PREFIX_OR_DIR" in result.err and "--init-from-initializers" in result.err
 
 
-def test_weights_points_at_where_the_module_checkpoint_is_now(hub, tmp_path):
+def test_weights_points_at_where_the_module_checkpoint_is_now(hub, tmp_path, cli):
     source = gs.load(hub / "hub_graph.meta", weights=hub / "module_variables")
     model = gs.extract(source, ["x"], ["embedding"])
     reader = tf.train.load_checkpoint(str(hub / "module_variables" / "variables"))
     np.testing.assert_array_equal(model.weights.read("module/dense/kernel"), reader.get_tensor("module/dense/kernel"))
-    version = export_saved_model(model, tmp_path / "hub")
-    report = gs.verify(version, inputs={"x": X}, against=hub / "hub_graph.meta", weights=str(hub / "module_variables"))
-    assert report.ok, report
+    weights = hub / "module_variables"
+    result = cli("export", hub / "hub_graph.meta", "--inputs", "x", "--outputs", "embedding", "--weights", weights,
+                 "-o", tmp_path / "hub")
+    assert result.code == 0, result.err
+    np.savez(tmp_path / "x.npz", x=X)
+    result = cli("verify", tmp_path / "hub" / "1", "--inputs", tmp_path / "x.npz", "--against", hub / "hub_graph.meta",
+                 "--weights", weights)
+    assert result.code == 0 and "verified" in result.out, result.out
 
 
 def test_init_from_initializers_uses_the_original_initializer_not_the_restore(hub, tmp_path):
