@@ -95,47 +95,27 @@ def _parse_dims(dims: str, text: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class TypedValue:
-    """A --set value as typed: a string tensor takes the text itself, any other tensor its literal."""
-
-    text: str
-
-    def literal(self) -> object:
-        lowered = self.text.strip().lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        return ast.literal_eval(self.text.strip())
-
-    def string(self) -> str:
-        """The text, or the string a quoted literal spells ('some text' -> some text)."""
-        try:
-            value = ast.literal_eval(self.text.strip())
-        except (ValueError, SyntaxError):
-            return self.text
-        return value if isinstance(value, str) else self.text
-
-
-def parse_binding(text: str) -> tuple[str, TypedValue]:
-    """``NAME=VALUE`` -> (NAME, VALUE as typed); its type is the tensor's, decided when it is bound."""
+def parse_binding(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` -> (NAME, python value): a number, bool or nested list, or else the text itself
+    (for a string tensor: ``path=/data/x.bin``, or ``name='some text'`` quoted to keep it exact)."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
         raise UsageError(f"cannot parse --set {text!r}: write NAME=VALUE, e.g. keep_prob=1.0 or is_training=false")
-    return name.strip(), TypedValue(value)
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return name.strip(), lowered == "true"
+    try:
+        return name.strip(), ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        return name.strip(), value  # text: only a string tensor takes it (as_array says so otherwise)
 
 
 def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:
     """``value`` as the tensor's dtype; numpy's lenient casts ("yes" -> True) are refused."""
-    problem = UsageError(f"--set {name}: {_shown(value)!r} is not a valid {dt.name_of(dtype_enum)} value")
+    problem = UsageError(f"--set {name}: {value!r} is not a valid {dt.name_of(dtype_enum)} value"
+                         + (" (use a number, true/false, or a list)" if isinstance(value, str) else ""))
     if dtype_enum == STRING:
-        return _strings(value.string() if isinstance(value, TypedValue) else value, problem)
-    if isinstance(value, TypedValue):
-        typed = value
-        try:
-            value = typed.literal()
-        except (ValueError, SyntaxError) as err:
-            raise UsageError(f"--set {name}: {typed.text!r} is not a valid {dt.name_of(dtype_enum)} value "
-                             "(use a number, true/false, or a list)") from err
+        return _strings(value, problem)
     target = dt.numpy_of(dtype_enum)
     try:
         given = np.asarray(value)
@@ -150,15 +130,12 @@ def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:
     return given.astype(target)
 
 
-def _shown(value: object) -> object:
-    return value.text if isinstance(value, TypedValue) else value
-
-
 def _strings(value: object, problem: UsageError) -> np.ndarray:
-    """A string tensor's value: text (UTF-8 encoded), bytes, or nested lists of them."""
+    """A string tensor's value: text (UTF-8 encoded), bytes, or nested lists of them; a number as
+    it prints (``--set name=123`` is the text 123)."""
     given = np.asarray(value, dtype=object)
     flat = given.ravel()
-    if not all(isinstance(v, (str, bytes)) for v in flat):
+    if not all(isinstance(v, (str, bytes, int, float)) and not isinstance(v, bool) for v in flat):
         raise problem
-    encoded = [v.encode("utf-8") if isinstance(v, str) else v for v in flat]
+    encoded = [v if isinstance(v, bytes) else str(v).encode("utf-8") for v in flat]
     return np.array(encoded, dtype=object).reshape(given.shape)

@@ -73,7 +73,8 @@ def test_set_binds_text_to_a_string_tensor(generated, tmp_path, cli):
     frozen = gs.load(tmp_path / "s.pb")
     bound = next(n for n in frozen.graph if n.op == "Const" and n.attrs["dtype"].type == 7)
     assert bound.attrs["value"].tensor.string_val == [path.encode()]
-    name, value = parse_binding("latents_asset_path/read='some text'")  # as the shell passes --set name="'some text'"
+    name, value = parse_binding("latents_asset_path/read=some text")  # as the shell passes --set name='some text'
+    assert parse_binding("latents_asset_path/read='some text'")[1] == value  # quoted, it is the same text
     model = gs.bind(gs.load(generated / "latent_search_meta" / "latent_search.meta"), {name: value})
     assert any(n.op == "Const" and n.attrs["value"].tensor.string_val == [b"some text"] for n in model.graph)
 
