@@ -60,7 +60,7 @@ def test_export_has_one_staged_init_op_and_no_old_paths(exported):
 def test_meta_only_first_version_is_staged_and_answers(exported_meta_only, latents, generated, caplog):
     model = gs.load(exported_meta_only)
     done = model.graph["graphsurgeon_init/asset_paths_done"]
-    assert set(done.control_inputs) == {"assign_latents_path"}  # the author's assign, from the hand-run group
+    assert "assign_latents_path" in done.control_inputs  # the author's assign, from the hand-run group
     table_init = next(n for n in model.graph if n.op == "InitializeTableFromTextFileV2")
     assert table_init.inputs[1] == gs.TensorRef("filenames_path")
     assert _load_and_ask(exported_meta_only, latents) == ([3, 7, 11], ["img_003.jpg", "img_007.jpg", "img_011.jpg"])

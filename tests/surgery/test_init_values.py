@@ -37,7 +37,7 @@ def test_weights_points_at_where_the_module_checkpoint_is_now(hub, tmp_path, cli
                  "-o", tmp_path / "hub")
     assert result.code == 0, result.err
     np.savez(tmp_path / "x.npz", x=X)
-    result = cli("verify", tmp_path / "hub" / "1", "--inputs", tmp_path / "x.npz", "--against", hub / "hub_graph.meta",
+    result = cli("verify", tmp_path / "hub" / "1", "--feeds", tmp_path / "x.npz", "--against", hub / "hub_graph.meta",
                  "--weights", weights)
     assert result.code == 0 and "verified" in result.out, result.out
 
@@ -82,4 +82,4 @@ def test_set_binds_text_to_a_string_tensor(generated, tmp_path, cli):
 def test_set_refuses_text_for_a_number(generated, cli, tmp_path):
     result = cli("freeze", generated / "bn_dropout", "--outputs", "logits", "--set", "keep_prob=some text",
                  "-o", tmp_path / "b.pb")
-    assert result.code == 1 and "--set keep_prob: 'some text' is not a valid float32 value" in result.err
+    assert result.code == 1 and "'some text' is not a valid float32 value" in result.err
