@@ -18,12 +18,11 @@ import numpy as np
 
 from graphsurgeon.ir.region import Region
 from graphsurgeon.ir.weights import CHUNK_BYTES, WeightInfo, WeightStore, array_chunks, numeric_nbytes
+from graphsurgeon.loaders.init_ops import VARIABLE_COLLECTIONS
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
 
 log = logging.getLogger(__name__)
-
-VARIABLE_COLLECTIONS = ("variables", "local_variables", "trainable_variables", "model_variables")
 
 
 @dataclass(frozen=True)
