@@ -17,6 +17,7 @@ from typing import Any
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
+from graphsurgeon.ir.variable_defs import VARIABLE_COLLECTIONS
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
 
@@ -24,7 +25,6 @@ INIT_COLLECTIONS = ("saved_model_main_op", "main_op", "legacy_init_op", "table_i
 # Hold the global/local variables initializers: only their non-initializer members are init ops.
 SCAFFOLD_COLLECTIONS = ("init_op", "local_init_op")
 INIT_NAME = re.compile(r"init", re.IGNORECASE)  # in the last part of a NoOp's name: init, init_all, initialize
-VARIABLE_COLLECTIONS = ("variables", "local_variables", "trainable_variables", "model_variables")
 
 
 def init_ops(graph: Graph, collections: dict, signatures: dict) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from graphsurgeon.ir.region import Region
 from graphsurgeon.ir.weights import CHUNK_BYTES, WeightInfo, WeightStore, array_chunks, numeric_nbytes
-from graphsurgeon.loaders.init_ops import VARIABLE_COLLECTIONS
+from graphsurgeon.ir.variable_defs import VARIABLE_COLLECTIONS
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.region import Region
-from graphsurgeon.ir.types import VARIABLE_OPS
+from graphsurgeon.ir.ops import VARIABLE_OPS
+from graphsurgeon.ir.variable_defs import restore_on_init
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders import checkpoint
 from graphsurgeon.loaders.partitions import Part, part_entries
@@ -26,8 +27,6 @@ log = logging.getLogger(__name__)
 
 def init_checkpoints(model: Model) -> dict[str, tuple[str, str]]:
     """Variable name -> (checkpoint prefix, key) for every variable whose initial value is a restore."""
-    from graphsurgeon.surgery.initializers import restore_on_init  # surgery reads the graph; not at import time
-
     out = {}
     for node in model.graph:
         if node.op in VARIABLE_OPS:

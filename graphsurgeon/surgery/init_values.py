@@ -15,7 +15,8 @@ from graphsurgeon import _tf
 from graphsurgeon.errors import FreezeError, close_matches
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.types import VARIABLE_OPS
+from graphsurgeon.ir.ops import VARIABLE_OPS
+from graphsurgeon.ir.variable_defs import restore_on_init
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import initializers
@@ -31,7 +32,7 @@ def values_for_missing(model: Model, missing: Sequence[str], init_from_initializ
     """Values for ``missing`` variables, or a FreezeError saying which flag supplies them."""
     if not init_from_initializers:
         for name in missing:
-            restored = initializers.restore_on_init(model.graph, name, model)
+            restored = restore_on_init(model.graph, name, model)
             if restored is not None:
                 raise _restore_error(name, *restored)
         unsettled = [n for n in missing if not is_constant_initializer(model, n)]

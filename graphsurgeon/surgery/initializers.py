@@ -13,15 +13,13 @@ from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, RESTORE_OPS, VARIABLE_OPS
+from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.ir.variable_defs import from_variable_defs as _from_variable_defs
+from graphsurgeon.ir.variable_defs import is_restore as _is_restore
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
 from graphsurgeon.surgery.reach import reach
-
-VARIABLE_COLLECTIONS = ("variables", "local_variables", "trainable_variables", "model_variables")
-
 
 def evaluate(model: Model, variables: Sequence[str]) -> WeightStore:
     graph = model.graph
@@ -78,39 +76,3 @@ def value_assigns(graph: Graph, variable: str) -> list[Node]:
         if slot == 0 and node.op in INIT_ASSIGN_OPS and not _is_restore(graph, node.inputs[1]):
             out.append(node)
     return out
-
-
-def restore_on_init(graph: Graph, variable: str, model: Model) -> tuple[str, str] | None:
-    """(checkpoint prefix, key) when the variable's VariableDef initial value is a restore op's output."""
-    ref = _from_variable_defs(model, variable)
-    if ref is None or ref.node not in graph or not _is_restore(graph, ref):
-        return None
-    source = graph.source(ref)
-    restore = graph[source.node]
-    prefix = _const_string(graph, restore.inputs[0], 0)
-    key = _const_string(graph, restore.inputs[1], source.port)
-    return (prefix, key) if prefix is not None and key is not None else None
-
-
-def _const_string(graph: Graph, ref: TensorRef, index: int) -> str | None:
-    node = graph.get(graph.source(ref).node)
-    if node is None or node.op != "Const":
-        return None
-    values = node.attrs["value"].tensor.string_val
-    return values[index].decode("utf-8", "replace") if index < len(values) else None
-
-
-def _from_variable_defs(model: Model, variable: str) -> TensorRef | None:
-    for key in VARIABLE_COLLECTIONS:
-        collection = model.collections.get(key)
-        if collection is None or collection.WhichOneof("kind") != "bytes_list":
-            continue
-        for raw in collection.bytes_list.value:
-            var_def = pb.variable_pb2.VariableDef.FromString(raw)
-            if TensorRef.parse(var_def.variable_name).node == variable and var_def.initial_value_name:
-                return TensorRef.parse(var_def.initial_value_name)
-    return None
-
-
-def _is_restore(graph: Graph, ref: TensorRef) -> bool:
-    return graph[graph.source(ref).node].op in RESTORE_OPS

@@ -13,7 +13,7 @@ from pathlib import Path
 from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.types import VARIABLE_OPS
+from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.loaders.restore_on_init import init_checkpoints, local_prefix
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import initializers
