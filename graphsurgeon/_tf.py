@@ -259,6 +259,26 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
     return frozen.graph.as_graph_def(), input_names, outputs, constants
 
 
+class KerasTraceError(Exception):
+    """Keras 3 could not rebuild or load a model: ``layer`` (or "") is where, the message why."""
+
+    def __init__(self, layer: str, reason: str):
+        super().__init__(reason)
+        self.layer = layer
+
+
+def trace_keras3(config: dict, inputs: Sequence[tuple[str, str, list]], outputs: Sequence[str],
+                 weights: Mapping[str, Any], legacy_h5: bool, assets_dir: str | None,
+                 custom_objects: Mapping[str, Any], unsafe_lambda: bool) -> Any:
+    """Trace a Keras 3 model with its weights as placeholders (see _keras3.py, the module that imports keras)."""
+    t = tf()
+    with _native_stderr_captured():
+        from graphsurgeon import _keras3
+
+        return _keras3.trace(t, config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,
+                             unsafe_lambda)
+
+
 # ---------------------------------------------------------------- TF2 SavedModels
 
 class Unflattenable(Exception):

@@ -52,11 +52,18 @@ def summarize(model: Model) -> ModelSummary:
         weight_bytes=weight_bytes(model),
         ops=sorted(Counter(n.op for n in graph).items(), key=lambda kv: (-kv[1], kv[0])),
         inputs=_candidate_inputs(model),
-        outputs=[n.name for n in graph if n.name not in graph.consumers and n.op not in SINK_EXCLUDED_OPS
-                 and n.op not in VARIABLE_OPS and not is_training_only(n) and not is_assign(n.op)],
+        outputs=_candidate_outputs(model),
         variables=_variables(model),
         details=dict(model.source.details),
     )
+
+
+def _candidate_outputs(model: Model) -> list[str]:
+    if not model.source.traced and model.outputs:
+        return [str(r) for r in model.outputs]  # a Keras config names its outputs before any graph exists
+    graph = model.graph
+    return [n.name for n in graph if n.name not in graph.consumers and n.op not in SINK_EXCLUDED_OPS
+            and n.op not in VARIABLE_OPS and not is_training_only(n) and not is_assign(n.op)]
 
 
 def _candidate_inputs(model: Model) -> list[TensorDesc]:

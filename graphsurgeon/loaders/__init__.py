@@ -10,6 +10,7 @@ from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders import checkpoint
 from graphsurgeon.loaders.graphdef import load_graphdef, parse_proto
+from graphsurgeon.loaders.keras3 import h5_keras_version, load_keras3_h5, load_keras_archive
 from graphsurgeon.loaders.keras_h5 import load_keras_h5
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
 from graphsurgeon.loaders.restore_on_init import with_init_checkpoints
@@ -23,12 +24,13 @@ KERAS_SUFFIXES = (".h5", ".hdf5")
 def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: bool = True,
          signature: str | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
          custom_objects: dict | None = None, weights: str | os.PathLike | None = None) -> Model:
-    """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, or a Keras .h5.
+    """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, a Keras .h5 or .keras.
 
     Weights are not read: the returned Model knows every tensor's dtype, shape
     and size, and reads bytes only when a later stage writes them out. A Keras
-    file is traced with tf_keras unless ``trace`` is False (metadata only, for
-    inspect and audit); ``architecture`` is the JSON for a weights-only file.
+    file is traced (Keras 1/2 .h5 with tf_keras; .keras and Keras 3 .h5 with
+    Keras 3) unless ``trace`` is False (metadata only, for inspect and audit);
+    ``architecture`` is the JSON for a weights-only file.
     A TF2 SavedModel is flattened for one ``signature`` (serving_default by default).
     ``weights`` is where a checkpoint the graph restores at init (a TF-Hub
     module's) is now, or the checkpoint of a .meta shipped without one.
@@ -36,12 +38,13 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     path = Path(path)
     if is_saved_model(path):
         return load_saved_model(path, tags, trace, signature)
+    if path.suffix in (".keras", *KERAS_SUFFIXES) and not path.is_file():
+        raise LoadError(f"no such file: {path}")
     if path.suffix == ".keras":
-        raise LoadError(f"{path} is a Keras 3 archive, which graphsurgeon does not read yet; "
-                        "export it with model.export('dir') and give that SavedModel directory")
+        return load_keras_archive(path, trace, unsafe_lambda, custom_objects)
     if path.suffix in KERAS_SUFFIXES:
-        if not path.is_file():
-            raise LoadError(f"no such file: {path}")
+        if h5_keras_version(path).startswith("3.") and architecture is None:
+            return load_keras3_h5(path, trace, unsafe_lambda, custom_objects)
         return load_keras_h5(path, trace, architecture, unsafe_lambda, custom_objects)
     if path.suffix in GRAPHDEF_SUFFIXES:
         if not path.is_file():

@@ -147,16 +147,26 @@ def _layers(config) -> list[dict]:
     return found
 
 
-def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool) -> None:
-    config = _config(path, architecture)
-    if config is None:
-        raise LoadError(f"{path} holds weights only; give the architecture with --architecture model.json")
+def layer_dicts(config) -> list[dict]:
+    """Every layer dict in a (possibly nested) Keras config (the .h5 and .keras loaders share it)."""
+    return _layers(config)
+
+
+def refuse_lambdas(config, path: Path, unsafe_lambda: bool) -> None:
+    """A Lambda layer's stored function (bytecode or source) would run when Keras loads it: refuse by name."""
     lambdas = [layer["config"].get("name", "?") for layer in _layers(config) if layer["class_name"] == "Lambda"]
     if lambdas and not unsafe_lambda:
         raise LoadError(
             f"{path}: layer {lambdas[0]!r} is a Lambda layer whose function is stored as Python bytecode; loading it "
             "would run code from the file. Pass --unsafe-lambda only if you trust the file's author"
         )
+
+
+def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool) -> None:
+    config = _config(path, architecture)
+    if config is None:
+        raise LoadError(f"{path} holds weights only; give the architecture with --architecture model.json")
+    refuse_lambdas(config, path, unsafe_lambda)
     with h5py.File(path, "r") as f:
         version = _text(f.attrs.get("keras_version", ""))
     if version.startswith("1."):

@@ -1,0 +1,165 @@
+"""Keras 3 tracing, owned by _tf.py (which imports it lazily): the only module that imports keras.
+
+The model is rebuilt from its config inside a TF1 graph and a Keras
+StatelessScope, so no variable is ever given a value: Keras defers every
+initializer. Instead of reading the weights file, each weight Keras asks for
+becomes a Placeholder named after its weights key, recorded as that
+variable's value in the scope. Calling the model with training=False then
+builds the inference graph over those placeholders; the caller replaces them
+with constants read lazily from the file. No weight bytes are read here.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+os.environ["KERAS_BACKEND"] = "tensorflow"  # graphsurgeon builds TensorFlow graphs, whatever the user's default
+
+import keras  # noqa: E402
+from keras.src.backend.common.stateless_scope import StatelessScope  # noqa: E402
+from keras.src.legacy.saving import saving_utils  # noqa: E402
+from keras.src.saving import object_registration, saving_lib, serialization_lib  # noqa: E402
+
+from graphsurgeon._tf import KerasTraceError  # noqa: E402
+
+
+@dataclass
+class Trace:
+    graph_def: Any
+    weights: dict[str, str] = field(default_factory=dict)  # placeholder node -> weights key
+    outputs: list[str] = field(default_factory=list)  # output alias node names, in order
+    table_inits: list[str] = field(default_factory=list)  # table initializer nodes Keras created
+
+KERAS_SCOPE = "keras"
+
+
+class _PlaceholderStore(saving_lib.H5IOStore):
+    """An H5IOStore that answers with placeholders for the weights it indexes instead of reading them.
+
+    ``groups`` maps a layer's normalised path to {variable index: (placeholder name, key, dtype, shape)}.
+    """
+
+    def __init__(self, tf: Any, groups: Mapping[str, Mapping[str, tuple]], made: dict[str, str]):
+        self._tf, self._groups, self._made = tf, groups, made
+        self.mode, self.archive, self.io_file = "r", None, None
+        self._h5_entry_path, self._h5_entry_group = None, {}
+
+    def __bool__(self) -> bool:
+        return True
+
+    def get(self, path: str) -> "_PlaceholderStore":
+        path = path.strip("/")
+        self._h5_entry_path = path
+        self._h5_entry_group = self._groups.get(path) or self._groups.get(
+            path.replace("layers", "_layer_checkpoint_dependencies"), {})
+        return self
+
+    def has_path(self, path: str) -> bool:
+        return path.strip("/") in self._groups
+
+    def keys(self):
+        return self._h5_entry_group.keys()
+
+    def __len__(self) -> int:
+        return len(self._h5_entry_group)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._h5_entry_group
+
+    def __getitem__(self, key: str) -> Any:
+        return _placeholder(self._tf, self._h5_entry_group[key], self._made)
+
+    def close(self) -> None:
+        pass
+
+
+def _placeholder(tf: Any, entry: tuple, made: dict[str, str]) -> Any:
+    name, key, dtype, shape = entry
+    with tf.compat.v1.get_default_graph().name_scope(None):  # a name at the top level, not in a layer scope
+        tensor = tf.compat.v1.placeholder(dtype, shape, name=name)
+    made[tensor.op.name] = key
+    return tensor
+
+
+def trace(tf: Any, config: dict, inputs: Sequence[tuple[str, str, list]], outputs: Sequence[str],
+          weights: Mapping[str, Any], legacy_h5: bool, assets_dir: str | None,
+          custom_objects: Mapping[str, Any], unsafe_lambda: bool) -> Trace:
+    """Rebuild, load (as placeholders) and call the model; see the module docstring.
+
+    ``inputs`` are (name, dtype, shape) for the placeholders fed to the model in
+    order; ``outputs`` name the model's outputs in order. ``weights`` is the
+    weights index: for a .keras archive, {layer path: {index: entry}}; for a
+    legacy .h5, {layer name: [entry, ...]} in the file's weight order.
+    """
+    graph, made = tf.Graph(), {}
+    with graph.as_default(), StatelessScope(), object_registration.CustomObjectScope(dict(custom_objects)), \
+            serialization_lib.SafeModeScope(not unsafe_lambda):
+        feeds = [tf.compat.v1.placeholder(dtype, shape, name=name) for name, dtype, shape in inputs]
+        with graph.name_scope(KERAS_SCOPE):  # Keras's own names stay clear of the input and output names
+            model = _model(config, legacy_h5)
+            if legacy_h5:
+                _assign_legacy(tf, model, weights, made)
+            else:
+                _load_state(tf, model, weights, assets_dir, made)
+            results = model(feeds if len(feeds) > 1 else feeds[0], training=False)
+        aliases = [tf.identity(tensor, name=name) for name, tensor in zip(outputs, _flat(results, outputs))]
+        table_inits = [op.name for op in graph.get_collection(tf.compat.v1.GraphKeys.TABLE_INITIALIZERS)]
+    clashes = [a.op.name for a, name in zip(aliases, outputs) if a.op.name != name]
+    if clashes:
+        raise KerasTraceError("", f"output names {list(outputs)} clash with node names Keras chose ({clashes})")
+    return Trace(graph.as_graph_def(), made, [a.op.name for a in aliases], table_inits)
+
+
+def _model(config: dict, legacy_h5: bool) -> Any:
+    try:
+        if legacy_h5:
+            return saving_utils.model_from_config(config)
+        with serialization_lib.ObjectSharingScope():
+            return serialization_lib.deserialize_keras_object({**config, "compile_config": None})
+    except (TypeError, ValueError, AttributeError, KeyError) as err:
+        raise KerasTraceError("", _first_line(err)) from err
+
+
+def _load_state(tf: Any, model: Any, weights: Mapping[str, Any], assets_dir: str | None,
+                made: dict[str, str]) -> None:
+    assets = saving_lib.DiskIOStore(assets_dir, mode="r") if assets_dir else None
+    errors: dict[int, tuple] = {}
+    saving_lib._load_state(model, weights_store=_PlaceholderStore(tf, weights, made), assets_store=assets,
+                           inner_path="", visited_saveables=set(), failed_saveables=set(), error_msgs=errors)
+    for saveable, err in errors.values():
+        raise KerasTraceError(getattr(saveable, "name", type(saveable).__name__), _first_line(err)) from err
+
+
+def _assign_legacy(tf: Any, model: Any, weights: Mapping[str, Any], made: dict[str, str]) -> None:
+    """What Keras's load_weights_from_hdf5_group does, in order, with placeholders for the values."""
+    layers = [layer for layer in model.layers if layer.trainable_weights + layer.non_trainable_weights]
+    saved = [name for name, entries in weights.items() if entries]
+    if len(saved) != len(layers):
+        raise KerasTraceError("", f"the model has {len(layers)} layers with weights but the file has {len(saved)}")
+    for layer, name in zip(layers, saved):
+        variables = layer.trainable_weights + layer.non_trainable_weights
+        if len(variables) != len(weights[name]):
+            raise KerasTraceError(layer.name, f"it has {len(variables)} weights but the file has "
+                                              f"{len(weights[name])} for {name!r}")
+        for variable, entry in zip(variables, weights[name]):
+            try:
+                variable.assign(_placeholder(tf, entry, made))
+            except ValueError as err:
+                raise KerasTraceError(layer.name, _first_line(err)) from err
+
+
+def _flat(results: Any, outputs: Sequence[str]) -> list:
+    if isinstance(results, Mapping):
+        return [results[name] for name in outputs]
+    return list(results) if isinstance(results, (list, tuple)) else [results]
+
+
+def _first_line(err: BaseException) -> str:
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
+
+
+def version() -> str:
+    return keras.__version__

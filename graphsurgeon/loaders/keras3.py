@@ -1,0 +1,163 @@
+"""Keras 3 sources: .keras archives (and tf.keras 2.13-2.15 ones), and .h5 files Keras 3 wrote.
+
+Metadata (trace=False) comes from the config and the weights file's dataset
+headers alone: no Keras, no TensorFlow, no weight bytes; the input placeholders
+and output names are already the ones an export will use (keras_config.py).
+Tracing refuses unsafe configs first, then has Keras 3 rebuild the model with
+its weights as placeholders (_keras3.py through _tf.py) and swaps those for
+constants read lazily from the file.
+"""
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import h5py
+
+from graphsurgeon import _tf
+from graphsurgeon import dtypes as dt
+from graphsurgeon.errors import LoadError
+from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.model import Model, Source
+from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
+from graphsurgeon.loaders import keras_config as kc
+from graphsurgeon.loaders.graphdef import graph_from_proto
+from graphsurgeon.loaders.keras_archive import ASSETS_PREFIX, ArchiveH5Source, KerasArchive
+from graphsurgeon.loaders.keras_h5 import _metadata_model, _node_name, _text, layer_dicts
+from graphsurgeon.loaders.keras_tables import tables_from_assets
+from graphsurgeon.names import TensorRef
+from graphsurgeon.protos import pb, shape_proto
+
+FORMAT_ARCHIVE, FORMAT_H5 = "keras", "keras_h5"
+
+
+def h5_keras_version(path: Path) -> str:
+    """The keras_version attribute of a .h5 file ("" when absent or unreadable: the .h5 loader reports that)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return _text(f.attrs.get("keras_version", ""))
+    except OSError:
+        return ""
+
+
+def load_keras_archive(path: Path, trace: bool = True, unsafe_lambda: bool = False,
+                       custom_objects: dict | None = None) -> Model:
+    archive = KerasArchive(path)
+    config = archive.config if archive.keras_version.startswith("3.") else kc.upgraded(archive.config)
+    metadata, groups = _archive_metadata(archive, config)
+    if not trace:
+        return metadata
+    kc.refuse_unsafe(config, path, unsafe_lambda, custom_objects or {})
+    assets_dir = _extracted_assets(archive)
+    traced = _traced(path, config, metadata, groups, False, assets_dir, custom_objects or {}, unsafe_lambda)
+    return tables_from_assets(traced, assets_dir) if assets_dir else traced
+
+
+def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
+                   custom_objects: dict | None = None) -> Model:
+    with h5py.File(path, "r") as f:
+        raw = f.attrs.get("model_config")
+        names = [_text(n) for n in (f["model_weights"] if "model_weights" in f else f).attrs.get("layer_names", [])]
+        root = f["model_weights"] if "model_weights" in f else f
+        weight_names = {n: [_text(w) for w in root[n].attrs.get("weight_names", [])] for n in names}
+    base = _metadata_model(path)
+    if raw is None:
+        return base  # weights only: no config to name inputs from, nothing Keras 3 can rebuild
+    config = kc.json_config(_text(raw), path)
+    metadata = _with_io(base, config, FORMAT_H5)
+    if not trace:
+        return metadata
+    kc.refuse_unsafe(config, path, unsafe_lambda, custom_objects or {})
+    weights = {layer: [_entry(metadata, _node_name(layer, w)) for w in weight_names[layer]] for layer in names}
+    return _traced(path, config, metadata, weights, True, None, custom_objects or {}, unsafe_lambda)
+
+
+def _entry(metadata: Model, key: str) -> tuple:
+    info = metadata.weights[key]
+    return (kc.weight_node_name(key), key, info.dtype_name, list(info.shape))
+
+
+def _archive_metadata(archive: KerasArchive, config: dict) -> tuple[Model, dict[str, dict[str, tuple]]]:
+    """The metadata model, and the weights index tracing needs: {layer path: {index: entry}}."""
+    nodes, entries, groups = [], {}, defaultdict(dict)
+    source = ArchiveH5Source(str(archive.path))
+    attr = pb.attr_value_pb2.AttrValue
+    for key, name_in_file, dtype, shape in archive.datasets():
+        enum = dt.BY_NAME.get(dtype.name)
+        if enum is None:
+            continue  # not a tensor
+        name = kc.weight_node_name(key)
+        nodes.append(Node(name, "VariableV2", attrs={"dtype": attr(type=enum), "shape": attr(shape=shape_proto(shape))}))
+        entries[name] = (WeightInfo(name_in_file, enum, shape, numeric_nbytes(enum, shape)), source)
+        group, _, index = key.rpartition("/vars/") if "/vars/" in key else ("", "", key.removeprefix("vars/"))
+        groups[group][index] = (name, name, dtype.name, list(shape))
+    details = {"keras_version": archive.keras_version, "model_class": str(config.get("class_name", "unknown")),
+               "backend": "any (rebuilt on TensorFlow)"}
+    base = Model(graph=Graph(nodes), weights=WeightStore(entries),
+                 source=Source(str(archive.path), FORMAT_ARCHIVE, traced=False, details=details))
+    return _with_io(base, config, FORMAT_ARCHIVE), dict(groups)
+
+
+def _with_io(model: Model, config: dict, fmt: str) -> Model:
+    """Input placeholders and output names from the config: the ones tracing will create."""
+    attr = pb.attr_value_pb2.AttrValue
+    inputs = kc.inputs_of(config)
+    placeholders = [Node(i.name, "Placeholder", attrs={
+        "dtype": attr(type=dt.BY_NAME.get(i.dtype, 1)),
+        "shape": attr(shape=shape_proto(tuple(-1 if d is None else int(d) for d in i.shape)))}) for i in inputs]
+    details = {**model.source.details, "model_class": str(config.get("class_name", "unknown"))}
+    return model.replace(graph=model.graph.with_nodes([*placeholders, *model.graph]),
+                         inputs=tuple(TensorRef(i.name) for i in inputs),
+                         outputs=tuple(TensorRef(n) for n in kc.outputs_of(config)),
+                         source=Source(model.source.path, fmt, traced=False, details=details))
+
+
+def _traced(path: Path, config: dict, metadata: Model, weights: dict, legacy_h5: bool, assets_dir: str | None,
+            custom_objects: dict, unsafe_lambda: bool) -> Model:
+    inputs = [(i.name, i.dtype, i.shape) for i in kc.inputs_of(config)]
+    outputs = [r.node for r in metadata.outputs]
+    try:
+        trace = _tf.trace_keras3(config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,
+                                 unsafe_lambda)
+    except _tf.KerasTraceError as err:
+        raise LoadError(_trace_failure(path, err)) from err
+    graph = graph_from_proto(trace.graph_def, str(path))
+    nodes = [Node(n.name, "Const", attrs={"dtype": n.attrs["dtype"]}, weight=trace.weights[n.name])
+             if n.name in trace.weights else n for n in graph]
+    source = Source(str(path), metadata.source.format, details=metadata.source.details)
+    return Model(graph=graph.with_nodes(nodes), weights=metadata.weights, source=source, inputs=metadata.inputs,
+                 outputs=tuple(TensorRef(n) for n in trace.outputs), init_ops=tuple(trace.table_inits))
+
+
+def _trace_failure(path: Path, err: Any) -> str:
+    reason = str(err)
+    where = f"layer {err.layer!r}: " if err.layer else ""
+    hint = "; if it names a custom class, supply it with --custom-objects module.py"
+    if "Could not locate" in reason or "Unknown" in reason or "custom" in reason.lower():
+        return f"{path}: Keras 3 could not rebuild the model: {where}{reason}{hint}"
+    return f"{path}: Keras 3 could not rebuild the model: {where}{reason}"
+
+
+def _extracted_assets(archive: KerasArchive) -> str | None:
+    """The archive's assets/ (vocabularies) in a temporary directory that lives until exit; None if it has none."""
+    members = archive.asset_files
+    if not members:
+        return None
+    root = Path(tempfile.mkdtemp(prefix="graphsurgeon-keras-assets-"))
+    atexit.register(shutil.rmtree, root, True)
+    with zipfile.ZipFile(archive.path) as z:
+        for name in members:
+            target = (root / name[len(ASSETS_PREFIX):]).resolve()
+            if root.resolve() not in target.parents:
+                raise LoadError(f"{archive.path}: asset {name!r} points outside the archive's assets/; refusing it")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(z.read(name))
+    return str(root)
+
+
+__all__ = ["load_keras_archive", "load_keras3_h5", "h5_keras_version", "layer_dicts"]

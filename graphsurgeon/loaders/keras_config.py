@@ -1,0 +1,137 @@
+"""Keras model configs (JSON) read as data: input/output names, refusals, and tf.keras 2 upgrades.
+
+Nothing here imports Keras. The names decided here are the ones every command
+uses for a Keras source: inspect and audit show them from the config alone,
+and tracing creates placeholders and output aliases with exactly these names.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graphsurgeon.errors import LoadError
+from graphsurgeon.loaders.keras_h5 import layer_dicts, refuse_lambdas
+
+MODEL_CLASSES = frozenset({"Functional", "Model", "Sequential"})
+BACKEND_WRAPPERS = {"TorchModuleWrapper": "PyTorch", "JaxLayer": "JAX", "FlaxLayer": "JAX (Flax)"}
+_INVALID_NODE_CHARS = re.compile(r"[^A-Za-z0-9_.\-/>]")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    dtype: str
+    shape: list  # None for unknown dims
+
+
+def json_config(text: str, source: Path) -> dict:
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise LoadError(f"{source}: the model config is not valid JSON ({err}); the file is damaged") from err
+    if not isinstance(config, dict):
+        raise LoadError(f"{source}: the model config is not a JSON object; the file is damaged")
+    return config
+
+
+def weight_node_name(key: str) -> str:
+    """The node name a weight gets in the graph: its key, with characters TensorFlow forbids replaced."""
+    name = _INVALID_NODE_CHARS.sub("_", key)
+    return name if name[:1].isalnum() or name[:1] == "." else f"w{name}"
+
+
+def inputs_of(config: dict) -> list[InputSpec]:
+    """The model's inputs as its config declares them (a subclassed model: from build_config, float32)."""
+    inner = config.get("config") or {}
+    layers = {layer.get("config", {}).get("name"): layer for layer in inner.get("layers", []) or []}
+    if config.get("class_name") == "Sequential":
+        first = (inner.get("layers") or [{}])[0]
+        if first.get("class_name") == "InputLayer":
+            return [_input_spec(first["config"]["name"], first)]
+        shape = inner.get("build_input_shape") or (config.get("build_config") or {}).get("input_shape")
+        return [InputSpec("input_layer", "float32", list(shape) if shape else [None])]
+    if "input_layers" in inner:
+        return [_input_spec(name, layers.get(name, {})) for name in _layer_names(inner["input_layers"])]
+    shape = (config.get("build_config") or {}).get("input_shape")
+    shapes = shape if shape and isinstance(shape[0], list) else [shape]
+    return [InputSpec(f"input_{i}", "float32", list(s) if s else [None]) for i, s in enumerate(shapes)]
+
+
+def outputs_of(config: dict) -> list[str]:
+    """Output names: the output layers' names (suffixed where one layer gives several), else output_N."""
+    inner = config.get("config") or {}
+    if config.get("class_name") == "Sequential":
+        layers = inner.get("layers") or []
+        return [layers[-1]["config"]["name"]] if layers else ["output_0"]
+    if "output_layers" in inner:
+        names = _layer_names(inner["output_layers"])
+        return [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
+    return ["output_0"]
+
+
+def _layer_names(spec: Any) -> list[str]:
+    """[[name, node, tensor], ...], one [name, node, tensor], or {key: [...]} -> names (keys for a dict)."""
+    if isinstance(spec, dict):
+        return list(spec)
+    if spec and isinstance(spec[0], str):
+        return [spec[0]]
+    return [item[0] for item in spec]
+
+
+def _input_spec(name: str, layer: dict) -> InputSpec:
+    cfg = layer.get("config", {})
+    shape = cfg.get("batch_shape") or cfg.get("batch_input_shape") or [None]
+    dtype = cfg.get("dtype", "float32")
+    if isinstance(dtype, dict):  # a DTypePolicy
+        dtype = dtype.get("config", {}).get("name", "float32")
+    return InputSpec(name, str(dtype), list(shape))
+
+
+def refuse_unsafe(config: dict, source: Path, unsafe_lambda: bool, custom_objects: dict) -> None:
+    """Refuse, before any Keras code runs: Lambda bytecode, classes not supplied, backend-bound layers."""
+    refuse_lambdas(config, source, unsafe_lambda)
+    for layer in [config, *layer_dicts(config)]:
+        name = (layer.get("config") or {}).get("name", layer.get("class_name"))
+        backend = BACKEND_WRAPPERS.get(layer.get("class_name", ""))
+        if backend:
+            raise LoadError(f"{source}: layer {name!r} is a {layer['class_name']}, which wraps {backend} code that "
+                            "only runs on that backend; graphsurgeon traces on TensorFlow and cannot rebuild it")
+        if _is_custom(layer) and not _supplied(layer, custom_objects):
+            registered = layer.get("registered_name") or layer["class_name"]
+            raise LoadError(f"{source}: {name!r} is of class {registered!r}, which is not part of Keras; supply "
+                            f"the class with --custom-objects module.py (a file that defines {layer['class_name']})")
+
+
+def _is_custom(layer: dict) -> bool:
+    if "module" not in layer or "class_name" not in layer:
+        return False  # .h5 configs do not say; Keras names an unknown class when it loads
+    module = layer.get("module") or ""
+    return not (module == "keras" or module.startswith(("keras.", "tf_keras"))) and \
+        layer.get("registered_name") is not None
+
+
+def _supplied(layer: dict, custom_objects: dict) -> bool:
+    registered = layer.get("registered_name") or ""
+    return any(n in custom_objects for n in (layer["class_name"], registered, registered.split(">")[-1]))
+
+
+def upgraded(config: dict) -> dict:
+    """A tf.keras 2.13-2.15 config as Keras 3 reads it: batch_input_shape becomes an InputLayer's batch_shape.
+
+    tf.keras put ``batch_input_shape`` on the first layer of a Sequential (and on
+    InputLayer); Keras 3 accepts it on neither and fails with an unknown keyword.
+    """
+    config = copy.deepcopy(config)
+    for layer in layer_dicts(config):
+        cfg = layer["config"]
+        if "batch_input_shape" not in cfg:
+            continue
+        shape = cfg.pop("batch_input_shape")
+        if layer["class_name"] == "InputLayer":
+            cfg.setdefault("batch_shape", shape)
+            cfg.pop("ragged", None)
+    return config
