@@ -93,6 +93,9 @@ def trace(tf: Any, config: dict, inputs: Sequence[tuple[str, str, list]], output
     weights index: for a .keras archive, {layer path: {index: entry}}; for a
     legacy .h5, {layer name: [entry, ...]} in the file's weight order.
     """
+    # Auto-generated layer names (dense_1, ...) locate a subclassed model's weights in the file; a fresh
+    # session numbers them as the process that saved the model did.
+    keras.backend.clear_session()
     graph, made = tf.Graph(), {}
     with graph.as_default(), StatelessScope(), object_registration.CustomObjectScope(dict(custom_objects)), \
             serialization_lib.SafeModeScope(not unsafe_lambda):

@@ -58,7 +58,8 @@ def inputs_of(config: dict) -> list[InputSpec]:
         return [_input_spec(name, layers.get(name, {})) for name in _layer_names(inner["input_layers"])]
     shape = (config.get("build_config") or {}).get("input_shape")
     shapes = shape if shape and isinstance(shape[0], list) else [shape]
-    return [InputSpec(f"input_{i}", "float32", list(s) if s else [None]) for i, s in enumerate(shapes)]
+    # A subclassed model was built with some batch size; the traced graph takes any.
+    return [InputSpec(f"input_{i}", "float32", [None, *s[1:]] if s else [None]) for i, s in enumerate(shapes)]
 
 
 def outputs_of(config: dict) -> list[str]:
@@ -95,14 +96,15 @@ def refuse_unsafe(config: dict, source: Path, unsafe_lambda: bool, custom_object
     """Refuse, before any Keras code runs: Lambda bytecode, classes not supplied, backend-bound layers."""
     refuse_lambdas(config, source, unsafe_lambda)
     for layer in [config, *layer_dicts(config)]:
-        name = (layer.get("config") or {}).get("name", layer.get("class_name"))
+        name = (layer.get("config") or {}).get("name")
+        what = f"layer {name!r}" if name and layer is not config else "the model"
         backend = BACKEND_WRAPPERS.get(layer.get("class_name", ""))
         if backend:
-            raise LoadError(f"{source}: layer {name!r} is a {layer['class_name']}, which wraps {backend} code that "
+            raise LoadError(f"{source}: {what} is a {layer['class_name']}, which wraps {backend} code that "
                             "only runs on that backend; graphsurgeon traces on TensorFlow and cannot rebuild it")
         if _is_custom(layer) and not _supplied(layer, custom_objects):
             registered = layer.get("registered_name") or layer["class_name"]
-            raise LoadError(f"{source}: {name!r} is of class {registered!r}, which is not part of Keras; supply "
+            raise LoadError(f"{source}: {what} is of class {registered!r}, which is not part of Keras; supply "
                             f"the class with --custom-objects module.py (a file that defines {layer['class_name']})")
 
 
