@@ -55,7 +55,7 @@ def load_keras_archive(path: Path, trace: bool = True, unsafe_lambda: bool = Fal
     kc.refuse_unsafe(config, path, unsafe_lambda, custom_objects or {})
     assets_dir = _extracted_assets(archive)
     traced = _traced(path, config, metadata, groups, False, assets_dir, custom_objects or {}, unsafe_lambda)
-    return tables_from_assets(traced, assets_dir) if assets_dir else traced
+    return tables_from_assets(traced, assets_dir or _temporary_dir()) if traced.init_ops else traced
 
 
 def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
@@ -74,7 +74,8 @@ def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
         return metadata
     kc.refuse_unsafe(config, path, unsafe_lambda, custom_objects or {})
     weights = {layer: [_entry(metadata, _node_name(layer, w)) for w in weight_names[layer]] for layer in names}
-    return _traced(path, config, metadata, weights, True, None, custom_objects or {}, unsafe_lambda)
+    traced = _traced(path, config, metadata, weights, True, None, custom_objects or {}, unsafe_lambda)
+    return tables_from_assets(traced, _temporary_dir()) if traced.init_ops else traced
 
 
 def _entry(metadata: Model, key: str) -> tuple:
@@ -148,8 +149,7 @@ def _extracted_assets(archive: KerasArchive) -> str | None:
     members = archive.asset_files
     if not members:
         return None
-    root = Path(tempfile.mkdtemp(prefix="graphsurgeon-keras-assets-"))
-    atexit.register(shutil.rmtree, root, True)
+    root = Path(_temporary_dir())
     with zipfile.ZipFile(archive.path) as z:
         for name in members:
             target = (root / name[len(ASSETS_PREFIX):]).resolve()
@@ -158,6 +158,13 @@ def _extracted_assets(archive: KerasArchive) -> str | None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(z.read(name))
     return str(root)
+
+
+def _temporary_dir() -> str:
+    """A directory for vocabulary files the export copies into assets/; removed when the process exits."""
+    root = tempfile.mkdtemp(prefix="graphsurgeon-keras-assets-")
+    atexit.register(shutil.rmtree, root, True)
+    return root
 
 
 __all__ = ["load_keras_archive", "load_keras3_h5", "h5_keras_version", "layer_dicts"]
