@@ -10,6 +10,7 @@ with constants read lazily from the file. No weight bytes are read here.
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ def trace(tf: Any, config: dict, inputs: Sequence[tuple[str, str, list]], output
     # session numbers them as the process that saved the model did.
     keras.backend.clear_session()
     graph, made = tf.Graph(), {}
-    with graph.as_default(), StatelessScope(), object_registration.CustomObjectScope(dict(custom_objects)), \
+    with graph.as_default(), StatelessScope(initialize_variables=False), object_registration.CustomObjectScope(dict(custom_objects)), \
             serialization_lib.SafeModeScope(not unsafe_lambda):
         feeds = [tf.compat.v1.placeholder(dtype, shape, name=name) for name, dtype, shape in inputs]
         with graph.name_scope(KERAS_SCOPE):  # Keras's own names stay clear of the input and output names
@@ -106,8 +107,10 @@ def trace(tf: Any, config: dict, inputs: Sequence[tuple[str, str, list]], output
                 _assign_legacy(tf, model, weights, made)
             else:
                 _load_state(tf, model, weights, assets_dir, made)
+            calls = _record_layer_outputs(model)
             results = model(feeds if len(feeds) > 1 else feeds[0], training=False)
         aliases = [tf.identity(tensor, name=name) for name, tensor in zip(outputs, _flat(results, outputs))]
+        _alias_layer_outputs(tf, graph, calls)
         table_inits = [op.name for op in graph.get_collection(tf.compat.v1.GraphKeys.TABLE_INITIALIZERS)]
     clashes = [a.op.name for a, name in zip(aliases, outputs) if a.op.name != name]
     if clashes:
@@ -151,6 +154,50 @@ def _assign_legacy(tf: Any, model: Any, weights: Mapping[str, Any], made: dict[s
                 variable.assign(_placeholder(tf, entry, made))
             except ValueError as err:
                 raise KerasTraceError(layer.name, _first_line(err)) from err
+
+
+def _record_layer_outputs(model: Any) -> dict[str, list]:
+    """Wrap every inner layer's call so the traced call records what each returned, by layer name."""
+    calls: dict[str, list] = {}
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop()
+        stack.extend(getattr(layer, "layers", None) or [])
+        calls.setdefault(layer.name, [])
+        layer.call = _recording(layer.call, calls[layer.name])
+    return calls
+
+
+def _recording(call: Any, outputs: list) -> Any:
+    @functools.wraps(call)
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        result = call(*args, **kwargs)
+        outputs.append(result)
+        return result
+
+    return recorded
+
+
+def _alias_layer_outputs(tf: Any, graph: Any, calls: Mapping[str, list]) -> None:
+    """An Identity named after each layer called once with one tensor out, so cuts can name layers.
+
+    Layers called more than once (shared) or named like an existing node get none.
+    """
+    for name in sorted(calls):
+        results = calls[name]
+        if len(results) != 1 or not tf.is_tensor(results[0]) or name in _taken(graph, name):
+            continue
+        alias = tf.identity(results[0], name=name)
+        if alias.op.name != name:
+            raise KerasTraceError(name, f"cannot name its output {name!r}: TensorFlow chose {alias.op.name!r}")
+
+
+def _taken(graph: Any, name: str) -> set[str]:
+    try:
+        graph.get_operation_by_name(name)
+        return {name}
+    except KeyError:
+        return set()
 
 
 def _flat(results: Any, outputs: Sequence[str]) -> list:

@@ -60,7 +60,7 @@ def summarize(model: Model) -> ModelSummary:
 
 def _candidate_outputs(model: Model) -> list[str]:
     if not model.source.traced and model.outputs:
-        return [str(r) for r in model.outputs]  # a Keras config names its outputs before any graph exists
+        return [r.node if r.port == 0 else str(r) for r in model.outputs]  # a Keras config names them, no graph yet
     graph = model.graph
     return [n.name for n in graph if n.name not in graph.consumers and n.op not in SINK_EXCLUDED_OPS
             and n.op not in VARIABLE_OPS and not is_training_only(n) and not is_assign(n.op)]
