@@ -50,6 +50,11 @@ def _native_stderr_captured():
             os.close(saved)
 
 
+def quiet_native_logs() -> contextlib.AbstractContextManager:
+    """Hold back native stderr (TensorFlow's C++ start-up lines) for a block that may import TensorFlow."""
+    return _native_stderr_captured()
+
+
 @contextlib.contextmanager
 def importing_in_background() -> Iterator[None]:
     """Import tensorflow on a thread while the block does I/O-bound work (reads release the GIL).

@@ -220,5 +220,6 @@ def custom_objects_from(module_path: str | None) -> dict:
     if spec is None or spec.loader is None:
         raise LoadError(f"cannot import --custom-objects {module_path}: give a Python file")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with _tf.quiet_native_logs():  # the module may import keras, and with it TensorFlow's C++ start-up lines
+        spec.loader.exec_module(module)
     return {name: value for name, value in vars(module).items() if not name.startswith("_") and callable(value)}
