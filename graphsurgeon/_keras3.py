@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,8 +99,17 @@ def trace(tf: Any, config: dict, inputs: Sequence[tuple[str, str, list]], output
     # session numbers them as the process that saved the model did.
     keras.backend.clear_session()
     graph, made = tf.Graph(), {}
-    with graph.as_default(), StatelessScope(initialize_variables=False), object_registration.CustomObjectScope(dict(custom_objects)), \
-            serialization_lib.SafeModeScope(not unsafe_lambda):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras warns about optimizer state and containers it skips: not ours
+        return _trace_in(tf, graph, made, config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,
+                         unsafe_lambda)
+
+
+def _trace_in(tf: Any, graph: Any, made: dict[str, str], config: dict, inputs: Sequence[tuple[str, str, list]],
+              outputs: Sequence[str], weights: Mapping[str, Any], legacy_h5: bool, assets_dir: str | None,
+              custom_objects: Mapping[str, Any], unsafe_lambda: bool) -> Trace:
+    with graph.as_default(), StatelessScope(initialize_variables=False), \
+            object_registration.CustomObjectScope(dict(custom_objects)), serialization_lib.SafeModeScope(not unsafe_lambda):
         feeds = [tf.compat.v1.placeholder(dtype, shape, name=name) for name, dtype, shape in inputs]
         with graph.name_scope(KERAS_SCOPE):  # Keras's own names stay clear of the input and output names
             model = _model(config, legacy_h5)

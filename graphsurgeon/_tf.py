@@ -277,11 +277,16 @@ def trace_keras3(config: dict, inputs: Sequence[tuple[str, str, list]], outputs:
                  custom_objects: Mapping[str, Any], unsafe_lambda: bool) -> Any:
     """Trace a Keras 3 model with its weights as placeholders (see _keras3.py, the module that imports keras)."""
     t = tf()
+    refusal = None
     with _native_stderr_captured():
         from graphsurgeon import _keras3
 
-        return _keras3.trace(t, config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,
-                             unsafe_lambda)
+        try:
+            return _keras3.trace(t, config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,
+                                 unsafe_lambda)
+        except KerasTraceError as err:
+            refusal = err  # the user's error, raised below: TensorFlow's held-back start-up lines stay hidden
+    raise refusal
 
 
 # ---------------------------------------------------------------- TF2 SavedModels

@@ -164,3 +164,37 @@ def test_a_damaged_archive_is_one_line(cli, tmp_path):
     bad.write_bytes(b"not a zip")
     result = cli("inspect", bad)
     assert result.code == 1 and "not a zip archive" in result.err and "Traceback" not in result.err
+
+
+def _rewritten(source, target, drop: str = "", config_change=None):
+    """A copy of a .keras archive with one weights dataset dropped or its config changed."""
+    import h5py
+
+    with zipfile.ZipFile(source) as z, zipfile.ZipFile(target, "w") as out:
+        config = json.loads(z.read("config.json"))
+        out.writestr("config.json", json.dumps(config_change(config) if config_change else config))
+        out.writestr("metadata.json", z.read("metadata.json"))
+        weights = target.with_suffix(".h5")
+        weights.write_bytes(z.read("model.weights.h5"))
+        if drop:
+            with h5py.File(weights, "a") as f:
+                del f[drop]
+        out.write(weights, "model.weights.h5")
+    return target
+
+
+def test_weights_keras_cannot_load_name_the_layer(generated, cli, tmp_path):
+    source = _rewritten(generated / "keras3" / "cnn.keras", tmp_path / "cnn.keras", drop="layers/dense/vars/1")
+    result = cli("export", source, "-o", tmp_path / "out")
+    assert result.code == 1 and "layer 'probs'" in result.err and "expected 2 variables" in result.err
+    assert len(result.err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_layer_bound_to_another_backend_is_refused_with_the_reason(generated, cli, tmp_path):
+    def torch_layer(config):
+        config["config"]["layers"][1]["class_name"] = "TorchModuleWrapper"
+        return config
+
+    source = _rewritten(generated / "keras3" / "lambda.keras", tmp_path / "torch.keras", config_change=torch_layer)
+    result = cli("export", source, "-o", tmp_path / "out")
+    assert result.code == 1 and "'double_plus_one' is a TorchModuleWrapper" in result.err and "PyTorch" in result.err
