@@ -10,6 +10,7 @@ with constants read lazily from the file. No weight bytes are read here.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import warnings
@@ -46,7 +47,8 @@ class _PlaceholderStore(saving_lib.H5IOStore):
     def __init__(self, tf: Any, groups: Mapping[str, Mapping[str, tuple]], made: dict[str, str]):
         self._tf, self._groups, self._made = tf, groups, made
         self.mode, self.archive, self.io_file = "r", None, None
-        self._h5_entry_path, self._h5_entry_group = None, {}
+        self._h5_entry_path: str | None = None
+        self._h5_entry_group: Mapping[str, tuple] = {}
 
     def __bool__(self) -> bool:
         return True
@@ -98,7 +100,7 @@ def trace(tf: Any, config: dict, inputs: Sequence[tuple[str, str, list]], output
     # Auto-generated layer names (dense_1, ...) locate a subclassed model's weights in the file; a fresh
     # session numbers them as the process that saved the model did.
     keras.backend.clear_session()
-    graph, made = tf.Graph(), {}
+    graph, made = tf.Graph(), dict[str, str]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Keras warns about optimizer state and containers it skips: not ours
         return _trace_in(tf, graph, made, config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,
@@ -130,12 +132,32 @@ def _trace_in(tf: Any, graph: Any, made: dict[str, str], config: dict, inputs: S
 
 def _model(config: dict, legacy_h5: bool) -> Any:
     try:
-        if legacy_h5:
-            return saving_utils.model_from_config(config)
+        if legacy_h5:  # Keras consumes the dicts it deserializes: it gets copies
+            return saving_utils.model_from_config(copy.deepcopy(config))
         with serialization_lib.ObjectSharingScope():
-            return serialization_lib.deserialize_keras_object({**config, "compile_config": None})
+            return serialization_lib.deserialize_keras_object({**copy.deepcopy(config), "compile_config": None})
     except (TypeError, ValueError, AttributeError, KeyError) as err:
-        raise KerasTraceError("", _first_line(err)) from err
+        layer, reason = _culprit(config, legacy_h5) or ("", _first_line(err))
+        raise KerasTraceError(layer, reason) from err
+
+
+def _culprit(config: dict, legacy_h5: bool) -> tuple[str, str] | None:
+    """The first layer whose own config Keras cannot deserialize, and why (descending into nested models)."""
+    pending = list((config.get("config") or {}).get("layers") or [])
+    while pending:
+        layer = pending.pop(0)
+        try:
+            if legacy_h5:
+                saving_utils.model_from_config(copy.deepcopy(layer))
+            else:
+                serialization_lib.deserialize_keras_object(copy.deepcopy(layer))
+        except Exception as err:  # noqa: BLE001 - any failure here is the diagnosis being looked for
+            inner = (layer.get("config") or {}).get("layers")
+            if inner:
+                pending = list(inner)
+                continue
+            return str((layer.get("config") or {}).get("name", layer.get("class_name"))), _first_line(err)
+    return None
 
 
 def _load_state(tf: Any, model: Any, weights: Mapping[str, Any], assets_dir: str | None,
@@ -217,7 +239,9 @@ def _flat(results: Any, outputs: Sequence[str]) -> list:
 
 
 def _first_line(err: BaseException) -> str:
-    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    """The reason in one line: Keras wraps the real one after "Exception encountered:" in a generic message."""
+    text = str(err).rsplit("Exception encountered:", 1)[-1]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[0] if lines else type(err).__name__
 
 

@@ -85,7 +85,9 @@ def _entry(metadata: Model, key: str) -> tuple:
 
 def _archive_metadata(archive: KerasArchive, config: dict) -> tuple[Model, dict[str, dict[str, tuple]]]:
     """The metadata model, and the weights index tracing needs: {layer path: {index: entry}}."""
-    nodes, entries, groups = [], {}, defaultdict(dict)
+    nodes: list[Node] = []
+    entries: dict[str, tuple[WeightInfo, ArchiveH5Source]] = {}
+    groups: defaultdict[str, dict[str, tuple]] = defaultdict(dict)
     source = ArchiveH5Source(str(archive.path))
     attr = pb.attr_value_pb2.AttrValue
     for key, name_in_file, dtype, shape in archive.datasets():

@@ -199,3 +199,13 @@ def test_a_layer_bound_to_another_backend_is_refused_with_the_reason(generated, 
     source = _rewritten(generated / "keras3" / "lambda.keras", tmp_path / "torch.keras", config_change=torch_layer)
     result = cli("export", source, "-o", tmp_path / "out")
     assert result.code == 1 and "'double_plus_one' is a TorchModuleWrapper" in result.err and "PyTorch" in result.err
+
+
+def test_a_config_keras_cannot_read_names_the_layer_and_the_reason(generated, cli, tmp_path):
+    def bogus_argument(config):
+        next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")["config"]["bogus"] = 3
+        return config
+
+    source = _rewritten(generated / "keras3" / "cnn.keras", tmp_path / "cnn.keras", config_change=bogus_argument)
+    result = cli("export", source, "-o", tmp_path / "out")
+    assert result.code == 1 and "layer 'probs': Unrecognized keyword arguments passed to Dense" in result.err
