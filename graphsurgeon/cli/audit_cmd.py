@@ -39,6 +39,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     budget = parse_size(args.budget) if args.budget else None
     recipe = options.recipe_from(args)
     model = load_source(args.model, recipe, trace=False)
+    if (recipe.outputs or recipe.inputs) and not model.source.traced:
+        model = load_source(args.model, recipe)  # a Keras file's layers exist as nodes only once traced
     report = audit(model, by=args.by, top=args.top, depth=args.depth, budget=budget, recipe=recipe)
     if args.json:
         print_json(console, dataclasses.asdict(report))

@@ -70,7 +70,7 @@ print("MODULES", json.dumps({"tensorflow": "tensorflow" in sys.modules, "keras":
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 def test_inspect_imports_neither_tensorflow_nor_keras_reads_no_weights_and_names_what_export_uses(
-        generated, suffix):
+        generated, cli, suffix):
     source = generated / "keras3" / f"two_heads{suffix}"
     result = subprocess.run([sys.executable, "-c", INSPECT_WITHOUT_KERAS, str(source)], capture_output=True, text=True)
     summary_text, _, modules = result.stdout.rpartition("MODULES ")
@@ -82,6 +82,7 @@ def test_inspect_imports_neither_tensorflow_nor_keras_reads_no_weights_and_names
     assert [r.node for r in traced.inputs] == ["features", "extra"]
     assert [r.node for r in traced.outputs] == ["score", "classes"]
     assert {n.weight for n in traced.graph if n.weight} <= set(gs.load(source, trace=False).weights)
+    assert cli("audit", source, "--outputs", "score").code == 0  # a cut by the same names audits too
 
 
 REFUSAL_WITHOUT_KERAS = """
