@@ -28,7 +28,7 @@ from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders import keras_config as kc
 from graphsurgeon.loaders.graphdef import graph_from_proto
 from graphsurgeon.loaders.keras_archive import ASSETS_PREFIX, ArchiveH5Source, KerasArchive
-from graphsurgeon.loaders.keras_h5 import _metadata_model, _node_name, _text, layer_dicts
+from graphsurgeon.loaders.keras_h5 import _metadata_model, _node_name, _text
 from graphsurgeon.loaders.keras_tables import tables_from_assets
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
@@ -67,7 +67,10 @@ def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
         weight_names = {n: [_text(w) for w in root[n].attrs.get("weight_names", [])] for n in names}
     base = _metadata_model(path)
     if raw is None:
-        return base  # weights only: no config to name inputs from, nothing Keras 3 can rebuild
+        if trace:
+            raise LoadError(f"{path} holds Keras 3 weights only, which graphsurgeon cannot rebuild a model from; "
+                            "save the whole model (model.save('model.keras')) and give that file")
+        return base
     config = kc.json_config(_text(raw), path)
     metadata = _with_io(base, config, FORMAT_H5)
     if not trace:
@@ -99,8 +102,7 @@ def _archive_metadata(archive: KerasArchive, config: dict) -> tuple[Model, dict[
         entries[name] = (WeightInfo(name_in_file, enum, shape, numeric_nbytes(enum, shape)), source)
         group, _, index = key.rpartition("/vars/") if "/vars/" in key else ("", "", key.removeprefix("vars/"))
         groups[group][index] = (name, name, dtype.name, list(shape))
-    details = {"keras_version": archive.keras_version, "model_class": str(config.get("class_name", "unknown")),
-               "backend": "any (rebuilt on TensorFlow)"}
+    details = {"keras_version": archive.keras_version, "model_class": str(config.get("class_name", "unknown"))}
     base = Model(graph=Graph(nodes), weights=WeightStore(entries),
                  source=Source(str(archive.path), FORMAT_ARCHIVE, traced=False, details=details))
     return _with_io(base, config, FORMAT_ARCHIVE), dict(groups)
@@ -169,4 +171,4 @@ def _temporary_dir() -> str:
     return root
 
 
-__all__ = ["load_keras_archive", "load_keras3_h5", "h5_keras_version", "layer_dicts"]
+__all__ = ["load_keras_archive", "load_keras3_h5", "h5_keras_version"]

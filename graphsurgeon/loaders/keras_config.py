@@ -22,7 +22,7 @@ _INVALID_NODE_CHARS = re.compile(r"[^A-Za-z0-9_.\-/>]")
 
 
 @dataclass(frozen=True)
-class InputSpec:
+class KerasInput:
     name: str
     dtype: str
     shape: list  # None for unknown dims
@@ -44,7 +44,7 @@ def weight_node_name(key: str) -> str:
     return name if name[:1].isalnum() or name[:1] == "." else f"w{name}"
 
 
-def inputs_of(config: dict) -> list[InputSpec]:
+def inputs_of(config: dict) -> list[KerasInput]:
     """The model's inputs as its config declares them (a subclassed model: from build_config, float32)."""
     inner = config.get("config") or {}
     layers = {layer.get("config", {}).get("name"): layer for layer in inner.get("layers", []) or []}
@@ -53,13 +53,13 @@ def inputs_of(config: dict) -> list[InputSpec]:
         if first.get("class_name") == "InputLayer":
             return [_input_spec(first["config"]["name"], first)]
         shape = inner.get("build_input_shape") or (config.get("build_config") or {}).get("input_shape")
-        return [InputSpec("input_layer", "float32", list(shape) if shape else [None])]
+        return [KerasInput("input_layer", "float32", list(shape) if shape else [None])]
     if "input_layers" in inner:
         return [_input_spec(name, layers.get(name, {})) for name in _layer_names(inner["input_layers"])]
     shape = (config.get("build_config") or {}).get("input_shape")
     shapes = shape if shape and isinstance(shape[0], list) else [shape]
     # A subclassed model was built with some batch size; the traced graph takes any.
-    return [InputSpec(f"input_{i}", "float32", [None, *s[1:]] if s else [None]) for i, s in enumerate(shapes)]
+    return [KerasInput(f"input_{i}", "float32", [None, *s[1:]] if s else [None]) for i, s in enumerate(shapes)]
 
 
 def outputs_of(config: dict) -> list[str]:
@@ -83,13 +83,13 @@ def _layer_names(spec: Any) -> list[str]:
     return [item[0] for item in spec]
 
 
-def _input_spec(name: str, layer: dict) -> InputSpec:
+def _input_spec(name: str, layer: dict) -> KerasInput:
     cfg = layer.get("config", {})
     shape = cfg.get("batch_shape") or cfg.get("batch_input_shape") or [None]
     dtype = cfg.get("dtype", "float32")
     if isinstance(dtype, dict):  # a DTypePolicy
         dtype = dtype.get("config", {}).get("name", "float32")
-    return InputSpec(name, str(dtype), list(shape))
+    return KerasInput(name, str(dtype), list(shape))
 
 
 def refuse_unsafe(config: dict, source: Path, unsafe_lambda: bool, custom_objects: dict) -> None:
