@@ -20,6 +20,7 @@ from graphsurgeon.audit.report import audit
 from graphsurgeon.audit.sizes import parse_size
 from graphsurgeon.cli import options
 from graphsurgeon.cli.render import print_json
+from graphsurgeon.names import TensorRef
 from graphsurgeon.pipeline import load_source
 
 NAME = "audit"
@@ -39,8 +40,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     budget = parse_size(args.budget) if args.budget else None
     recipe = options.recipe_from(args)
     model = load_source(args.model, recipe, trace=False)
-    if (recipe.outputs or recipe.inputs) and not model.source.traced:
-        model = load_source(args.model, recipe)  # a Keras file's layers exist as nodes only once traced
+    wanted = [*(recipe.outputs or ()), *(spec.name for spec in recipe.inputs or ())]
+    if not model.source.traced and any(TensorRef.parse(name).node not in model.graph for name in wanted):
+        model = load_source(args.model, recipe)  # e.g. a subclassed Keras model: its names exist once traced
     report = audit(model, by=args.by, top=args.top, depth=args.depth, budget=budget, recipe=recipe)
     if args.json:
         print_json(console, dataclasses.asdict(report))

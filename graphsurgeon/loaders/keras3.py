@@ -29,6 +29,7 @@ from graphsurgeon.loaders import keras_config as kc
 from graphsurgeon.loaders.graphdef import graph_from_proto
 from graphsurgeon.loaders.keras_archive import ASSETS_PREFIX, ArchiveH5Source, KerasArchive
 from graphsurgeon.loaders.keras_h5 import _metadata_model, _node_name, _text
+from graphsurgeon.loaders.keras_layers import layer_graph
 from graphsurgeon.loaders.keras_tables import tables_from_assets
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
@@ -72,7 +73,7 @@ def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
                             "save the whole model (model.save('model.keras')) and give that file")
         return base
     config = kc.json_config(_text(raw), path)
-    metadata = _with_io(base, config, FORMAT_H5)
+    metadata = base if base.inputs else _with_io(base, config, FORMAT_H5)
     if not trace:
         return metadata
     kc.refuse_unsafe(config, path, unsafe_lambda, custom_objects or {})
@@ -105,7 +106,11 @@ def _archive_metadata(archive: KerasArchive, config: dict) -> tuple[Model, dict[
     details = {"keras_version": archive.keras_version, "model_class": str(config.get("class_name", "unknown"))}
     base = Model(graph=Graph(nodes), weights=WeightStore(entries),
                  source=Source(str(archive.path), FORMAT_ARCHIVE, traced=False, details=details))
-    return _with_io(base, config, FORMAT_ARCHIVE), dict(groups)
+    layers = layer_graph(config, kc.weights_by_layer(config, groups))
+    if layers is None:  # a subclassed model: no layers in its config
+        return _with_io(base, config, FORMAT_ARCHIVE), dict(groups)
+    return base.replace(graph=Graph([*nodes, *layers.nodes]), inputs=tuple(TensorRef(n) for n in layers.inputs),
+                        outputs=tuple(TensorRef(n) for n in layers.outputs)), dict(groups)
 
 
 def _with_io(model: Model, config: dict, fmt: str) -> Model:
@@ -124,7 +129,8 @@ def _with_io(model: Model, config: dict, fmt: str) -> Model:
 
 def _traced(path: Path, config: dict, metadata: Model, weights: dict, legacy_h5: bool, assets_dir: str | None,
             custom_objects: dict, unsafe_lambda: bool) -> Model:
-    inputs = [(i.name, i.dtype, i.shape) for i in kc.inputs_of(config)]
+    # The metadata's names (what inspect shows) name the placeholders; the config gives their dtypes and shapes.
+    inputs = [(r.node, i.dtype, i.shape) for r, i in zip(metadata.inputs, kc.inputs_of(config))]
     outputs = [r.node for r in metadata.outputs]
     try:
         trace = _tf.trace_keras3(config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,

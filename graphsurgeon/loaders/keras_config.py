@@ -92,6 +92,49 @@ def _input_spec(name: str, layer: dict) -> KerasInput:
     return KerasInput(name, str(dtype), list(shape))
 
 
+def snake_case(name: str) -> str:
+    """Keras's naming.to_snake_case: how a .keras weights file names a layer's group (by class, not layer name)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def weights_by_layer(config: dict, groups: dict[str, dict[str, tuple]]) -> dict[str, list[str]]:
+    """Layer name -> its weight nodes, mapping config layers to weights-file groups as Keras's saver names them.
+
+    The saver walks a model's ``layers`` in order and names each group after the
+    layer's class in snake case, numbered on repeats (dense, dense_1, ...); a
+    Sequential's list leaves out its InputLayer. A nested model's weights all
+    belong to the layer that is the nested model.
+    """
+    found: dict[str, list[str]] = {}
+    pending = [(config, "", None)]  # (model config, group prefix, top-level layer owning it)
+    while pending:
+        model, prefix, owner = pending.pop(0)
+        body = model.get("config") or {}
+        used: dict[str, int] = {}
+        for layer in body.get("layers") or []:
+            if model.get("class_name") == "Sequential" and layer.get("class_name") == "InputLayer":
+                continue
+            group = _unique(snake_case(str(layer.get("class_name", ""))), used)
+            path = f"{prefix}layers/{group}"
+            name = owner or str((layer.get("config") or {}).get("name", group))
+            entries = groups.get(path, {})
+            found.setdefault(name, []).extend(entries[i][0] for i in sorted(entries, key=int))
+            if isinstance((layer.get("config") or {}).get("layers"), list):
+                pending.append((layer, f"{path}/", name))
+    return found
+
+
+def _unique(name: str, used: dict[str, int]) -> str:
+    """Keras's saving_lib._get_unique_name."""
+    if name not in used:
+        used[name] = 0
+        return name
+    used[name] += 1
+    return f"{name}_{used[name]}"
+
+
 def refuse_unsafe(config: dict, source: Path, unsafe_lambda: bool, custom_objects: dict) -> None:
     """Refuse, before any Keras code runs: Lambda bytecode, classes not supplied, backend-bound layers."""
     refuse_lambdas(config, source, unsafe_lambda)
