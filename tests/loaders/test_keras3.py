@@ -144,6 +144,11 @@ def test_string_lookup_becomes_a_table_over_an_asset_file(generated, cli, tmp_pa
     assert vocabulary.read_text().split() == ["the", "sat", "on", "mat", "cat"]
     ops = {n.op for n in gs.load(path, trace=False).graph}
     assert "InitializeTableFromTextFileV2" in ops and "LookupTableImportV2" not in ops
+    from graphsurgeon.ir.proto import to_graph_def
+
+    traces = [to_graph_def(m.graph, m.weights).SerializeToString(deterministic=True)
+              for m in (gs.load(source), gs.load(source))]
+    assert traces[0] == traces[1]  # no per-run table names or layer numbering
     words = np.array([[b"the", b"cat", b"dog"], [b"mat", b"on", b"zebra"]], dtype=object)
     expected = keras.saving.load_model(source, compile=False)(tf.constant(words), training=False).numpy()
     np.testing.assert_allclose(_served(path, {"words": words}, ["score"])[0], expected, atol=1e-5)
