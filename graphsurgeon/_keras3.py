@@ -25,7 +25,7 @@ from keras.src.backend.common.stateless_scope import StatelessScope  # noqa: E40
 from keras.src.legacy.saving import saving_utils  # noqa: E402
 from keras.src.saving import object_registration, saving_lib, serialization_lib  # noqa: E402
 
-from graphsurgeon._tf import KerasTraceError  # noqa: E402
+from graphsurgeon._tf import KerasTraceError, KerasTraceRequest  # noqa: E402
 
 
 @dataclass
@@ -87,40 +87,31 @@ def _placeholder(tf: Any, entry: tuple, made: dict[str, str]) -> Any:
     return tensor
 
 
-def trace(tf: Any, config: dict, inputs: Sequence[tuple[str, str, list]], outputs: Sequence[str],
-          weights: Mapping[str, Any], legacy_h5: bool, assets_dir: str | None,
-          custom_objects: Mapping[str, Any], unsafe_lambda: bool) -> Trace:
-    """Rebuild, load (as placeholders) and call the model; see the module docstring.
-
-    ``inputs`` are (name, dtype, shape) for the placeholders fed to the model in
-    order; ``outputs`` name the model's outputs in order. ``weights`` is the
-    weights index: for a .keras archive, {layer path: {index: entry}}; for a
-    legacy .h5, {layer name: [entry, ...]} in the file's weight order.
-    """
+def trace(tf: Any, request: KerasTraceRequest) -> Trace:
+    """Rebuild, load (as placeholders) and call the model; see the module docstring."""
     # Auto-generated layer names (dense_1, ...) locate a subclassed model's weights in the file; a fresh
     # session numbers them as the process that saved the model did.
     keras.backend.clear_session()
-    graph, made = tf.Graph(), dict[str, str]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Keras warns about optimizer state and containers it skips: not ours
-        return _trace_in(tf, graph, made, config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,
-                         unsafe_lambda)
+        return _trace_in(tf, tf.Graph(), request)
 
 
-def _trace_in(tf: Any, graph: Any, made: dict[str, str], config: dict, inputs: Sequence[tuple[str, str, list]],
-              outputs: Sequence[str], weights: Mapping[str, Any], legacy_h5: bool, assets_dir: str | None,
-              custom_objects: Mapping[str, Any], unsafe_lambda: bool) -> Trace:
+def _trace_in(tf: Any, graph: Any, request: KerasTraceRequest) -> Trace:
+    made: dict[str, str] = {}
     with graph.as_default(), StatelessScope(initialize_variables=False), \
-            object_registration.CustomObjectScope(dict(custom_objects)), serialization_lib.SafeModeScope(not unsafe_lambda):
-        feeds = [tf.compat.v1.placeholder(dtype, shape, name=name) for name, dtype, shape in inputs]
+            object_registration.CustomObjectScope(dict(request.custom_objects)), \
+            serialization_lib.SafeModeScope(not request.unsafe_lambda):
+        feeds = [tf.compat.v1.placeholder(dtype, shape, name=name) for name, dtype, shape in request.inputs]
         with graph.name_scope(KERAS_SCOPE):  # Keras's own names stay clear of the input and output names
-            model = _model(config, legacy_h5)
-            if legacy_h5:
-                _assign_legacy(tf, model, weights, made)
+            model = _model(request.config, request.legacy_h5)
+            if request.legacy_h5:
+                _assign_legacy(tf, model, request.weights, made)
             else:
-                _load_state(tf, model, weights, assets_dir, made)
+                _load_state(tf, model, request.weights, request.assets_dir, made)
             calls = _record_layer_outputs(model)
             results = model(feeds if len(feeds) > 1 else feeds[0], training=False)
+        outputs = request.outputs
         aliases = [tf.identity(tensor, name=name) for name, tensor in zip(outputs, _flat(results, outputs))]
         _alias_layer_outputs(tf, graph, calls)
         table_inits = [op.name for op in graph.get_collection(tf.compat.v1.GraphKeys.TABLE_INITIALIZERS)]

@@ -7,6 +7,7 @@ definitions, a Session for initializers) through the names defined here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import sys
@@ -272,9 +273,27 @@ class KerasTraceError(Exception):
         self.layer = layer
 
 
-def trace_keras3(config: dict, inputs: Sequence[tuple[str, str, list]], outputs: Sequence[str],
-                 weights: Mapping[str, Any], legacy_h5: bool, assets_dir: str | None,
-                 custom_objects: Mapping[str, Any], unsafe_lambda: bool) -> Any:
+@dataclasses.dataclass(frozen=True)
+class KerasTraceRequest:
+    """What tracing a Keras 3 model needs (see _keras3.trace): all decided by the loader, from the file alone.
+
+    ``inputs`` are (name, dtype, shape) of the placeholders fed to the model in
+    order; ``outputs`` name its outputs in order. ``weights`` indexes the weights
+    file: for a .keras archive {layer path: {index: entry}}, for a legacy .h5
+    {layer name: [entry, ...]}, each entry (placeholder name, weights key, dtype, shape).
+    """
+
+    config: dict
+    inputs: Sequence[tuple[str, str, list]]
+    outputs: Sequence[str]
+    weights: Mapping[str, Any]
+    legacy_h5: bool
+    assets_dir: str | None
+    custom_objects: Mapping[str, Any]
+    unsafe_lambda: bool
+
+
+def trace_keras3(request: KerasTraceRequest) -> Any:
     """Trace a Keras 3 model with its weights as placeholders (see _keras3.py, the module that imports keras)."""
     t = tf()
     refusal = None
@@ -282,8 +301,7 @@ def trace_keras3(config: dict, inputs: Sequence[tuple[str, str, list]], outputs:
         from graphsurgeon import _keras3
 
         try:
-            return _keras3.trace(t, config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,
-                                 unsafe_lambda)
+            return _keras3.trace(t, request)
         except KerasTraceError as err:
             refusal = err  # the user's error, raised below: TensorFlow's held-back start-up lines stay hidden
     raise refusal

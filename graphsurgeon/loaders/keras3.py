@@ -133,8 +133,8 @@ def _traced(path: Path, config: dict, metadata: Model, weights: dict, legacy_h5:
     inputs = [(r.node, i.dtype, i.shape) for r, i in zip(metadata.inputs, kc.inputs_of(config))]
     outputs = [r.node for r in metadata.outputs]
     try:
-        trace = _tf.trace_keras3(config, inputs, outputs, weights, legacy_h5, assets_dir, custom_objects,
-                                 unsafe_lambda)
+        trace = _tf.trace_keras3(_tf.KerasTraceRequest(config, inputs, outputs, weights, legacy_h5, assets_dir,
+                                                       custom_objects, unsafe_lambda))
     except _tf.KerasTraceError as err:
         raise LoadError(_trace_failure(path, err)) from err
     graph = graph_from_proto(trace.graph_def, str(path))

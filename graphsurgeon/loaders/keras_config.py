@@ -108,7 +108,7 @@ def weights_by_layer(config: dict, groups: dict[str, dict[str, tuple]]) -> dict[
     belong to the layer that is the nested model.
     """
     found: dict[str, list[str]] = {}
-    pending = [(config, "", None)]  # (model config, group prefix, top-level layer owning it)
+    pending: list[tuple[dict, str, str | None]] = [(config, "", None)]  # (model, group prefix, owning layer)
     while pending:
         model, prefix, owner = pending.pop(0)
         body = model.get("config") or {}
