@@ -63,8 +63,8 @@ def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
                    custom_objects: dict | None = None) -> Model:
     with h5py.File(path, "r") as f:
         raw = f.attrs.get("model_config")
-        names = [_text(n) for n in (f["model_weights"] if "model_weights" in f else f).attrs.get("layer_names", [])]
         root = f["model_weights"] if "model_weights" in f else f
+        names = [_text(n) for n in root.attrs.get("layer_names", [])]
         weight_names = {n: [_text(w) for w in root[n].attrs.get("weight_names", [])] for n in names}
     base = _metadata_model(path)
     if raw is None:
