@@ -55,8 +55,9 @@ def _groups(console: Console, report: AuditReport, by: str) -> None:
         console.print(tree)
         return
     table = Table(title=f"bytes by {by}", title_justify="left")
-    for column, justify in ((by, "left"), ("tensors", "right"), ("bytes", "right")):
-        table.add_column(column, justify=justify)
+    table.add_column(by, overflow="fold")
+    for column in ("tensors", "bytes"):
+        table.add_column(column, justify="right")
     for group in report.groups:
         table.add_row(group["name"], str(group["count"]), format_size(group["nbytes"]))
     console.print(table)
@@ -64,7 +65,8 @@ def _groups(console: Console, report: AuditReport, by: str) -> None:
 
 def _top(console: Console, report: AuditReport) -> None:
     table = Table(title=f"largest {len(report.top)}", title_justify="left")
-    for column, justify in (("name", "left"), ("kind", "left"), ("dtype", "left"), ("shape", "left"),
+    table.add_column("name", overflow="fold")  # never cut: three 'decoder/up0/k…' rows say nothing
+    for column, justify in (("kind", "left"), ("dtype", "left"), ("shape", "left"),
                             ("where", "left"), ("bytes", "right")):
         table.add_column(column, justify=justify)
     for w in report.top:
@@ -75,7 +77,8 @@ def _top(console: Console, report: AuditReport) -> None:
 
 def _removable(console: Console, report: AuditReport, top: int = 15) -> None:
     table = Table(title="removable", title_justify="left")
-    for column, justify in (("group", "left"), ("why", "left"), ("nodes", "right"), ("bytes", "right")):
+    table.add_column("group", overflow="fold")
+    for column, justify in (("why", "left"), ("nodes", "right"), ("bytes", "right")):
         table.add_column(column, justify=justify)
     for g in report.removable_groups[:top]:
         table.add_row(g.group, g.reason, str(g.nodes), format_size(g.nbytes))
@@ -88,7 +91,7 @@ def _removable(console: Console, report: AuditReport, top: int = 15) -> None:
 def _tables(console: Console, report: AuditReport) -> None:
     table = Table(title="lookup tables", title_justify="left")
     for column in ("table", "initializer", "asset"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for t in report.tables:
         table.add_row(t["table"], f"{t['initializer']} ({t['op']})", t["asset"] or "-")
     console.print(table)

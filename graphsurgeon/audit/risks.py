@@ -22,6 +22,7 @@ SIDE_EFFECT_OPS = {
     "PrintV2": "prints on the server at every request",
 }
 TABLE_INIT_PREFIXES = ("InitializeTable", "LookupTableImport")
+KERAS_OPTIMIZER_SCOPE = "optimizer_weights/"  # where loaders.keras_h5 puts a .h5 file's optimizer state
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Risk:
 
 def find_risks(model: Model, kept: Collection[str]) -> list[Risk]:
     graph = model.graph
-    risks = _side_effect_ops(graph, kept) + _training_reachable(graph, kept) + _missing_assets(model, kept)
+    risks = _side_effect_ops(graph, kept) + _training_reachable(model, kept) + _missing_assets(model, kept)
     risks += _unknown_ops(graph, kept) + _init_races(model, kept) + _ref_outputs(model)
     return risks
 
@@ -45,8 +46,11 @@ def _side_effect_ops(graph: Graph, kept) -> list[Risk]:
             for n in graph if n.name in kept and n.op in SIDE_EFFECT_OPS]
 
 
-def _training_reachable(graph: Graph, kept) -> list[Risk]:
-    found = [n for n in graph if n.name in kept and is_training_only(n)]
+def _training_reachable(model: Model, kept) -> list[Risk]:
+    # A Keras file's optimizer weights are stored beside the model, not in its graph: export never keeps them.
+    keras_optimizer = KERAS_OPTIMIZER_SCOPE if model.source.format == "keras_h5" else None
+    found = [n for n in model.graph if n.name in kept and is_training_only(n)
+             and not (keras_optimizer and n.name.startswith(keras_optimizer))]
     if not found:
         return []
     return [Risk("training nodes", found[0].name, f"{len(found)} training-only node(s) are still reachable, "

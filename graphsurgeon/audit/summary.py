@@ -5,13 +5,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from graphsurgeon import dtypes as dt
+from graphsurgeon.audit.candidates import FunctionCopy, candidate_inputs, candidate_outputs
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, UNFED_SOURCE_OPS, VARIABLE_OPS, is_assign
+from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
 from graphsurgeon.ir.sizes import node_bytes, weight_bytes
-from graphsurgeon.ir.types import output_dtypes
-from graphsurgeon.surgery.training import is_training_only, removal_group
-
-SINK_EXCLUDED_OPS = frozenset({"NoOp", "Assert", "SaveV2", "RestoreV2"})
+from graphsurgeon.ir.types import output_dtype
+from graphsurgeon.ir.weights import numeric_nbytes
+from graphsurgeon.surgery.training import removal_group
 
 
 @dataclass(frozen=True)
@@ -41,40 +41,30 @@ class ModelSummary:
     outputs: list[str]
     variables: list[VariableDesc] = field(default_factory=list)
     details: dict[str, str] = field(default_factory=dict)  # format facts such as keras_version
+    function_copies: list[FunctionCopy] = field(default_factory=list)  # feeds of inlined functions, by scope
 
 
 def summarize(model: Model) -> ModelSummary:
     graph = model.graph
+    feeds, copies = candidate_inputs(model)
+    details = dict(model.source.details)
     return ModelSummary(
         path=model.source.path,
         format=model.source.format,
         nodes=len(graph),
         weight_bytes=weight_bytes(model),
         ops=sorted(Counter(n.op for n in graph).items(), key=lambda kv: (-kv[1], kv[0])),
-        inputs=_candidate_inputs(model),
-        outputs=_candidate_outputs(model),
+        inputs=[_feed(node, port, graph) for node, port in feeds],
+        outputs=candidate_outputs(model),
         variables=_variables(model),
-        details=dict(model.source.details),
+        details=details,
+        function_copies=copies,
     )
 
 
-def _candidate_outputs(model: Model) -> list[str]:
-    if not model.source.traced and model.outputs:
-        return [r.node if r.port == 0 else str(r) for r in model.outputs]  # a Keras config names them, no graph yet
-    graph = model.graph
-    return [n.name for n in graph if n.name not in graph.consumers and n.op not in SINK_EXCLUDED_OPS
-            and n.op not in VARIABLE_OPS and not is_training_only(n) and not is_assign(n.op)]
-
-
-def _candidate_inputs(model: Model) -> list[TensorDesc]:
-    out = []
-    for node in model.graph:
-        if node.op not in UNFED_SOURCE_OPS and node.op != "PlaceholderWithDefault":
-            continue
-        for port, dtype in enumerate(output_dtypes(node, model.graph)):
-            name = node.name if port == 0 else f"{node.name}:{port}"
-            out.append(TensorDesc(name, node.op, dt.name_of(dtype), _attr_shape(node, port)))
-    return out
+def _feed(node, port: int, graph) -> TensorDesc:
+    name = node.name if port == 0 else f"{node.name}:{port}"
+    return TensorDesc(name, node.op, dt.name_of(dt.base(output_dtype(node, port, graph))), _attr_shape(node, port))
 
 
 def _attr_shape(node, port: int) -> list[int] | None:
@@ -97,7 +87,10 @@ def _variables(model: Model) -> list[VariableDesc]:
         if info is not None:
             out.append(VariableDesc(node.name, info.dtype_name, list(info.shape), info.nbytes))
         else:
-            out.append(VariableDesc(node.name, dt.name_of(node.attrs["dtype"].type), _declared_shape(node), 0))
+            # Not in the checkpoint (a TF2 function's captured copy, a weightless .meta): its declared size.
+            dtype, shape = dt.base(node.attrs["dtype"].type), _declared_shape(node)
+            nbytes = numeric_nbytes(dtype, tuple(shape)) if all(d >= 0 for d in shape) else 0
+            out.append(VariableDesc(node.name, dt.name_of(dtype), shape, nbytes))
     return out
 
 

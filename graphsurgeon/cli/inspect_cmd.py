@@ -18,7 +18,8 @@ NAME = "inspect"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_model(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables (always complete)")
+    parser.add_argument("--all", action="store_true", help="list every op, input, output and variable (default: 10 each)")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -26,5 +27,5 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print_json(console, summary)
     else:
-        print_summary(console, summary)
+        print_summary(console, summary, limit=None if args.all else 10)
     return 0

@@ -28,33 +28,78 @@ def _shape(desc: TensorDesc) -> str:
     return "[" + ",".join("?" if d < 0 else str(d) for d in desc.shape) + "]"
 
 
-def print_summary(console: Console, summary: ModelSummary, top_ops: int = 15) -> None:
+def more(hidden: int) -> str:
+    """The line that ends a capped list."""
+    return f"... and {hidden} more (--all)"
+
+
+def name_column(table: Table, header: str) -> None:
+    """Names wrap instead of being cut: 'decoder/up0/k…' three times over says nothing."""
+    table.add_column(header, overflow="fold")
+
+
+def print_summary(console: Console, summary: ModelSummary, limit: int | None = 10) -> None:
+    """The model at a glance; lists longer than ``limit`` are cut short (None: everything)."""
     console.print(f"[bold]{summary.path}[/bold]  ({summary.format})")
     if summary.details:
         console.print(", ".join(f"{k}: {v}" for k, v in summary.details.items()))
     console.print(f"{summary.nodes} nodes, {len(summary.variables)} variables, weights {format_size(summary.weight_bytes)}")
-    ops = Table(title="Ops", title_justify="left")
-    ops.add_column("op")
-    ops.add_column("count", justify="right")
-    for op, count in summary.ops[:top_ops]:
-        ops.add_row(op, str(count))
-    if len(summary.ops) > top_ops:
-        ops.add_row(f"... {len(summary.ops) - top_ops} more", "")
-    console.print(ops)
-    inputs = Table(title="Candidate inputs", title_justify="left")
-    for column in ("name", "op", "dtype", "shape"):
-        inputs.add_column(column)
-    for desc in summary.inputs:
-        inputs.add_row(desc.name, desc.op, desc.dtype, _shape(desc))
-    console.print(inputs)
-    console.print("[bold]Candidate outputs[/bold] (no consumers): " + (", ".join(summary.outputs) or "none"))
+    _ops(console, summary, limit)
+    _inputs(console, summary, limit)
+    shown, hidden = _capped(summary.outputs, limit)
+    console.print("[bold]Candidate outputs[/bold]: " + (", ".join(shown) or "none")
+                  + (f" {more(hidden)}" if hidden else ""), overflow="fold")
     if summary.variables:
-        variables = Table(title="Variables", title_justify="left")
-        for column, justify in (("name", "left"), ("dtype", "left"), ("shape", "left"), ("bytes", "right")):
-            variables.add_column(column, justify=justify)
-        for var in summary.variables:
-            variables.add_row(var.name, var.dtype, str(var.shape), format_size(var.nbytes))
-        console.print(variables)
+        _variables(console, summary, limit)
+
+
+def _capped(items: list, limit: int | None) -> tuple[list, int]:
+    if limit is None or len(items) <= limit:
+        return items, 0
+    return items[:limit], len(items) - limit
+
+
+def _ops(console: Console, summary: ModelSummary, limit: int | None) -> None:
+    ops = Table(title="Ops", title_justify="left")
+    name_column(ops, "op")
+    ops.add_column("count", justify="right", overflow="fold")
+    shown, hidden = _capped(summary.ops, limit)
+    for op, count in shown:
+        ops.add_row(op, str(count))
+    if hidden:
+        ops.add_row(more(hidden), str(sum(c for _, c in summary.ops[len(shown):])))
+    console.print(ops)
+
+
+def _inputs(console: Console, summary: ModelSummary, limit: int | None) -> None:
+    inputs = Table(title="Candidate inputs", title_justify="left")
+    name_column(inputs, "name")
+    for column in ("op", "dtype", "shape"):
+        inputs.add_column(column, overflow="fold")
+    shown, hidden = _capped(summary.inputs, limit)
+    for desc in shown:
+        inputs.add_row(desc.name, desc.op, desc.dtype, _shape(desc))
+    if hidden:
+        inputs.add_row(more(hidden), "", "", "")
+    for copy in summary.function_copies:
+        inputs.add_row(f"{copy.scope}/...", f"{copy.count} feeds of an inlined function", "", "")
+    console.print(inputs)
+
+
+def _variables(console: Console, summary: ModelSummary, limit: int | None) -> None:
+    variables = summary.variables
+    shown, hidden = _capped(sorted(variables, key=lambda v: -v.nbytes) if limit is not None and len(variables) > limit
+                            else variables, limit)
+    title = "Variables" if not hidden else f"Variables (largest {len(shown)} of {len(variables)})"
+    table = Table(title=title, title_justify="left")
+    name_column(table, "name")
+    for column, justify in (("dtype", "left"), ("shape", "left"), ("bytes", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for var in shown:
+        table.add_row(var.name, var.dtype, str(var.shape), format_size(var.nbytes))
+    if hidden:
+        table.add_row(more(hidden), "", "", format_size(sum(v.nbytes for v in variables) - sum(v.nbytes for v in shown)))
+    console.print(table)
 
 
 def print_cut_report(console: Console, report: CutReport, output: str, top: int = 15) -> None:
@@ -67,8 +112,9 @@ def print_cut_report(console: Console, report: CutReport, output: str, top: int 
     console.print(f"removed {report.removed_nodes} nodes, {format_size(report.removed_bytes)} of weights")
     if report.removed:
         table = Table(title="Removed", title_justify="left")
-        for column, justify in (("group", "left"), ("nodes", "right"), ("bytes", "right")):
-            table.add_column(column, justify=justify)
+        name_column(table, "group")
+        for column in ("nodes", "bytes"):
+            table.add_column(column, justify="right")
         for group in report.removed[:top]:
             table.add_row(group.group, str(group.nodes), format_size(group.nbytes))
         rest = report.removed[top:]

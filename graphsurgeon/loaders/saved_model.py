@@ -11,6 +11,7 @@ from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders.checkpoint import read_index
 from graphsurgeon.loaders.graphdef import parse_proto
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
+from graphsurgeon.loaders.object_graph import variable_keys_from_objects
 from graphsurgeon.loaders.tf2 import calls_functions, traced_signature
 from graphsurgeon.protos import pb
 
@@ -34,6 +35,9 @@ def load_saved_model(directory: Path, tags: Sequence[str] | None = None, trace: 
     extra = directory / "assets.extra"
     model = model_from_meta_graph(meta, source, weights, assets_dir=str(directory / "assets"),
                                   extra_dir=str(extra) if extra.is_dir() else None)
+    by_object = variable_keys_from_objects(meta, model.graph, weights)
+    if by_object:  # TF2: variables are saved under object paths, restored inside a function
+        model = model.replace(variable_keys={**by_object, **model.variable_keys})
     if trace and calls_functions(model):
         return traced_signature(model, directory, sorted(meta.meta_info_def.tags), signature)
     return model
