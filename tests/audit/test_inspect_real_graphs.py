@@ -165,3 +165,24 @@ def test_keras_audit_does_not_flag_optimizer_weights(generated, cli):
     assert result.code == 0, result.err
     assert "training nodes" not in result.out
     assert "is_training" not in result.out
+
+
+def test_resource_captures_are_dropped_and_function_copies_grouped(tmp_path):
+    """A hub-style graph: a real input, then an inlined function with its own feeds and resource captures.
+
+        images ─ Relu ─> out
+        StatefulPartitionedCall/{x_0..x_4} (float), StatefulPartitionedCall/handle_{0..9} (resource)
+    """
+    graph_def = tf.compat.v1.GraphDef()
+    node(graph_def, "images", "Placeholder", dtype=tf.float32, shape=[None, 3])
+    node(graph_def, "out", "Relu", ["images"], T=tf.float32)
+    for i in range(5):
+        node(graph_def, f"StatefulPartitionedCall/x_{i}", "Placeholder", dtype=tf.float32, shape=[None])
+    for i in range(10):
+        node(graph_def, f"StatefulPartitionedCall/handle_{i}", "Placeholder", dtype=tf.resource, shape=[])
+        node(graph_def, f"captured_{i}", "Placeholder", dtype=tf.resource, shape=[])
+    (tmp_path / "hub.pb").write_bytes(graph_def.SerializeToString())
+    summary = summarize(gs.load(tmp_path / "hub.pb"))
+    assert [d.name for d in summary.inputs] == ["images"]
+    assert [(c.scope, c.count) for c in summary.function_copies] == [("StatefulPartitionedCall", 5)]
+    assert summary.outputs == ["out"]
