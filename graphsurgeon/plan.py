@@ -136,7 +136,7 @@ def apply(planned: Plan) -> Model:
     read |= {ref.node for ref in planned.outputs}
     kept -= {name for name in planned.variables
              if name in after and name not in read and frozen.graph[name].op == "VarHandleOp"}
-    result = apply_cut(frozen, planned.cut, kept)
+    result = apply_cut(frozen, planned.cut, kept, batch_policy=recipe.batch)
     return strip_training(result, sweep_unreached=False) if recipe.strips else result
 
 
@@ -170,14 +170,15 @@ def _resolved_bindings(graph: Graph, bindings: Mapping[str, object],
 
 def extract(model: Model, inputs: Sequence[str | InputSpec], outputs: Sequence[str | TensorRef], *,
             bindings: Mapping[str, object] | None = None, init_from_initializers: bool = False,
-            strip: bool = True) -> Model:
+            strip: bool = True, batch_policy: str | None = None) -> Model:
     """Bind, freeze what the outputs need, cut between inputs and outputs, strip training nodes.
 
     The result is self-contained: every variable it keeps is a (lazy) constant.
+    ``batch_policy`` ("auto", "dynamic", "static") decides the inputs' batch dimension (surgery/batch.py).
     """
     if not outputs:
         raise CutError("a cut needs at least one output: pass --outputs NODE[:PORT]")
     recipe = Recipe(inputs=tuple(s if isinstance(s, InputSpec) else InputSpec(str(s)) for s in inputs),
                     outputs=tuple(str(o) for o in outputs), bindings=dict(bindings) if bindings else None,
-                    init_from_initializers=init_from_initializers, strip=strip)
+                    init_from_initializers=init_from_initializers, strip=strip, batch=batch_policy)
     return apply(plan(model, recipe))

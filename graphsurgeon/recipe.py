@@ -62,6 +62,7 @@ class Recipe:
     bindings: Mapping[str, Any] | None = None
     init_from_initializers: bool | None = None
     strip: bool | None = None
+    batch: str | None = None  # the inputs' batch dimension: "auto", "dynamic" or "static" (surgery/batch.py)
     asset_dir: str | None = None
     extra_assets: tuple[str, ...] | None = None
     # serving front and back ends

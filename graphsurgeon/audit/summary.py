@@ -11,6 +11,7 @@ from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
 from graphsurgeon.ir.sizes import node_bytes, weight_bytes
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.ir.weights import numeric_nbytes
+from graphsurgeon.surgery.batch import batch_notes
 from graphsurgeon.surgery.training import removal_group
 
 
@@ -114,6 +115,7 @@ class CutReport:
     removed_nodes: int
     removed_bytes: int
     removed: list[RemovedGroup]
+    notes: list[str] = field(default_factory=list)  # e.g. an input's batch dimension relaxed or fixed
 
 
 def compare(before: Model, after: Model) -> CutReport:
@@ -143,4 +145,5 @@ def compare(before: Model, after: Model) -> CutReport:
         removed_nodes=sum(g.nodes for g in removed),
         removed_bytes=sum(g.nbytes for g in removed),
         removed=removed,
+        notes=batch_notes(before, after),
     )

@@ -108,6 +108,8 @@ def print_cut_report(console: Console, report: CutReport, output: str, top: int 
         console.print(f"  input  {desc.name}: {desc.dtype}{_shape(desc)}")
     for name in report.outputs:
         console.print(f"  output {name}")
+    for note in report.notes:
+        console.print(f"  note   {note}")
     console.print(f"kept    {report.kept_nodes} nodes, {format_size(report.kept_bytes)} of weights")
     console.print(f"removed {report.removed_nodes} nodes, {format_size(report.removed_bytes)} of weights")
     if report.removed:

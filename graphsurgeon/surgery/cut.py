@@ -7,23 +7,27 @@ from collections.abc import Sequence
 from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import PLACEHOLDER_OPS, UNFED_SOURCE_OPS
 from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.ir.signatures import tensor_nodes, user_signatures
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.surgery import batch
 from graphsurgeon.surgery.cutplan import CutPlan, plan_cut
+from graphsurgeon.surgery.library import prune_library
 from graphsurgeon.surgery.select import InputSpec
 
 log = logging.getLogger(__name__)
 
 
 def cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Sequence[str | TensorRef],
-        planned: CutPlan | None = None) -> Model:
+        planned: CutPlan | None = None, batch_policy: str | None = None) -> Model:
     """The minimal subgraph computing ``outputs`` from ``inputs``.
 
     Each input tensor becomes a Placeholder (dtype and static shape from the
-    graph unless the InputSpec says otherwise); with no inputs, the
+    graph unless the InputSpec says otherwise; its batch dimension as
+    ``batch_policy`` decides, see surgery/batch.py); with no inputs, the
     Placeholders the outputs reach are the inputs. Nothing upstream of an input
     survives; an output that still needs an unfed Placeholder, iterator or
     queue is a CutError naming it and a path to it. ``planned`` is the
@@ -31,15 +35,21 @@ def cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Se
     nothing is resolved or walked twice.
     """
     planned = (planned or plan_cut(model, inputs, outputs)).check()
-    return apply_cut(model, planned, planned.kept)
+    return apply_cut(model, planned, planned.kept, batch_policy)
 
 
-def apply_cut(model: Model, planned: CutPlan, kept: frozenset[str]) -> Model:
+def apply_cut(model: Model, planned: CutPlan, kept: frozenset[str],
+              batch_policy: str | None = None) -> Model:
     """The cut ``planned`` describes, keeping ``kept`` (the plan's nodes, as renamed by a freeze)."""
     graph = model.graph
     names = {i.ref: i.placeholder for i in planned.inputs}
-    placeholders = {i.ref: _placeholder(model, i.ref, i.spec, i.placeholder) for i in planned.inputs}
-    new_graph = _rebuild(graph, kept, placeholders)
+    placeholders, relaxed = {}, []
+    for i in planned.inputs:
+        placeholders[i.ref], was_relaxed = _placeholder(model, i.ref, i.spec, i.placeholder, batch_policy)
+        relaxed += [i.placeholder] if was_relaxed else []
+    # Shapes recorded below a relaxed input still carry the old batch (into signature TensorInfos).
+    new_graph = batch.forget_recorded_shapes(_rebuild(graph, kept, placeholders), relaxed)
+    new_graph = prune_library(new_graph)  # the bodies of removed conds and loops (e.g. dead summaries) go too
     new_inputs = tuple(TensorRef(p.name) for p in placeholders.values())
     new_outputs = tuple(TensorRef(names[r]) if r in names else r for r in planned.outputs)
     return model.replace(graph=new_graph, inputs=new_inputs, outputs=new_outputs,
@@ -49,17 +59,22 @@ def apply_cut(model: Model, planned: CutPlan, kept: frozenset[str]) -> Model:
                          assets=tuple(a for a in model.assets if a.tensor.node in new_graph))
 
 
-def _placeholder(model: Model, ref: TensorRef, spec: InputSpec, name: str) -> Node:
+def _placeholder(model: Model, ref: TensorRef, spec: InputSpec, name: str,
+                 batch_policy: str | None) -> tuple[Node, bool]:
+    """The Placeholder standing for ``ref``, and whether its shape may be looser than the graph's."""
     graph = model.graph
     dtype = dt.base(output_dtype(graph[ref.node], ref.port, graph))
     if spec.dtype is not None:
         dtype = dt.enum_of(spec.dtype)
-    shape = spec.shape if spec.shape is not None else static_shape(model, ref)
+    graph_shape = static_shape(model, ref) if spec.shape is None else None
+    shape = spec.shape if spec.shape is not None else batch.input_shape(
+        str(ref), graph_shape, graph[ref.node].op in UNFED_SOURCE_OPS - PLACEHOLDER_OPS, batch_policy)
     attrs = {
         "dtype": pb.attr_value_pb2.AttrValue(type=dtype),
         "shape": pb.attr_value_pb2.AttrValue(shape=shape_proto(shape)),
     }
-    return Node(name, "Placeholder", attrs=attrs)
+    # A user's explicit shape may loosen the graph's too: downstream recorded shapes go either way.
+    return Node(name, "Placeholder", attrs=attrs), spec.shape is not None or shape != graph_shape
 
 
 def _rebuild(graph: Graph, kept: frozenset[str], placeholders: dict[TensorRef, Node]) -> Graph:

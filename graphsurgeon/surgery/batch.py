@@ -1,0 +1,117 @@
+"""The batch dimension of a cut's inputs: kept as the graph states it, or relaxed to unknown.
+
+An input pipeline (a tf.data iterator, a queue) fixes the training batch, say
+40; a Serving client sends one row. So an input cut at a pipeline's output
+gets an unknown batch by default. A Placeholder whose author fixed its batch
+keeps it (the author may rely on it: a reshape to [8, ...] downstream), with a
+warning that clients must send exactly that batch. The policy overrides both:
+
+  "auto"     pipeline outputs relaxed, everything else as the graph states it
+  "dynamic"  every input's first dimension relaxed
+  "static"   every input as the graph states it
+
+Shapes recorded downstream of a relaxed input (``_output_shapes``) would still
+carry the old batch into signature TensorInfos, so they are dropped and
+shapes are inferred again when needed.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections import deque
+from collections.abc import Iterable
+
+from graphsurgeon.errors import UsageError
+from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.model import Model
+from graphsurgeon.names import TensorRef
+
+log = logging.getLogger(__name__)
+
+POLICIES = ("auto", "dynamic", "static")
+RECORDED_SHAPE_ATTRS = ("_output_shapes",)
+Shape = tuple[int, ...] | None
+
+
+def input_shape(name: str, shape: Shape, from_pipeline: bool, policy: str | None) -> Shape:
+    """The Placeholder shape for an input whose graph shape is ``shape``, under ``policy`` (None: auto)."""
+    policy = policy or "auto"
+    if policy not in POLICIES:
+        raise UsageError(f"unknown batch policy {policy!r}: use one of {', '.join(POLICIES)}")
+    if not shape or shape[0] < 0:
+        return shape
+    if policy == "dynamic" or (policy == "auto" and from_pipeline):
+        why = "an input pipeline's training batch" if from_pipeline else "relaxed by --dynamic-batch"
+        log.info("input %s: batch dimension %d (%s) becomes unknown", name, shape[0], why)
+        return (-1, *shape[1:])
+    if policy == "auto":
+        log.warning("input %s has a fixed batch of %d (shape %s); Serving clients must send exactly %d row(s). "
+                    "Pass --dynamic-batch to accept any batch", name, shape[0], list(shape), shape[0])
+    return shape
+
+
+def forget_recorded_shapes(graph: Graph, relaxed: Iterable[str]) -> Graph:
+    """``graph`` without recorded output shapes on the nodes that depend on the ``relaxed`` inputs."""
+    downstream = _downstream(graph, list(relaxed))
+    if not downstream:
+        return graph
+    nodes = []
+    for node in graph:
+        if node.name in downstream and any(a in node.attrs for a in RECORDED_SHAPE_ATTRS):
+            node = node.replace(attrs={k: v for k, v in node.attrs.items() if k not in RECORDED_SHAPE_ATTRS})
+        nodes.append(node)
+    return graph.with_nodes(nodes)
+
+
+def _downstream(graph: Graph, starts: list[str]) -> set[str]:
+    consumers = graph.consumers
+    seen, queue = set(starts), deque(starts)
+    while queue:
+        for consumer in consumers.get(queue.popleft(), ()):
+            if consumer not in seen:
+                seen.add(consumer)
+                queue.append(consumer)
+    return seen
+
+
+def batch_notes(before: Model, after: Model) -> list[str]:
+    """One line per input of ``after`` whose batch was relaxed from ``before`` or stays fixed."""
+    notes = []
+    for ref in after.inputs:
+        node = after.graph.get(ref.node)
+        if node is None or "shape" not in node.attrs or node.attrs["shape"].shape.unknown_rank:
+            continue
+        dims = [d.size for d in node.attrs["shape"].shape.dim]
+        if not dims:
+            continue
+        old = _recorded_batch(before, _source_ref(before.graph, ref.node))
+        if dims[0] < 0 and old is not None and old >= 0:
+            notes.append(f"input {ref.node}: batch {old} of the source is now unknown (any batch); "
+                         "--static-batch keeps it")
+        elif dims[0] >= 0:
+            notes.append(f"input {ref.node}: batch fixed at {dims[0]}; Serving clients must send exactly "
+                         f"{dims[0]} row(s) (--dynamic-batch accepts any)")
+    return notes
+
+
+def _source_ref(graph: Graph, placeholder: str) -> TensorRef | None:
+    """The tensor a cut's Placeholder stands for: its own name (port 0), or NODE_PORT[_input...]."""
+    if placeholder in graph:
+        return TensorRef(placeholder)
+    match = re.fullmatch(r"(.*)_(\d+)(?:_input)*", placeholder)
+    if match and match.group(1) in graph:
+        return TensorRef(match.group(1), int(match.group(2)))
+    return None
+
+
+def _recorded_batch(model: Model, ref: TensorRef | None) -> int | None:
+    if ref is None:
+        return None
+    attrs = model.graph[ref.node].attrs
+    if "shape" in attrs and ref.port == 0:
+        proto = attrs["shape"].shape
+    elif "output_shapes" in attrs and ref.port < len(attrs["output_shapes"].list.shape):
+        proto = attrs["output_shapes"].list.shape[ref.port]
+    else:
+        return None
+    return proto.dim[0].size if not proto.unknown_rank and proto.dim else None
