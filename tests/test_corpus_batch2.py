@@ -53,6 +53,7 @@ def test_guesslang_logits_cut_keeps_the_string_loop_and_drops_summaries_and_tabl
     np.testing.assert_allclose(logits, guesslang_reference["logits"], atol=1e-5)
 
 
+@pytest.mark.slow  # two C++ loader runs of an exported SavedModel
 def test_guesslang_predict_export_keeps_the_class_table_and_its_init(corpus, cli, guesslang_reference, tmp_path):
     result = cli("export", corpus / GUESSLANG / "model", "-o", tmp_path / "guesslang")
     assert result.code == 0, result.err
@@ -78,6 +79,7 @@ def _wav(corpus, folder: str) -> bytes:
     return (corpus / folder / "reference" / "kws_test_440hz_1s_16k.wav").read_bytes()
 
 
+@pytest.mark.slow  # two C++ loader runs of an exported SavedModel
 def test_ds_cnn_front_end_and_classifier_compose_to_the_original(corpus, cli, tmp_path):
     folder, graph, reference = DS_CNN
     source = corpus / folder / graph

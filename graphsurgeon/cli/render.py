@@ -93,8 +93,9 @@ def _variables(console: Console, summary: ModelSummary, limit: int | None) -> No
     title = "Variables" if not hidden else f"Variables (largest {len(shown)} of {len(variables)})"
     table = Table(title=title, title_justify="left")
     name_column(table, "name")
-    for column, justify in (("dtype", "left"), ("shape", "left"), ("bytes", "right")):
-        table.add_column(column, justify=justify, overflow="fold")
+    for column in ("dtype", "shape"):
+        table.add_column(column, overflow="fold")
+    table.add_column("bytes", justify="right", overflow="fold")
     for var in shown:
         table.add_row(var.name, var.dtype, str(var.shape), format_size(var.nbytes))
     if hidden:

@@ -21,7 +21,7 @@ def variable_keys_from_objects(meta, graph: Graph, keys: Collection[str]) -> dic
     nodes = meta.object_graph_def.nodes
     if not nodes:
         return {}
-    by_shared_name = {}
+    by_shared_name: dict[str, str] = {}
     for node in graph:
         if node.op == "VarHandleOp":
             shared = node.attrs["shared_name"].s.decode() if "shared_name" in node.attrs else ""
