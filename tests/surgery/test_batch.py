@@ -1,6 +1,6 @@
 """The batch dimension of cut inputs: an iterator's training batch is relaxed, a Placeholder's kept.
 
-fixtures/build.py's fixed_batch: IteratorGetNext f32[40,3] -> prediction f32[40,1] (trained), and
+fixtures/build.py's iterator_batch: IteratorGetNext f32[40,3] -> prediction f32[40,1] (trained), and
 x_fixed f32[8,3] -> fixed_prediction with the same weights.
 """
 from __future__ import annotations
@@ -19,11 +19,11 @@ def _dims(info_or_attr) -> list[int]:
 
 @pytest.fixture(scope="module")
 def source(generated):
-    return gs.load(generated / "fixed_batch")
+    return gs.load(generated / "iterator_batch")
 
 
 def test_iterator_input_gets_any_batch_and_serves_one_row(generated, source, cli, tmp_path):
-    result = cli("export", generated / "fixed_batch", "--inputs", "IteratorGetNext", "--outputs", "prediction",
+    result = cli("export", generated / "iterator_batch", "--inputs", "IteratorGetNext", "--outputs", "prediction",
                  "-o", tmp_path / "serving")
     assert result.code == 0, result.err
     exported = gs.load(tmp_path / "serving" / "1", trace=False)
@@ -39,7 +39,7 @@ def test_iterator_input_gets_any_batch_and_serves_one_row(generated, source, cli
 
 
 def test_cut_report_says_the_batch_was_relaxed(generated, cli, tmp_path):
-    result = cli("cut", generated / "fixed_batch", "--inputs", "IteratorGetNext", "--outputs", "prediction",
+    result = cli("cut", generated / "iterator_batch", "--inputs", "IteratorGetNext", "--outputs", "prediction",
                  "-o", tmp_path / "p.pb")
     assert result.code == 0, result.err
     assert "input  IteratorGetNext: float32[?,3]" in result.out
@@ -58,12 +58,12 @@ def test_relaxed_input_forgets_recorded_shapes_downstream(source):
 
 
 def test_fixed_placeholder_keeps_its_batch_with_a_warning(generated, cli, tmp_path):
-    result = cli("cut", generated / "fixed_batch", "--inputs", "x_fixed", "--outputs", "fixed_prediction",
+    result = cli("cut", generated / "iterator_batch", "--inputs", "x_fixed", "--outputs", "fixed_prediction",
                  "-o", tmp_path / "f.pb")
     assert result.code == 0, result.err
     assert "input  x_fixed: float32[8,3]" in result.out
     assert "Serving clients must send exactly 8 row(s)" in result.err
-    relaxed = cli("cut", generated / "fixed_batch", "--inputs", "x_fixed", "--outputs", "fixed_prediction",
+    relaxed = cli("cut", generated / "iterator_batch", "--inputs", "x_fixed", "--outputs", "fixed_prediction",
                   "-o", tmp_path / "d.pb", "--dynamic-batch")
     assert "input  x_fixed: float32[?,3]" in relaxed.out
     assert "exactly" not in relaxed.err
@@ -71,5 +71,5 @@ def test_fixed_placeholder_keeps_its_batch_with_a_warning(generated, cli, tmp_pa
 
 def test_batch_flags_exclude_each_other(generated, cli, tmp_path):
     with pytest.raises(SystemExit):
-        cli("cut", generated / "fixed_batch", "--inputs", "x_fixed", "--outputs", "fixed_prediction",
+        cli("cut", generated / "iterator_batch", "--inputs", "x_fixed", "--outputs", "fixed_prediction",
             "-o", tmp_path / "x.pb", "--dynamic-batch", "--static-batch")
