@@ -186,3 +186,11 @@ def test_resource_captures_are_dropped_and_function_copies_grouped(tmp_path):
     assert [d.name for d in summary.inputs] == ["images"]
     assert [(c.scope, c.count) for c in summary.function_copies] == [("StatefulPartitionedCall", 5)]
     assert summary.outputs == ["out"]
+
+
+def test_audit_tables_wrap_names_instead_of_cutting_them(generated, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "50")
+    result = cli("audit", generated / "encoder_decoder")
+    assert result.code == 0, result.err
+    table = result.out[result.out.index("largest"):]
+    assert "…" not in table.split("risk")[0]
