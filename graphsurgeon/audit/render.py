@@ -66,9 +66,9 @@ def _groups(console: Console, report: AuditReport, by: str) -> None:
 def _top(console: Console, report: AuditReport) -> None:
     table = Table(title=f"largest {len(report.top)}", title_justify="left")
     table.add_column("name", overflow="fold")  # never cut: three 'decoder/up0/k…' rows say nothing
-    for column, justify in (("kind", "left"), ("dtype", "left"), ("shape", "left"),
-                            ("where", "left"), ("bytes", "right")):
-        table.add_column(column, justify=justify)
+    for column in ("kind", "dtype", "shape", "where"):
+        table.add_column(column, overflow="fold")
+    table.add_column("bytes", justify="right", overflow="fold")
     for w in report.top:
         table.add_row(w.name, w.kind, w.dtype, "?" if w.shape is None else str(w.shape), w.storage,
                       format_size(w.nbytes))
