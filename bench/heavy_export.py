@@ -2,6 +2,7 @@
 
     python bench/heavy_export.py                   # heavy-1g and heavy-2.5g, 3 runs each (~15 minutes)
     python bench/heavy_export.py --models heavy-1g --runs 1
+    python bench/heavy_export.py --models heavy-1g --runs 1 --routes floor graphsurgeon   # skip TF's routes
 
 Models (generated once into bench/out/, deterministic): a stack of 8192x8192
 float32 layers (256 MiB each) with a two-layer head and an Adam training branch,
@@ -14,6 +15,7 @@ Routes, each in a fresh process (wall time, peak RSS via wait4):
   careful       parse the .meta, extract_sub_graph, restore only the kept variables,
                 SavedModelBuilder with variables
   graphsurgeon  graphsurgeon export CKPT --inputs x --outputs trunk/layerK/out -o OUT
+                (also with --no-load-check: the cost of the check before publishing)
   floor         read the kept bytes from the checkpoint and write them with fsync
 """
 from __future__ import annotations
@@ -113,7 +115,7 @@ def size_of(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
-def bench(name: str, kept: int, runs: int) -> list[dict]:
+def bench(name: str, kept: int, runs: int, wanted: list[str] | None = None) -> list[dict]:
     prefix = generate(name, kept)
     output = f"trunk/layer{kept - 1}/out"
     work = OUT / f"work-{name}"
@@ -124,7 +126,13 @@ def bench(name: str, kept: int, runs: int) -> list[dict]:
         "careful": ([sys.executable, "-c", CAREFUL, str(prefix), output, str(work / "careful")], work / "careful"),
         "graphsurgeon": ([sys.executable, "-m", "graphsurgeon", "export", str(prefix), "--inputs", "x", "--outputs",
                           output, "-o", str(work / "gs")], work / "gs"),
+        "graphsurgeon --no-load-check": ([sys.executable, "-m", "graphsurgeon", "export", str(prefix), "--inputs", "x",
+                                          "--outputs", output, "-o", str(work / "gs-unchecked"), "--no-load-check"],
+                                         work / "gs-unchecked"),
     }
+    # graphsurgeon runs last: verify below reads its output, and every run starts from an empty work dir.
+    routes = {k: routes[k] for k in sorted(routes, key=lambda k: k == "graphsurgeon")
+              if not wanted or k.split()[0] in wanted}
     rows = []
     for route, (args, produced) in routes.items():
         results = []
@@ -159,12 +167,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--routes", nargs="+", help="only these routes (floor, recipe, careful, graphsurgeon)")
     args = parser.parse_args()
     bare = [measured([sys.executable, "-c", "import tensorflow"]) for _ in range(args.runs)]
     print(f"import tensorflow: {statistics.median(b[0] for b in bare):.2f} s, "
           f"{statistics.median(b[1] for b in bare) / 2**20:.0f} MiB peak RSS\n")
     for name in args.models:
-        print(table(bench(name, MODELS[name], args.runs)), end="\n\n")
+        print(table(bench(name, MODELS[name], args.runs, args.routes)), end="\n\n")
 
 
 if __name__ == "__main__":

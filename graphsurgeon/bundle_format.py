@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import google_crc32c
 
-from graphsurgeon.errors import LoadError
+from graphsurgeon.errors import CorruptCheckpointError, LoadError
 
 TABLE_MAGIC = 0xDB4775248B80FB57  # the last 8 bytes of every leveldb table
 FOOTER_SIZE = 48  # two block handles padded to 40 bytes, then the magic
@@ -62,6 +62,10 @@ def _block(data: bytes, handle: bytes, path: Path) -> bytes:
     size, _ = decode_varint(handle, pos)
     if data[offset + size] != 0:  # the 5-byte trailer starts with the compression type
         raise CompressedIndex(str(path))
+    (stored,) = struct.unpack_from("<I", data, offset + size + 1)
+    if masked_crc(google_crc32c.value(data[offset:offset + size + 1])) != stored:
+        raise CorruptCheckpointError(f"{path}: the block at offset {offset} fails its CRC32C check (the index is "
+                                     "corrupt); restore the checkpoint's .index file from a good copy")
     return data[offset:offset + size]
 
 

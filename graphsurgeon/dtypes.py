@@ -53,3 +53,11 @@ def itemsize(enum: int) -> int:
     return numpy_of(enum).itemsize
 
 
+
+
+def widens(stored: int, declared: int) -> bool:
+    """True if every ``stored`` value is exactly a ``declared`` value (float16 -> float32, int32 -> int64)."""
+    a, b = DTYPES.get(base(stored), (None, None))[1], DTYPES.get(base(declared), (None, None))[1]
+    if a is None or b is None or a == b or a.kind not in "fiu" or a.kind != b.kind:
+        return False
+    return bool(np.can_cast(a, b, "safe"))

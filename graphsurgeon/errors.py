@@ -18,6 +18,10 @@ class LoadError(GraphSurgeonError):
     """A model file is missing, truncated or of an unknown kind."""
 
 
+class CorruptCheckpointError(LoadError):
+    """A checkpoint tensor's bytes do not match its index entry (checksum, size, dtype or shape)."""
+
+
 class NameNotFoundError(GraphSurgeonError):
     """A node or tensor name that the model does not have."""
 
@@ -36,6 +40,10 @@ class OutputExistsError(GraphSurgeonError):
 
 class WriteError(GraphSurgeonError):
     """The output cannot be written (permissions, disk, size limits)."""
+
+
+class UnloadableOutputError(WriteError):
+    """What was about to be published is something TensorFlow's loader would refuse."""
 
 
 class MissingAssetError(GraphSurgeonError):

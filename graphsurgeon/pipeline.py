@@ -105,10 +105,13 @@ def warmup_rows(recipe: Recipe) -> list[dict[str, np.ndarray]]:
 
 
 def export(source: Source, recipe: Recipe | None, base_dir: str | os.PathLike, *, version: int | None = None,
-           force: bool = False, progress: Progress | None = None) -> ExportResult:
-    """Publish the model ``recipe`` describes as BASE_DIR/<version>, exactly as `graphsurgeon export` does."""
+           force: bool = False, progress: Progress | None = None, load_check: bool = True) -> ExportResult:
+    """Publish the model ``recipe`` describes as BASE_DIR/<version>, exactly as `graphsurgeon export` does.
+
+    ``load_check`` False skips loading the staged folder in TensorFlow's C++ loader before publishing.
+    """
     recipe = recipe or Recipe()
-    check_base(Path(base_dir), version, force)  # refuse to clobber before any work
+    check_base(base_dir, version, force)  # refuse to clobber before any work
     model = load_source(source, recipe)
     planned, result = prepare(model, recipe)
     record = recipe_record(source, model, recipe, planned)
@@ -116,7 +119,7 @@ def export(source: Source, recipe: Recipe | None, base_dir: str | os.PathLike, *
                               signatures=signature_specs(result, recipe), tags=recipe.export_tag_list,
                               inline_limit=recipe.inline_bytes, asset_dir=recipe.asset_dir,
                               extra_assets=recipe.extra_assets or (), progress=progress,
-                              warmup=warmup_rows(recipe), record=record)
+                              warmup=warmup_rows(recipe), record=record, load_check=load_check)
     return ExportResult(path, planned, model, result, written_signatures(path))
 
 

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.format == "saved_model":
         with DelayedProgress("writing variables") as progress:
             result = export(args.model, options.recipe_from(args), args.output, version=args.version,
-                            force=args.force, progress=progress)
+                            force=args.force, progress=progress, load_check=not args.no_load_check)
         print_export(console, result, Path(args.output).name, as_json=args.json)
         return 0
     return cut_and_write(args, console)

@@ -35,6 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     with DelayedProgress("writing variables") as progress:
         result = export(args.model, options.recipe_from(args), args.output, version=args.version, force=args.force,
-                        progress=progress)
+                        progress=progress, load_check=not args.no_load_check)
     print_export(console, result, Path(args.output).name, as_json=args.json)
     return 0

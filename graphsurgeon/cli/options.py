@@ -81,6 +81,9 @@ def add_saved_model(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--asset-dir", help="where asset files are now, when the model names them by old paths")
     group.add_argument("--asset", nargs="+", default=[], dest="extra_assets", metavar="FILE",
                        help="more files to ship in assets/")
+    group.add_argument("--no-load-check", action="store_true",
+                       help="skip loading the staged export in TensorFlow's C++ loader before publishing "
+                            "(it is only imported, without weights, when variables/ is 1 GiB or more)")
     group.add_argument("--warmup", metavar="FILE.npz",
                        help="sample inputs by serving_default key; each row becomes a warmup request (at most 1000)")
     front = parser.add_argument_group("Serving front and back ends")

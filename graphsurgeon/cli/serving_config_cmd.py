@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from graphsurgeon.errors import UsageError
-from graphsurgeon.exporters.atomic import atomic_file
+from graphsurgeon.exporters.atomic import atomic_file, check_target
 from graphsurgeon.exporters.serving_files import ServedModel, batching_parameters_text, model_config_text
 
 NAME = "serving-config"
@@ -56,6 +56,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     outputs = [(args.output, model_config_text(models))]
     if args.batching:
         outputs.append((args.batching, batching_parameters_text()))
+    for path, _ in outputs:  # both files are checked before either is written
+        check_target(Path(path), args.force)
     for path, text in outputs:
         with atomic_file(Path(path), args.force) as tmp:
             tmp.write_text(text)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,8 @@ from graphsurgeon.errors import OutputExistsError, WriteError
 
 def check_target(path: Path, force: bool) -> None:
     """Fail before any work if ``path`` cannot be (over)written."""
+    if path.is_dir():
+        raise WriteError(f"cannot write {path}: it is a directory; give a file name")
     if path.exists() and not force:
         raise OutputExistsError(f"{path} already exists; pass --force to overwrite it")
     if not path.parent.is_dir():
@@ -32,6 +35,7 @@ def fsync_dir(directory: Path) -> None:
 def atomic_file(path: Path, force: bool = False) -> Iterator[Path]:
     """Yield a hidden temp path beside ``path``; on success fsync and rename it into place."""
     check_target(path, force)
+    remove_stale_temps(path)
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:
         yield tmp
@@ -46,6 +50,25 @@ def atomic_file(path: Path, force: bool = False) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Temp files of earlier writes of ``path`` whose process was killed (.NAME.tmp-PID, PID gone)."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.tmp-*"):
+        pid = tmp.name.rpartition(".tmp-")[2]
+        if pid.isdigit() and not process_alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _describe(err: OSError) -> str:

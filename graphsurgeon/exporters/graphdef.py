@@ -9,6 +9,8 @@ from google.protobuf import text_format
 
 from graphsurgeon.errors import WriteError
 from graphsurgeon.exporters.atomic import atomic_file, check_target
+from graphsurgeon.exporters.checks import check_nodes
+from graphsurgeon.exporters.weight_checks import checked_weights
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
@@ -26,12 +28,15 @@ def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = Fals
     path = Path(path)
     check_target(path, force)
     _refuse_unfrozen(model)
+    model = checked_weights(model)
     estimate = estimated_graph_def_bytes(model)
     if estimate >= PROTO_LIMIT:
         raise WriteError(
             f"a frozen GraphDef of this model would be about {estimate / 2**30:.2f} GiB, over protobuf's 2 GiB limit; "
             "export a SavedModel instead (graphsurgeon export / --format saved_model), which keeps weights in variables/"
         )
+    # Structure first, from the graph without its weights: a bad graph fails before any weight is read.
+    check_nodes(list(model.graph), model.graph.library, str(path))
     graph_def = to_graph_def(model.graph, model.weights, progress=progress)
     with atomic_file(path, force) as tmp:
         if path.suffix == ".pbtxt":

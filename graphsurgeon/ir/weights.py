@@ -15,6 +15,7 @@ import numpy as np
 
 from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
+from graphsurgeon.errors import CorruptCheckpointError
 from graphsurgeon.ir.region import Region
 
 
@@ -64,7 +65,15 @@ class CheckpointSource:
             return self._reader
 
     def read(self, key: str) -> np.ndarray:
-        return self.reader().get_tensor(key)
+        """TensorFlow's reader checks each tensor's checksum and size; its failure becomes one line."""
+        try:
+            return self.reader().get_tensor(key)
+        except _tf.checkpoint_read_error() as err:
+            message = str(getattr(err, "message", err)).strip()
+            first = message.splitlines()[0] if message else type(err).__name__
+            raise CorruptCheckpointError(
+                f"checkpoint tensor {key!r} in {self.pattern} cannot be read: {first}; "
+                "restore the checkpoint from a good copy") from err
 
 
 class BundleSource:
@@ -89,16 +98,7 @@ class BundleSource:
         entry = self.bundle.whole_entry(key, region)
         if entry is None:
             return array_chunks(self.bundle.read_region(key, region))
-        return self._stream(entry, size)
-
-    def _stream(self, entry, size: int) -> Iterator[bytes]:
-        with open(self.bundle.shard(entry), "rb") as f:
-            f.seek(entry.offset)
-            remaining = entry.size
-            while remaining:
-                chunk = f.read(min(size, remaining))
-                remaining -= len(chunk)
-                yield chunk
+        return self.bundle.stream(key, entry, size)  # checksummed as it streams
 
 
 class ArraySource:
@@ -109,6 +109,21 @@ class ArraySource:
 
     def read(self, key: str) -> np.ndarray:
         return self._arrays[key]
+
+
+class CastSource:
+    """Another source's tensors converted to a wider dtype of the same kind, chunk by chunk."""
+
+    def __init__(self, source: WeightSource, stored: np.dtype, wanted: np.dtype):
+        self.source, self.stored, self.wanted = source, stored, wanted
+
+    def read(self, key: str) -> np.ndarray:
+        return self.source.read(key).astype(self.wanted)
+
+    def chunks(self, key: str) -> Iterator[bytes]:
+        pieces = self.source.chunks(key) if hasattr(self.source, "chunks") else array_chunks(self.source.read(key))
+        for piece in pieces:  # chunk sizes are multiples of every itemsize, so no element straddles two
+            yield np.frombuffer(piece, self.stored.newbyteorder("<")).astype(self.wanted.newbyteorder("<")).tobytes()
 
 
 class WeightStore(Mapping[str, WeightInfo]):
@@ -141,6 +156,19 @@ class WeightStore(Mapping[str, WeightInfo]):
     def source(self, key: str) -> WeightSource:
         """What reads ``key``'s bytes (a part of a partitioned variable reads a region through it)."""
         return self._entries[key][1]
+
+    def cast(self, key: str, dtype: int) -> "WeightStore":
+        """A store where ``key`` reads as ``dtype``; only for lossless widening (see dtypes.widens)."""
+        info, source = self._entries[key]
+        shape = info.shape
+        cast = CastSource(source, dt.numpy_of(info.dtype), dt.numpy_of(dtype))
+        return WeightStore({**self._entries, key: (WeightInfo(info.key, dtype, shape, numeric_nbytes(dtype, shape)), cast)})
+
+    def check_all(self) -> None:
+        """Read every tensor once, in bounded chunks, so its source checks it (checksum, size)."""
+        for key in self:
+            for _ in self.chunks(key) if dt.itemsize(self[key].dtype) else [self.read(key)]:
+                pass
 
     def merged(self, other: "WeightStore") -> "WeightStore":
         """A store with ``other``'s entries added (they win on equal keys)."""

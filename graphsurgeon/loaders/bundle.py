@@ -6,14 +6,20 @@ milliseconds; a tensor's bytes are read only when asked for.
 """
 from __future__ import annotations
 
+import os
+import struct
+from collections.abc import Iterator
 from pathlib import Path
 
+import google_crc32c
 import numpy as np
+from google.protobuf.message import DecodeError
 
-from graphsurgeon.bundle_format import STRING, decode_varint, read_table
-from graphsurgeon.dtypes import numpy_of
-from graphsurgeon.errors import LoadError
+from graphsurgeon.bundle_format import STRING, decode_varint, masked_crc, read_table
+from graphsurgeon.dtypes import DTYPES, itemsize, name_of, numpy_of
+from graphsurgeon.errors import CorruptCheckpointError, LoadError
 from graphsurgeon.ir.region import Region
+from graphsurgeon.ir.weights import CHUNK_BYTES
 from graphsurgeon.loaders.bundle_slices import slice_key, slice_region
 from graphsurgeon.protos import pb
 
@@ -31,13 +37,17 @@ class Bundle:
         self.header = None
         self.entries = {}
         self.slice_entries: dict[bytes, object] = {}
-        for key, value in read_table(index):
-            if key == b"":
-                self.header = pb.tensor_bundle_pb2.BundleHeaderProto.FromString(value)
-            elif key[:1] == b"\x00":  # EncodeTensorNameSlice keys start with OrderedCode's 0
-                self.slice_entries[key] = pb.tensor_bundle_pb2.BundleEntryProto.FromString(value)
-            else:
-                self.entries[key.decode("utf-8")] = pb.tensor_bundle_pb2.BundleEntryProto.FromString(value)
+        try:
+            for key, value in read_table(index):
+                if key == b"":
+                    self.header = pb.tensor_bundle_pb2.BundleHeaderProto.FromString(value)
+                elif key[:1] == b"\x00":  # EncodeTensorNameSlice keys start with OrderedCode's 0
+                    self.slice_entries[key] = pb.tensor_bundle_pb2.BundleEntryProto.FromString(value)
+                else:
+                    self.entries[key.decode("utf-8")] = pb.tensor_bundle_pb2.BundleEntryProto.FromString(value)
+        except (IndexError, struct.error, UnicodeDecodeError, DecodeError) as err:
+            raise CorruptCheckpointError(f"{index} is damaged ({type(err).__name__} while reading its entries); "
+                                         "restore the checkpoint's .index file from a good copy") from err
         if self.header is None:
             raise LoadError(f"{index} has no bundle header; it is not a TensorFlow V2 checkpoint index")
 
@@ -77,36 +87,102 @@ class Bundle:
         """A box of a tensor, copied together from the saved slices that overlap it."""
         whole = self.whole_entry(key, region)
         if whole is not None:
-            return self._read_entry(whole)
+            return self._read_entry(whole, key)
         entry = self.entries[key]
         if not entry.slices:
-            return self._read_entry(entry)[region.within(Region.whole(self.shape(key)))]
+            return self._read_entry(entry, key)[region.within(Region.whole(self.shape(key)))]
         out = np.empty(region.shape, dtype=object if entry.dtype == STRING else numpy_of(entry.dtype))
         for saved, slice_entry in self.saved_slices(key):
             common = saved.overlap(region)
             if common is not None:
-                out[common.within(region)] = self._read_entry(slice_entry)[common.within(saved)]
+                out[common.within(region)] = self._read_entry(slice_entry, key)[common.within(saved)]
         return out
 
-    def _read_entry(self, entry) -> np.ndarray:
-        shape = tuple(d.size for d in entry.shape.dim)
-        if entry.dtype == STRING:
-            return self._strings(entry, shape)
-        dtype = numpy_of(entry.dtype)
-        count = int(np.prod(shape))
-        return np.fromfile(self.shard(entry), dtype=dtype, count=count, offset=entry.offset).reshape(shape)
+    def stream(self, key: str, entry, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+        """An entry's bytes in pieces of at most ``size``, checked against the entry as they stream.
 
-    def _strings(self, entry, shape) -> np.ndarray:
-        with open(self.shard(entry), "rb") as f:
+        The CRC32C is extended chunk by chunk (constant memory), and the last
+        chunk is handed out only once the whole entry matched: a consumer never
+        finishes with corrupt bytes. A file that ends early is an error, not a
+        loop waiting for bytes that never come. (A string tensor's checksum
+        covers its lengths as integers, not the bytes on disk: see _strings.)
+        """
+        if entry.dtype == STRING:
+            self._read_entry(entry, key)  # checks the checksum
+        yield from self._stream(key, entry, size, check_crc=entry.dtype != STRING)
+
+    def _stream(self, key: str, entry, size: int, check_crc: bool) -> Iterator[bytes]:
+        path = self.shard(entry)
+        _check_entry_size(key, entry, path)
+        try:
+            f = open(path, "rb")
+        except OSError as err:
+            raise LoadError(f"cannot read checkpoint data {path} for tensor {key!r}: {err.strerror}; "
+                            "copy the .data-* files from where the checkpoint was written") from err
+        with f:
             f.seek(entry.offset)
-            raw = f.read(entry.size)
+            crc, done = 0, 0
+            while done < entry.size:
+                chunk = f.read(min(size, entry.size - done))
+                if not chunk:  # end of file: the loop must end here, not wait for bytes
+                    raise _truncated(key, entry, path, os.fstat(f.fileno()).st_size)
+                crc = google_crc32c.extend(crc, chunk)
+                done += len(chunk)
+                if check_crc and done == entry.size and masked_crc(crc) != entry.crc32c:
+                    raise _corrupt(key, entry, path)
+                yield chunk
+
+    def _read_entry(self, entry, key: str) -> np.ndarray:
+        """A whole entry, checked like stream()."""
+        shape = tuple(d.size for d in entry.shape.dim)
+        raw = bytearray()
+        for chunk in self._stream(key, entry, CHUNK_BYTES, check_crc=entry.dtype != STRING):
+            raw += chunk
+        if entry.dtype == STRING:
+            return self._strings(key, entry, bytes(raw), shape)
+        return np.frombuffer(raw, dtype=numpy_of(entry.dtype)).reshape(shape)
+
+    def _strings(self, key: str, entry, raw: bytes, shape) -> np.ndarray:
+        """Varint lengths, their masked CRC32C, then the bytes. TensorFlow's checksum covers each length
+        as a little-endian uint32 (uint64 above 4 GiB), the length checksum, and the bytes."""
         count, pos, lengths = int(np.prod(shape)), 0, []
-        for _ in range(count):
-            length, pos = decode_varint(raw, pos)
-            lengths.append(length)
-        pos += 4  # masked crc32c of the lengths
+        try:
+            for _ in range(count):
+                length, pos = decode_varint(raw, pos)
+                lengths.append(length)
+        except IndexError as err:
+            raise _corrupt(key, entry, self.shard(entry)) from err
+        crc = google_crc32c.value(b"".join(struct.pack("<I" if n <= 0xFFFFFFFF else "<Q", n) for n in lengths))
+        crc = google_crc32c.extend(crc, raw[pos:pos + 4])
+        pos += 4
         values = []
         for length in lengths:
             values.append(raw[pos:pos + length])
+            crc = google_crc32c.extend(crc, values[-1])
             pos += length
+        if masked_crc(crc) != entry.crc32c or pos != len(raw):
+            raise _corrupt(key, entry, self.shard(entry))
         return np.array(values, dtype=object).reshape(shape)
+
+
+def _check_entry_size(key: str, entry, path: Path) -> None:
+    """A fixed-width tensor's entry must hold exactly dtype size x elements bytes."""
+    width = itemsize(entry.dtype) if entry.dtype in DTYPES else 0  # 0: variable width, or not sized here
+    shape = [d.size for d in entry.shape.dim]
+    if width and entry.size != width * int(np.prod(shape)):
+        raise CorruptCheckpointError(
+            f"checkpoint tensor {key!r}: its index entry in {path.parent} says {name_of(entry.dtype)}{shape} "
+            f"({width * int(np.prod(shape))} bytes) but stores {entry.size} bytes at offset {entry.offset} of "
+            f"{path.name}; the index does not describe its data - re-save the checkpoint")
+
+
+def _truncated(key: str, entry, path: Path, length: int) -> CorruptCheckpointError:
+    return CorruptCheckpointError(
+        f"checkpoint tensor {key!r}: {path} is {length} bytes long, but its index entry needs {entry.size} bytes "
+        f"at offset {entry.offset}; the data file is truncated - copy it again from where the checkpoint was written")
+
+
+def _corrupt(key: str, entry, path: Path) -> CorruptCheckpointError:
+    return CorruptCheckpointError(
+        f"checkpoint tensor {key!r}: the {entry.size} bytes at offset {entry.offset} of {path} fail their CRC32C "
+        "check (the file is corrupt); restore the checkpoint's .data file from a good copy")

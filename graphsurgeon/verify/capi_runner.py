@@ -5,9 +5,11 @@ package (or graphsurgeon): only ctypes, numpy and the C API that ships inside
 the TensorFlow wheel (TF_LoadSessionFromSavedModel in libtensorflow_cc.so.2).
 
     python capi_runner.py REQUEST.json
+    python capi_runner.py -        # load the library now, read REQUEST.json's path from stdin
 
 REQUEST.json: {"export_dir": ..., "tags": ["serve"], "inputs": "in.npz", "outputs": "out.npz",
                "runs": [{"feeds": {"x:0": "key in in.npz"}, "fetches": ["y:0"]}]}
+          or {"import_graph_def": "graph.pb"}: only import a GraphDef (no weights, no session).
 Writes out.npz with arrays "run{i}/{j}" for fetch j of run i, and prints one JSON
 line: {"ok": true, "tensorflow_imported": false} or {"ok": false, "error": "..."}.
 """
@@ -57,6 +59,9 @@ def _library() -> ctypes.CDLL:
         "TF_StringInit": ([vp], None), "TF_StringCopy": ([vp, cp, sz], None),
         "TF_StringGetDataPointer": ([vp], vp), "TF_StringGetSize": ([vp], sz),
         "TF_CloseSession": ([vp, vp], None), "TF_DeleteSession": ([vp, vp], None),
+        "TF_NewBufferFromString": ([vp, sz], ctypes.POINTER(TFBuffer)),
+        "TF_NewImportGraphDefOptions": ([], vp),
+        "TF_GraphImportGraphDef": ([vp, ctypes.POINTER(TFBuffer), vp, vp], None),
     }
     for name, (args, result) in signatures.items():
         fn = getattr(lib, name)
@@ -80,6 +85,14 @@ class Runner:
             self.lib.TF_NewSessionOptions(), None, export_dir.encode(), tag_array, len(tags), self.graph,
             self.lib.TF_NewBuffer(), self.status)
         self.check(f"TF_LoadSessionFromSavedModel({export_dir})")
+
+    def import_graph_def(self, path: str) -> None:
+        """Import a GraphDef as TensorFlow's C++ importer does (op registry, dtypes, cycles), without weights."""
+        data = Path(path).read_bytes()
+        buffer = self.lib.TF_NewBufferFromString(data, len(data))
+        self.lib.TF_GraphImportGraphDef(self.lib.TF_NewGraph(), buffer, self.lib.TF_NewImportGraphDefOptions(),
+                                        self.status)
+        self.check("TF_GraphImportGraphDef")
 
     def endpoint(self, tensor: str) -> TFOutput:
         op, _, port = tensor.rpartition(":")
@@ -136,17 +149,35 @@ class Runner:
 
 
 def main(request_path: str) -> int:
+    """Serve one request; with "-", load the library first, then read the request's path from stdin
+    (so the library loads while the parent is still writing what it will ask about)."""
+    library = None
+    if request_path == "-":
+        try:
+            library = _library()
+        except (OSError, RuntimeError) as err:
+            library = err
+        request_path = sys.stdin.readline().strip()
+        if not request_path:
+            return 0  # the parent gave up before asking
     request = json.loads(Path(request_path).read_text())
     try:
-        runner = Runner(_library())
-        runner.load(request["export_dir"], request["tags"])
+        if isinstance(library, Exception):
+            raise RuntimeError(str(library))
+        runner = Runner(library or _library())
+        if request.get("import_graph_def"):
+            runner.import_graph_def(request["import_graph_def"])
+            request = {**request, "runs": []}
+        else:
+            runner.load(request["export_dir"], request["tags"])
         inputs = np.load(request["inputs"], allow_pickle=True) if request.get("inputs") else {}
         produced = {}
         for i, run in enumerate(request["runs"]):
             feeds = {name: inputs[key] for name, key in run["feeds"].items()}
             for j, array in enumerate(runner.run(feeds, run["fetches"])):
                 produced[f"run{i}/{j}"] = array
-        np.savez(request["outputs"], **produced)
+        if request.get("outputs"):
+            np.savez(request["outputs"], **produced)
         report = {"ok": True}
     except RuntimeError as err:
         report = {"ok": False, "error": str(err)}

@@ -17,6 +17,7 @@ import numpy as np
 from graphsurgeon import defaults
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import GraphSurgeonError
+from graphsurgeon.exporters.weight_checks import checked_weights
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.loaders import load
@@ -65,6 +66,9 @@ class Reference:
             from graphsurgeon.pipeline import load_source  # the recipe's source options (Keras, tags)
 
             source = load_source(path, recipe)
+            # TensorFlow's restore would stop at a corrupt tensor with a message several lines deep;
+            # graphsurgeon's own checks name the tensor, the file and the offset in one line.
+            checked_weights(source).weights.check_all()
             source = bind(source, recipe.bindings) if recipe.bindings else source
         return cls(path, source, recipe, asset_dir or recipe.asset_dir, by_signature)
 

@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from graphsurgeon.exporters.saved_model.signatures import (
     signature_def,
 )
 from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
+from graphsurgeon.exporters.checks import check_graph_def, check_nodes, check_signatures, check_warmup
+from graphsurgeon.exporters.load_check import LoadChecker
+from graphsurgeon.exporters.weight_checks import checked_weights
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
@@ -49,6 +53,7 @@ def export_saved_model(
     progress: Progress | None = None,
     warmup: Sequence[Mapping[str, np.ndarray]] = (),
     record: bytes | None = None,
+    load_check: bool = True,
 ) -> Path:
     """Publish ``model`` as BASE_DIR/<version> (the next integer by default) and return that path.
 
@@ -57,9 +62,14 @@ def export_saved_model(
     ``warmup`` requests (serving_default input key -> array) are written to
     assets.extra/tf_serving_warmup_requests, which Serving replays before serving.
     ``record`` (graphsurgeon.record) is written to assets.extra/ for verify to replay.
+    Before publishing, the staged folder is checked structurally (exporters.checks)
+    and, with ``load_check``, by TensorFlow's C++ importer, or its full loader
+    when variables/ is under 1 GiB (exporters.load_check).
     """
+    version = check_base(base_dir, version, force)
     base = Path(base_dir)
-    version = check_base(base, version, force)
+    model = checked_weights(model)
+    check_nodes(list(model.graph), model.graph.library, str(base / str(version)))  # before any weight is read
     specs = _signatures(model, signatures)
     graph, assets = asset_files.with_extra_assets(model.graph, model.assets, extra_assets)
     model = model.replace(graph=graph, assets=tuple(assets))
@@ -71,7 +81,8 @@ def export_saved_model(
     model = model.replace(graph=graph)
     for asset in model.assets:  # fail on a missing asset before writing anything
         asset.locate(asset_dir)
-    with staged_version(base, version, force) as staging:
+    checker = LoadChecker() if load_check else contextlib.nullcontext()
+    with checker, staged_version(base, version, force) as staging:
         recorded = asset_files.copy_assets(model.assets, asset_dir, staging / "assets")
         # Signature shapes the graph does not record need TensorFlow's shape inference;
         # then its import overlaps the (I/O-bound) weight streaming.
@@ -87,6 +98,11 @@ def export_saved_model(
         finally:
             syncing.join()
         meta = _meta_graph(model, tags, sig_defs, saver_def, recorded)
+        where = str(base / str(version))
+        check_graph_def(meta.graph_def, where)
+        check_signatures(meta.graph_def, meta.signature_def, where)
+        if warmup and DEFAULT_KEY in sig_defs:
+            check_warmup(warmup, sig_defs[DEFAULT_KEY], where)
         saved_model = pb.saved_model_pb2.SavedModel(saved_model_schema_version=1)
         saved_model.meta_graphs.add().CopyFrom(meta)
         (staging / "saved_model.pb").write_bytes(saved_model.SerializeToString(deterministic=True))
@@ -99,6 +115,8 @@ def export_saved_model(
         if record is not None:
             (staging / "assets.extra").mkdir(exist_ok=True)
             (staging / "assets.extra" / defaults.RECIPE_FILE).write_bytes(record)
+        if isinstance(checker, LoadChecker):
+            checker.check(staging, tags, meta.graph_def, where)
     return base / str(version)
 
 
@@ -113,7 +131,7 @@ def _signatures(model: Model, given: Sequence[SignatureSpec] | None) -> list[Sig
     return specs
 
 
-def _meta_graph(model: Model, tags, sig_defs: dict, saver_def, assets) -> object:
+def _meta_graph(model: Model, tags, sig_defs: dict, saver_def, assets) -> Any:
     meta = pb.meta_graph_pb2.MetaGraphDef()
     meta.meta_info_def.tags.extend(tags)
     meta.meta_info_def.tensorflow_version = _tf.tensorflow_version()

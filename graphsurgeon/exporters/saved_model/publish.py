@@ -7,6 +7,7 @@ every file and folder is fsynced, and only then is it renamed to its number.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
@@ -14,10 +15,14 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from graphsurgeon.errors import OutputExistsError, WriteError
-from graphsurgeon.exporters.atomic import fsync_dir
+from graphsurgeon.errors import OutputExistsError, UsageError, WriteError
+from graphsurgeon.exporters.atomic import fsync_dir, process_alive
+from graphsurgeon.exporters.swap import exchange, pause_for_tests
 
 TEMP_PREFIX = ".graphsurgeon-tmp-"
+RETIRED = "old-"  # TEMP_PREFIX + "old-N-PID": version N, moved aside while its replacement goes in
+STALE = re.compile(r"(?P<retired>old-)?(?P<version>\d+)-(?P<pid>\d+)")
+log = logging.getLogger(__name__)
 
 
 def next_version(base: Path) -> int:
@@ -25,10 +30,19 @@ def next_version(base: Path) -> int:
     return max(versions, default=0) + 1
 
 
-def check_base(base: Path, version: int | None, force: bool) -> int:
-    """The version to write, after checking the target can be written without clobbering."""
+def check_base(base_dir: str | os.PathLike, version: int | None, force: bool) -> int:
+    """The version to write, after checking the target can be written without clobbering.
+
+    An interrupted replacement in BASE is recovered first, so the next number
+    is counted over every version that exists.
+    """
+    if not os.fspath(base_dir):
+        raise UsageError("the output base directory is empty (-o ''); name the directory that holds the versions")
+    base = Path(base_dir)
     if base.exists() and not base.is_dir():
         raise WriteError(f"{base} exists and is not a directory; choose a base directory for version folders")
+    if base.is_dir():
+        recover_interrupted(base)
     version = next_version(base) if version is None else version
     if version < 0:
         raise WriteError(f"version {version} is negative; Serving loads only non-negative integer folders")
@@ -39,35 +53,99 @@ def check_base(base: Path, version: int | None, force: bool) -> int:
 
 @contextlib.contextmanager
 def staged_version(base: Path, version: int, force: bool) -> Iterator[Path]:
-    """Yield a hidden staging folder; on success fsync it and rename it to BASE/VERSION."""
+    """Yield a hidden staging folder; on success fsync it and rename it to BASE/VERSION.
+
+    On failure nothing stays behind: not the staging folder, and not the base
+    directories this export created.
+    """
+    created = _absent_dirs(base)
+    published = False
     try:
-        base.mkdir(parents=True, exist_ok=True)
-        _remove_stale_staging(base)
-        staging = base / f"{TEMP_PREFIX}{version}-{os.getpid()}"
-        staging.mkdir()
-    except OSError as err:
-        raise WriteError(f"cannot write into {base}: {err.strerror}; check permissions and free space") from err
-    try:
-        yield staging
-        _fsync_tree(staging)
-        _swap_in(staging, base / str(version), force)
-    except OSError as err:
-        raise WriteError(f"writing {base / str(version)} failed: {err.strerror}; nothing was published") from err
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            recover_interrupted(base)
+            staging = base / f"{TEMP_PREFIX}{version}-{os.getpid()}"
+            staging.mkdir()
+        except OSError as err:
+            raise WriteError(f"cannot write into {base}: {err.strerror}; check permissions and free space") from err
+        try:
+            yield staging
+            _fsync_tree(staging)
+            _swap_in(staging, base / str(version), force)
+            published = True
+        except OSError as err:
+            raise WriteError(f"writing {base / str(version)} failed: {err.strerror}; nothing was published") from err
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not published:
+            _remove_empty(created)
 
 
 def _swap_in(staging: Path, target: Path, force: bool) -> None:
-    retired = None
-    if target.exists():
-        if not force:
-            raise OutputExistsError(f"{target} appeared while exporting; pass --force to replace it")
-        retired = target.parent / f"{TEMP_PREFIX}old-{target.name}-{os.getpid()}"
-        os.rename(target, retired)
+    """Publish ``staging`` as ``target``; an existing target is replaced in one step where possible."""
+    pause_for_tests("before-swap")
+    if not target.exists():
+        os.rename(staging, target)
+        fsync_dir(target.parent)
+        return
+    if not force:
+        raise OutputExistsError(f"{target} appeared while exporting; pass --force to replace it")
+    if exchange(staging, target):
+        fsync_dir(target.parent)
+        pause_for_tests("after-swap")
+        return  # staging now holds the old version, which the caller removes
+    # Two renames: the old version stays complete under a hidden name until the new one is in place;
+    # recover_interrupted() puts it back if this process dies in between.
+    retired = target.parent / f"{TEMP_PREFIX}{RETIRED}{target.name}-{os.getpid()}"
+    os.rename(target, retired)
+    fsync_dir(target.parent)
+    pause_for_tests("between-renames")
     os.rename(staging, target)
     fsync_dir(target.parent)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
+    pause_for_tests("after-swap")
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def recover_interrupted(base: Path) -> None:
+    """Undo what exports killed mid-way left in BASE (their process is gone).
+
+    A retired version whose number is free again is the only complete copy of
+    that version: it is renamed back. A retired version whose number holds a
+    published replacement, and a staging folder (never published, or the old
+    side of a finished exchange), are removed.
+    """
+    for path in sorted(base.glob(TEMP_PREFIX + "*")):
+        match = STALE.fullmatch(path.name[len(TEMP_PREFIX):])
+        if not match or process_alive(int(match.group("pid"))):
+            continue
+        target = base / match.group("version")
+        if match.group("retired") and not target.exists():
+            try:
+                os.rename(path, target)
+                fsync_dir(base)
+            except OSError as err:
+                raise WriteError(f"cannot restore {target} from {path} (left by a killed export): {err.strerror}; "
+                                 f"rename it back to {target.name} by hand") from err
+            log.warning("restored %s from %s, left by an export that was killed while replacing it", target, path)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _absent_dirs(path: Path) -> list[Path]:
+    """``path`` and its ancestors that do not exist yet, deepest first."""
+    absent = []
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            break
+        absent.append(candidate)
+    return absent
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    for directory in directories:  # deepest first
+        with contextlib.suppress(OSError):
+            directory.rmdir()
 
 
 def background_sync(root: Path) -> threading.Thread:
@@ -86,21 +164,3 @@ def _fsync_tree(root: Path) -> None:
             finally:
                 os.close(fd)
         fsync_dir(Path(directory))
-
-
-def _remove_stale_staging(base: Path) -> None:
-    """Staging folders left by exports that were killed: their process is gone."""
-    for path in base.glob(TEMP_PREFIX + "*"):
-        match = re.search(r"-(\d+)$", path.name)
-        if match and not _alive(int(match.group(1))):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
