@@ -25,7 +25,7 @@ from keras.src.backend.common.stateless_scope import StatelessScope  # noqa: E40
 from keras.src.legacy.saving import saving_utils  # noqa: E402
 from keras.src.saving import object_registration, saving_lib, serialization_lib  # noqa: E402
 
-from graphsurgeon._tf import KerasTraceError, KerasTraceRequest  # noqa: E402
+from graphsurgeon.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402
 
 
 @dataclass

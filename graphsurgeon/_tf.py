@@ -7,7 +7,6 @@ definitions, a Session for initializers) through the names defined here.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import os
 import sys
@@ -265,32 +264,7 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
     return frozen.graph.as_graph_def(), input_names, outputs, constants
 
 
-class KerasTraceError(Exception):
-    """Keras 3 could not rebuild or load a model: ``layer`` (or "") is where, the message why."""
-
-    def __init__(self, layer: str, reason: str):
-        super().__init__(reason)
-        self.layer = layer
-
-
-@dataclasses.dataclass(frozen=True)
-class KerasTraceRequest:
-    """What tracing a Keras 3 model needs (see _keras3.trace): all decided by the loader, from the file alone.
-
-    ``inputs`` are (name, dtype, shape) of the placeholders fed to the model in
-    order; ``outputs`` name its outputs in order. ``weights`` indexes the weights
-    file: for a .keras archive {layer path: {index: entry}}, for a legacy .h5
-    {layer name: [entry, ...]}, each entry (placeholder name, weights key, dtype, shape).
-    """
-
-    config: dict
-    inputs: Sequence[tuple[str, str, list]]
-    outputs: Sequence[str]
-    weights: Mapping[str, Any]
-    legacy_h5: bool
-    assets_dir: str | None
-    custom_objects: Mapping[str, Any]
-    unsafe_lambda: bool
+from graphsurgeon.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402  (the loader uses them through _tf)
 
 
 def trace_keras3(request: KerasTraceRequest) -> Any:

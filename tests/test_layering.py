@@ -1,6 +1,7 @@
 """The package's import direction: every import points down the layers, and no two layers import each other.
 
-    base (errors, names, dtypes, protos, limits, defaults, bundle_format, npz, _tf)
+    base (errors, names, dtypes, protos, limits, defaults, bundle_format, npz, _tf, and _keras3, the
+          one module importing keras, which _tf calls)
       -> ir
       -> loaders | surgery          (neither imports the other)
       -> recipe -> plan -> record   (what a run will do, decided once)
@@ -25,7 +26,8 @@ import pytest
 import graphsurgeon
 
 PACKAGE = Path(graphsurgeon.__file__).parent
-BASE = ("errors", "names", "dtypes", "protos", "limits", "defaults", "bundle_format", "npz", "_tf")
+BASE = ("errors", "names", "dtypes", "protos", "limits", "defaults", "bundle_format", "npz", "_tf", "_keras3",
+        "keras_trace")
 # unit -> rank: a unit may import units of lower rank only (or itself).
 LAYERS: dict[str, float] = {
     **{unit: 0 for unit in BASE},

@@ -1,0 +1,37 @@
+"""The request a Keras 3 trace takes and the error it raises: shared by the loader, _tf and _keras3.
+
+Plain data, so the loader can build a request without importing Keras or TensorFlow.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class KerasTraceError(Exception):
+    """Keras 3 could not rebuild or load a model: ``layer`` (or "") is where, the message why."""
+
+    def __init__(self, layer: str, reason: str):
+        super().__init__(reason)
+        self.layer = layer
+
+
+@dataclasses.dataclass(frozen=True)
+class KerasTraceRequest:
+    """What tracing a Keras 3 model needs (see _keras3.trace): all decided by the loader, from the file alone.
+
+    ``inputs`` are (name, dtype, shape) of the placeholders fed to the model in
+    order; ``outputs`` name its outputs in order. ``weights`` indexes the weights
+    file: for a .keras archive {layer path: {index: entry}}, for a legacy .h5
+    {layer name: [entry, ...]}, each entry (placeholder name, weights key, dtype, shape).
+    """
+
+    config: dict
+    inputs: Sequence[tuple[str, str, list]]
+    outputs: Sequence[str]
+    weights: Mapping[str, Any]
+    legacy_h5: bool
+    assets_dir: str | None
+    custom_objects: Mapping[str, Any]
+    unsafe_lambda: bool
