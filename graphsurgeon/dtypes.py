@@ -61,6 +61,11 @@ def numpy_of(enum: int) -> np.dtype:
     return entry[1]
 
 
+def numpy_of_or_none(enum: int) -> np.dtype | None:
+    entry = DTYPES.get(base(enum))
+    return entry[1] if entry else None
+
+
 def itemsize(enum: int) -> int:
     """Bytes per element; 0 for variable-width types (string, resource, variant)."""
     enum = base(enum)
