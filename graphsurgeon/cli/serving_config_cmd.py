@@ -37,6 +37,8 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
         name, sep, value = text.partition("=")
         if not sep or not name or not value:
             raise UsageError(f"cannot parse {what} {text!r}: write NAME=VALUE")
+        if name in out:
+            raise UsageError(f"{what} names {name!r} twice ({name}={out[name]} and {text}); give each name once")
         out[name] = value
     return out
 

@@ -18,7 +18,7 @@ import numpy as np
 from graphsurgeon import _tf, defaults
 from graphsurgeon.exporters.saved_model import assets as asset_files
 from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
-from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, staged_version
+from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, check_outside_source, staged_version
 from graphsurgeon.exporters.saved_model.signatures import (
     DEFAULT_KEY,
     SignatureSpec,
@@ -59,6 +59,7 @@ def export_saved_model(
     ``record`` (graphsurgeon.record) is written to assets.extra/ for verify to replay.
     """
     base = Path(base_dir)
+    check_outside_source(base, model.source.path)
     version = check_base(base, version, force)
     specs = _signatures(model, signatures)
     graph, assets = asset_files.with_extra_assets(model.graph, model.assets, extra_assets)
