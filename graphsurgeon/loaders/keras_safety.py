@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import struct
+import zipfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from graphsurgeon.errors import LoadError
 from graphsurgeon.loaders.keras_names import KERAS_NAMES
@@ -35,6 +38,7 @@ LAMBDA_MARKER = "__lambda__"
 FUNCTION_LAYERS = frozenset({"Lambda"})  # layers whose whole content is a stored Python function
 # marshal's code-object type byte, with and without its reference flag.
 CODE_TYPE_BYTES = frozenset({ord("c"), ord("c") | 0x80})
+MAX_CONFIG_BYTES = 64 * 2**20  # a model config is kilobytes; refuse a zip bomb before unpacking it
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]{24,}")
 
 
@@ -69,6 +73,25 @@ def check_config(config: object, source: str, *, allow_code: bool, custom_names:
             f"or import code from the file. {finding.fix}, or pass --unsafe-lambda only if you trust the "
             "file's author"
         )
+
+
+def check_keras_archive(path: Path, *, allow_code: bool, custom_names: Collection[str] = ()) -> dict:
+    """The config.json of a Keras 3 ``.keras`` archive, checked by check_config; read with zipfile and json only."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                raise LoadError(f"{path}: config.json unpacks to more than {MAX_CONFIG_BYTES} bytes; it is not a "
+                                "Keras model config")
+            raw = archive.read("config.json")
+    except (OSError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+        raise LoadError(f"{path} is not a readable .keras archive with a config.json ({err}); re-save it with "
+                        "model.save('model.keras')") from err
+    try:
+        config = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise LoadError(f"{path}: config.json is not valid JSON ({type(err).__name__}); re-save the model") from err
+    check_config(config, str(path), allow_code=allow_code, custom_names=custom_names)
+    return config
 
 
 def findings(config: object, custom_names: frozenset[str]) -> Iterator[Finding]:
