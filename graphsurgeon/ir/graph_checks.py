@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import LoadError
 from graphsurgeon.limits import PROTO_LIMIT
@@ -30,12 +31,47 @@ def check_graph_def(graph_def: Any, path: str) -> None:
         seen[node.name] = index
         if not node.op:
             raise LoadError(f"{path}: node {node.name!r} has no op; {REFETCH}")
+        if any(not name or name == "^" for name in node.input):
+            raise LoadError(f"{path}: node {node.name!r} has an input with an empty name; {REFETCH}")
         for key in sorted(node.attr):
             problem = attr_problem(node.attr[key])
             if problem is not None:
                 raise LoadError(f"{path}: node {node.name!r} ({node.op}) attr {key!r}: {problem}; {REFETCH}")
         if node.op == "Const":
             _check_const_dtype(node, path)
+        _check_arity(node, path)
+
+
+def _check_arity(node: Any, path: str) -> None:
+    """TensorFlow's importer refuses a node whose data inputs do not match its op; later stages index them."""
+    expected = expected_inputs(node)
+    given = sum(1 for name in node.input if not name.startswith("^"))
+    if expected is not None and given != expected:
+        raise LoadError(f"{path}: node {node.name!r} ({node.op}) has {given} data input(s), but its op takes "
+                        f"{expected}; {REFETCH}")
+
+
+def expected_inputs(node: Any) -> int | None:
+    """How many data inputs the node's registered op takes, or None if that is unknown here."""
+    op_def = _tf.op_def(node.op)
+    if op_def is None:
+        return None  # a function from the graph's library, or an unregistered op (reported elsewhere)
+    defaults = {a.name: a.default_value for a in op_def.attr if a.HasField("default_value")}
+    count = 0
+    for arg in op_def.input_arg:
+        if arg.number_attr:
+            attr = node.attr[arg.number_attr] if arg.number_attr in node.attr else defaults.get(arg.number_attr)
+            if attr is None:
+                return None
+            count += attr.i
+        elif arg.type_list_attr:
+            attr = node.attr[arg.type_list_attr] if arg.type_list_attr in node.attr else defaults.get(arg.type_list_attr)
+            if attr is None:
+                return None
+            count += len(attr.list.type)
+        else:
+            count += 1
+    return count
 
 
 def _check_const_dtype(node: Any, path: str) -> None:
