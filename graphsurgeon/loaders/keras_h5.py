@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
 
 OPTIMIZER_SCOPE = "optimizer_weights"
+log = logging.getLogger(__name__)
 
 
 class H5Source:
@@ -124,7 +126,15 @@ def _layer_graph(f, weights_by_layer: dict[str, list[str]]) -> LayerGraph | None
         config = json.loads(_text(raw)) if raw is not None else None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
-    return layer_graph(config, weights_by_layer) if isinstance(config, dict) else None
+    if not isinstance(config, dict):
+        return None
+    try:
+        return layer_graph(config, weights_by_layer)
+    # A config of unexpected shape (hand-edited, damaged) gets no layer view; loading it
+    # for export goes through keras_safety and Keras, which name what is wrong.
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as err:
+        log.debug("no layer graph from the model config: %s", err)
+        return None
 
 
 def _group(root, layer: str, path: Path):

@@ -175,6 +175,8 @@ def _function_field_finding(item: dict, field: str, kind: str, layer: str, path:
 
 def _class_finding(item: dict, layer: str, path: tuple[str, ...], custom_names: frozenset[str]) -> Finding | None:
     class_name, module, registered = item.get("class_name"), item.get("module"), item.get("registered_name")
+    if not isinstance(class_name, str):
+        return Finding(layer, _field(path), f"its class_name {class_name!r} is not a name", "Re-save the model")
     if class_name == LAMBDA_MARKER:
         return Finding(layer, _field(path), "it holds a Python lambda (Keras 3 __lambda__)", _replace_fix(layer))
     if class_name in FUNCTION_LAYERS:
@@ -191,9 +193,9 @@ def _class_finding(item: dict, layer: str, path: tuple[str, ...], custom_names: 
 
 
 def _is_custom(class_name: object, registered: object, inner: object, custom_names: frozenset[str]) -> bool:
-    names = {class_name, registered, inner if isinstance(inner, str) else None}
+    names = [class_name, registered, inner]
     if isinstance(registered, str) and ">" in registered:
-        names.add(registered.split(">", 1)[1])  # "package>Name" as registered by register_keras_serializable
+        names.append(registered.split(">", 1)[1])  # "package>Name" as registered by register_keras_serializable
     return any(isinstance(n, str) and n in custom_names for n in names)
 
 

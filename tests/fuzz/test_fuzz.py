@@ -2,6 +2,8 @@
 GraphSurgeonError, and never hang. The long campaign is tests/fuzz/campaign.py (see README.md)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,3 +34,31 @@ def test_mutated_models_fail_only_with_graphsurgeon_errors(generated, name):
         assert outcome.kind in ("ok", "refused"), f"{seed.name}: {outcome.kind}: {outcome.detail}"
 
     case()
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                    lambda children: st.lists(children, max_size=4)
+                    | st.dictionaries(st.sampled_from(["class_name", "config", "name", "layers", "module",
+                                                       "registered_name", "function", "function_type", "inbound_nodes",
+                                                       "input_layers", "output_layers", "cell", "x"]), children,
+                                      max_size=5),
+                    max_leaves=30)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(JSON)
+def test_any_json_config_is_scanned_or_refused_cleanly(config):
+    """keras_safety and the metadata layer view take any JSON a file could hold: a refusal or nothing."""
+    from graphsurgeon.loaders.keras_h5 import _layer_graph
+    from graphsurgeon.loaders.keras_safety import UnsafeKerasConfigError, check_config
+
+    try:
+        check_config(config, "m.h5", allow_code=False)
+    except UnsafeKerasConfigError:
+        pass
+
+    class Attrs:  # what _layer_graph reads from an open h5py file
+        attrs = {"model_config": json.dumps(config)}
+
+    _layer_graph(Attrs(), {})
