@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for text in values:
         name, sep, value = text.partition("=")
         if not sep or not name or not value:

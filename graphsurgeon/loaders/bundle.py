@@ -50,19 +50,19 @@ class Bundle:
                             "copy the checkpoint's .index file again from where it was written") from err
         if self.header is None:
             raise LoadError(f"{index} has no bundle header; it is not a TensorFlow V2 checkpoint index")
-        self._check_entries(index)
+        self._check_entries(index, self.header.num_shards)
 
-    def _check_entries(self, index: Path) -> None:
+    def _check_entries(self, index: Path, num_shards: int) -> None:
         """Refuse entries that point outside the data files, before anything is read from them."""
-        if self.header.num_shards < 1:
-            raise LoadError(f"{index} declares {self.header.num_shards} data shards; the index is damaged: "
+        if num_shards < 1:
+            raise LoadError(f"{index} declares {num_shards} data shards; the index is damaged: "
                             "copy it again from where the checkpoint was written")
         sizes: dict[int, int] = {}
         for key in sorted(self.entries):
             entry = self.entries[key]
             if entry.slices:
                 continue  # partitioned: each saved slice has its own entry, checked when read
-            problem = _entry_problem(entry, self.header.num_shards)
+            problem = _entry_problem(entry, num_shards)
             if problem is None:
                 if entry.shard_id not in sizes:
                     sizes[entry.shard_id] = _shard_size(self.shard(entry))

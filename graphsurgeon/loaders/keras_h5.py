@@ -185,7 +185,7 @@ def _config(path: Path, architecture: str | None) -> dict | None:
     return _parsed(raw, f"{path} (its model_config attribute)") if raw is not None else None
 
 
-def _parsed(raw: object, what: str) -> dict:
+def _parsed(raw: str | bytes | np.ndarray, what: str) -> dict:
     try:
         config = json.loads(raw.tobytes() if isinstance(raw, np.ndarray) else raw)
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as err:
