@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-WORKER_GRACE = 120  # seconds a worker may overrun its share (TensorFlow's import, the last case)
+WORKER_GRACE = 120  # seconds a worker may overrun its share: its last case (at most CASE_TIMEOUT) and exit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,11 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/gs-fuzz"))
     parser.add_argument("--export", action="store_true", help="also export every cut as a SavedModel (slower)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--until", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.worker:
-        return _worker(args.worker, args.seconds, args.out, args.export)
+        return _worker(args.worker, args.until, args.out, args.export)
     return _parent(args)
 
 
@@ -62,7 +62,10 @@ def _parent(args: argparse.Namespace) -> int:
 def _run_worker(name: str, seconds: float, args: argparse.Namespace, round_no: int) -> dict[str, int]:
     report = args.out / f"{name}.report.json"
     report.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "tests.fuzz.campaign", "--worker", name, "--seconds", str(seconds),
+    # The worker's share ends at a wall-clock time, so its start-up (TensorFlow's import, slow on a
+    # loaded machine) counts against it and only a case that never returns can overrun the grace.
+    until = time.time() + seconds
+    command = [sys.executable, "-m", "tests.fuzz.campaign", "--worker", name, "--until", str(until),
                "--out", str(args.out)] + (["--export"] if args.export else [])
     try:
         child = subprocess.run(command, capture_output=True, text=True, timeout=seconds + WORKER_GRACE)
@@ -92,7 +95,7 @@ def _record(out: Path, seed: str, kind: str, detail: str, where: str, data: Path
         f.write(f"{signature}\t{seed}\t{kind}\t{where}\t{detail[:200]!r}\n")
 
 
-def _worker(name: str, seconds: float, out: Path, export: bool) -> int:
+def _worker(name: str, until: float, out: Path, export: bool) -> int:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
 
@@ -104,7 +107,7 @@ def _worker(name: str, seconds: float, out: Path, export: bool) -> int:
     original = seed.files[seed.mutated].read_bytes()
     current = out / f"{name}.current"
     counts = {"cases": 0, "ok": 0, "refused": 0, "exception": 0, "hang": 0}
-    stop = time.monotonic() + seconds
+    current.write_bytes(b"")  # nothing is running yet: a hang before the first case keeps no stale input
 
     @settings(max_examples=100, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
@@ -114,7 +117,7 @@ def _worker(name: str, seconds: float, out: Path, export: bool) -> int:
             mutated = apply_proto(original, seed.proto, data.draw(proto_mutations()))
         else:
             mutated = apply_bytes(original, data.draw(byte_mutations(len(original))))
-        if time.monotonic() > stop:
+        if time.time() > until:
             return
         current.write_bytes(mutated)
         outcome = run_case(seed, mutated, export=export)
@@ -123,7 +126,7 @@ def _worker(name: str, seconds: float, out: Path, export: bool) -> int:
         if outcome.kind in ("exception", "hang"):
             _record(out, name, outcome.kind, outcome.detail, outcome.where, mutated)
 
-    while time.monotonic() < stop:
+    while time.time() < until:
         case()
     (out / f"{name}.report.json").write_text(json.dumps(counts))
     return 0
