@@ -178,3 +178,25 @@ def test_residual_wrapper_file_is_refused_before_any_keras_code_runs(tmp_path):
     (line,) = result.stderr.strip().splitlines()
     assert "layer 'rnn', field 'cell.residual_fn'" in line and "--replace-layer" in line and "Traceback" not in line
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no PWNED_<pid>, no out/
+
+
+def test_a_recorded_recipe_cannot_switch_on_code(cli, tmp_path, monkeypatch):
+    """`verify DIR` replays the recipe recorded in DIR/assets.extra: a hostile record naming
+    --custom-objects and --unsafe-lambda for the residual_wrapper source runs neither."""
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "m.pbtxt"
+    model.write_text('node { name: "X" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }\n'
+                     'node { name: "pred" op: "Identity" input: "X" attr { key: "T" value { type: DT_FLOAT } } }\n')
+    assert cli("export", model, "--inputs", "X", "--outputs", "pred", "-o", tmp_path / "out").code == 0
+    evil = tmp_path / "evil.py"
+    evil.write_text("open('IMPORTED', 'w').close()\n")
+    record_path = tmp_path / "out" / "1" / "assets.extra" / "graphsurgeon_recipe.json"
+    record = json.loads(record_path.read_text())
+    record["recipe"].update(custom_objects=str(evil), unsafe_lambda=True)
+    record["source"]["absolute_path"] = str(RESIDUAL)
+    record_path.write_text(json.dumps(record))
+    result = cli("verify", tmp_path / "out" / "1")
+    assert result.code == 1 and "Traceback" not in result.err
+    (line,) = result.err.strip().splitlines()
+    assert "layer 'rnn', field 'cell.residual_fn'" in line
+    assert not (tmp_path / "IMPORTED").exists() and not list(tmp_path.glob("PWNED_*"))
