@@ -188,7 +188,8 @@ def _class_finding(item: dict, layer: str, path: tuple[str, ...], custom_names: 
     if _is_keras_name(name, module) and registered in (None, class_name, name):
         return None
     where = f" of module {module!r}" if module is not None else ""
-    return Finding(layer, _field(path), f"it names {name!r}{where}, which is neither Keras's own nor "
+    shown = registered if isinstance(registered, str) and registered not in ("", name) else name
+    return Finding(layer, _field(path), f"it names {shown!r}{where}, which is neither Keras's own nor "
                    "in --custom-objects", f"Define {name!r} in a --custom-objects module.py")
 
 

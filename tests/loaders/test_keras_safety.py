@@ -145,6 +145,10 @@ def test_a_keras3_archive_with_a_lambda_activation_is_refused(tmp_path):
     subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
     with pytest.raises(UnsafeKerasConfigError, match=r"layer 'd', field 'activation.value'.*bytecode"):
         check_keras_archive(tmp_path / "m.keras", allow_code=False)
+    import graphsurgeon as gs  # and the .keras loader runs the same scan before Keras sees the archive
+
+    with pytest.raises(UnsafeKerasConfigError, match=r"layer 'd', field 'activation.value'"):
+        gs.load(tmp_path / "m.keras")
 
 
 def test_a_damaged_keras_archive_is_one_load_error(tmp_path):
