@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import sys
 import tempfile
@@ -29,10 +30,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @contextlib.contextmanager
 def _native_stderr_captured():
-    """Hold back what native code writes to fd 2; replay it only if the block fails.
+    """Hold back what native code writes to fd 2; if the block fails, log it (shown with -v).
 
     TensorFlow 2.21 logs INFO lines from C++ (oneDNN, CUDA probing) at import,
-    before TF_CPP_MIN_LOG_LEVEL takes effect, into the CLI's output.
+    before TF_CPP_MIN_LOG_LEVEL takes effect, into the CLI's output. A failure
+    the caller turns into a one-line error must not print those lines either.
     """
     sys.stderr.flush()
     saved = os.dup(2)
@@ -43,7 +45,9 @@ def _native_stderr_captured():
         except BaseException:
             os.dup2(saved, 2)
             capture.seek(0)
-            sys.stderr.write(capture.read().decode(errors="replace"))
+            native = capture.read().decode(errors="replace").strip()
+            if native:
+                logging.getLogger(__name__).debug("TensorFlow's native output before the failure:\n%s", native)
             raise
         finally:
             os.dup2(saved, 2)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphsurgeon.errors import GraphSurgeonError
+
 # DataType enum -> (name, numpy dtype or None for types numpy cannot hold).
 DTYPES: dict[int, tuple[str, np.dtype | None]] = {
     1: ("float32", np.dtype(np.float32)), 2: ("float64", np.dtype(np.float64)), 3: ("int32", np.dtype(np.int32)),
@@ -15,32 +17,53 @@ DTYPES: dict[int, tuple[str, np.dtype | None]] = {
 }
 BY_NAME = {name: enum for enum, (name, _) in DTYPES.items()} | {"float": 1, "double": 2, "half": 19}
 VARIABLE_WIDTH = frozenset({7, 20, 21})
+# Types TensorFlow defines that numpy cannot hold: (name, bytes per element in a TensorProto's content).
+WITHOUT_NUMPY = {11: ("qint8", 1), 12: ("quint8", 1), 13: ("qint32", 4), 14: ("bfloat16", 2), 15: ("qint16", 2),
+                 16: ("quint16", 2), 24: ("float8_e5m2", 1), 25: ("float8_e4m3fn", 1), 26: ("float8_e4m3fnuz", 1),
+                 27: ("float8_e4m3b11fnuz", 1), 28: ("float8_e5m2fnuz", 1), 29: ("int4", 1), 30: ("uint4", 1),
+                 31: ("int2", 1), 32: ("uint2", 1), 33: ("float4_e2m1fn", 1)}
 # Which repeated field of a TensorProto holds values of a dtype when tensor_content is empty.
 VALUE_FIELDS = {1: "float_val", 2: "double_val", 3: "int_val", 4: "int_val", 5: "int_val", 6: "int_val",
                 9: "int64_val", 10: "bool_val", 17: "int_val", 19: "half_val", 22: "uint32_val", 23: "uint64_val",
                 8: "scomplex_val", 18: "dcomplex_val"}
 
 
+class UnsupportedDtypeError(GraphSurgeonError, TypeError):
+    """A DataType graphsurgeon cannot hold values of, or an enum TensorFlow does not define."""
+
+
 def base(enum: int) -> int:
-    return enum - 100 if enum > 100 else enum
+    return enum - 100 if 100 < enum < 200 else enum  # 101..199 are the ref types
 
 
 def name_of(enum: int) -> str:
-    entry = DTYPES.get(base(enum))
+    entry = DTYPES.get(base(enum)) or WITHOUT_NUMPY.get(base(enum))
     return entry[0] if entry else f"dtype{base(enum)}"
+
+
+def is_defined(enum: int) -> bool:
+    """Whether TensorFlow defines this DataType enum (a ref type counts as its base type)."""
+    return base(enum) in DTYPES or base(enum) in WITHOUT_NUMPY
 
 
 def enum_of(name: str) -> int:
     if name not in BY_NAME:
-        raise TypeError(f"unknown dtype {name!r}")
+        raise UnsupportedDtypeError(f"unknown dtype {name!r}; use one of {', '.join(sorted(BY_NAME))}")
     return BY_NAME[name]
 
 
 def numpy_of(enum: int) -> np.dtype:
     entry = DTYPES.get(base(enum))
     if entry is None or entry[1] is None:
-        raise TypeError(f"dtype {name_of(enum)} has no numpy equivalent")
+        defined = "has no numpy equivalent" if is_defined(enum) else "is not a TensorFlow DataType"
+        raise UnsupportedDtypeError(f"dtype {name_of(enum)} {defined}, so graphsurgeon cannot read or write its "
+                                    "values; convert the model's tensors of that type in TensorFlow first")
     return entry[1]
+
+
+def numpy_of_or_none(enum: int) -> np.dtype | None:
+    entry = DTYPES.get(base(enum))
+    return entry[1] if entry else None
 
 
 def itemsize(enum: int) -> int:
@@ -48,8 +71,8 @@ def itemsize(enum: int) -> int:
     enum = base(enum)
     if enum in VARIABLE_WIDTH:
         return 0
-    if enum == 14:
-        return 2
+    if enum in WITHOUT_NUMPY:
+        return WITHOUT_NUMPY[enum][1]
     return numpy_of(enum).itemsize
 
 

@@ -15,6 +15,7 @@ from graphsurgeon import defaults
 from graphsurgeon.audit.risks import Risk, find_risks, tables
 from graphsurgeon.audit.split import KEPT, classify
 from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
+from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.sizes import estimated_graph_def_bytes
 from graphsurgeon.limits import PROTO_LIMIT, SERVING_PB_LIMIT
@@ -96,6 +97,8 @@ def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (),
     Plan a cut or export makes: what they would refuse is reported as a risk,
     in the same words.
     """
+    if top < 0 or depth < 0:
+        raise UsageError(f"--top {top} / --depth {depth}: give counts of 0 or more")
     recipe = _recipe(recipe, inputs, outputs)
     cut_risks: list[Risk] = []
     planned_kept = None

@@ -1,8 +1,9 @@
 """The graphsurgeon command: subcommand dispatch, logging, and exit codes in one place.
 
 Exit codes: 0 success, 1 bad input (a GraphSurgeonError, printed as one line),
-2 bad usage (argparse), 130 interrupted. Anything else is a bug and keeps its
-traceback.
+2 bad usage (an unknown option or a value argparse cannot parse, printed as one
+line with the command's --help hint), 130 interrupted. Anything else is a bug
+and keeps its traceback.
 """
 from __future__ import annotations
 
@@ -12,17 +13,25 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
 from graphsurgeon.cli import audit_cmd, cut_cmd, export_cmd, freeze_cmd, inspect_cmd, serving_config_cmd, verify_cmd
 from graphsurgeon.cli.render import make_console
 from graphsurgeon.errors import GraphSurgeonError
 
 COMMANDS = (inspect_cmd, audit_cmd, freeze_cmd, cut_cmd, export_cmd, verify_cmd, serving_config_cmd)
-EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 130  # commands return 0 themselves, or 1 for a failed check
+EXIT_USER_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130  # commands return 0 themselves, or 1 for a failed check
+
+
+class _OneLineUsageParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the command's --help, not the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {' '.join(message.split())}; see '{self.prog} --help'\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineUsageParser(
         prog="graphsurgeon",
         description="Cut, freeze and export TensorFlow models for TensorFlow Serving.",
     )

@@ -32,11 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for text in values:
         name, sep, value = text.partition("=")
         if not sep or not name or not value:
             raise UsageError(f"cannot parse {what} {text!r}: write NAME=VALUE")
+        if name in out:
+            raise UsageError(f"{what} names {name!r} twice ({name}={out[name]} and {text}); give each name once")
         out[name] = value
     return out
 

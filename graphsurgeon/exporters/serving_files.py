@@ -53,14 +53,19 @@ def _policy(policy, spec: str, name: str) -> None:
     try:
         if kind == "latest":
             policy.latest.num_versions = int(arg or 1)
-        elif kind == "all":
+            if policy.latest.num_versions < 1:
+                raise ValueError("latest:0 serves nothing")  # and Serving writes it as latest {}
+        elif kind == "all" and not arg:
             policy.all.SetInParent()
         elif kind == "specific":
-            policy.specific.versions.extend(int(v) for v in arg.split(",") if v)
+            policy.specific.versions.extend(int(v) for v in arg.split(","))
+            if any(v < 0 for v in policy.specific.versions):
+                raise ValueError("negative version")
         else:
             raise ValueError(kind)
     except ValueError as err:
-        raise UsageError(f"version policy {spec!r} for model {name!r}: use latest:N, all or specific:V1,V2") from err
+        raise UsageError(f"version policy {spec!r} for model {name!r}: use latest:N (N >= 1), all or "
+                         "specific:V1,V2 (versions >= 0)") from err
 
 
 def warmup_records(model_name: str, signature: str, requests: Iterable[Mapping[str, np.ndarray]]) -> list[bytes]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.graph_checks import check_graph_def
 from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import split_node_inputs
@@ -71,7 +72,7 @@ def _without_stale_colocation(node: Node, names: set[str]) -> Node:
     attr = node.attrs.get("_class")
     if attr is None:
         return node
-    locations = [s for s in attr.list.s if not s.startswith(b"loc:@") or s[5:].decode() in names]
+    locations = [s for s in attr.list.s if not s.startswith(b"loc:@") or s[5:].decode("utf-8", "replace") in names]
     if len(locations) == len(attr.list.s):
         return node
     attrs = {k: v for k, v in node.attrs.items() if k != "_class"}
@@ -86,6 +87,7 @@ def graph_from_proto(graph_def: Any, path: str) -> Graph:
     A node's attrs are the parsed proto's own map, not a copy: the GraphDef
     stays alive behind them, and copying 100k maps costs seconds.
     """
+    check_graph_def(graph_def, path)
     nodes = []
     for nd in graph_def.node:
         inputs, control = split_node_inputs(nd.input)

@@ -22,6 +22,12 @@ def variable_behind(graph: Graph, ref: TensorRef) -> str:
 
 def _attr_type(node: Node, name: str, default: object) -> object:
     attr = node.attrs.get(name)
+    if attr is None and default is None:
+        raise GraphSurgeonError(
+            f"node {node.name!r} ({node.op}) has no {name!r} attr, which its op requires; the graph is damaged or "
+            f"was edited by hand: add the attr (e.g. attr {{ key: \"{name}\" value {{ type: DT_FLOAT }} }}) "
+            "or re-export the model"
+        )
     return attr if attr is not None else default
 
 

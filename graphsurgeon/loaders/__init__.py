@@ -38,8 +38,8 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     path = Path(path)
     if is_saved_model(path):
         return load_saved_model(path, tags, trace, signature)
-    if path.suffix in (".keras", *KERAS_SUFFIXES) and not path.is_file():
-        raise LoadError(f"no such file: {path}")
+    if path.suffix in (".keras", *KERAS_SUFFIXES):
+        _require_file(path)
     if path.suffix == ".keras":
         return load_keras_archive(path, trace, unsafe_lambda, custom_objects)
     if path.suffix in KERAS_SUFFIXES:
@@ -47,12 +47,26 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
             return load_keras3_h5(path, trace, unsafe_lambda, custom_objects)
         return load_keras_h5(path, trace, architecture, unsafe_lambda, custom_objects)
     if path.suffix in GRAPHDEF_SUFFIXES:
-        if not path.is_file():
-            raise LoadError(f"no such file: {path}")
+        _require_file(path)
         return load_graphdef(path)
     if not path.exists() and not _looks_like_prefix(path):
         raise LoadError(f"no such file or directory: {path}")
     return with_init_checkpoints(load_checkpoint(path), str(weights) if weights is not None else None)
+
+
+def _require_file(path: Path) -> None:
+    """A model file that is not a regular file, with the reason: missing, a directory, or a broken link."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise LoadError(f"{path} is a directory, not a {path.suffix} file; give the model file itself")
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop on Python < 3.13
+            raise LoadError(f"{path} is a symbolic link that loops or points nowhere; fix the link") from err
+        raise LoadError(f"{path} links to {target}, which is not a regular file")
+    raise LoadError(f"no such file: {path}")
 
 
 def _looks_like_prefix(path: Path) -> bool:

@@ -24,6 +24,10 @@ from graphsurgeon.loaders.bundle_slices import slice_key, slice_region
 from graphsurgeon.protos import pb
 
 
+# What parsing a damaged index raises: offsets past the end, bad varints, corrupt protos, non-UTF-8 keys.
+DAMAGED_INDEX_ERRORS = (struct.error, IndexError, DecodeError, UnicodeDecodeError)
+
+
 class Bundle:
     """The entries of one V2 checkpoint, and reading a tensor's bytes on request.
 
@@ -45,11 +49,35 @@ class Bundle:
                     self.slice_entries[key] = pb.tensor_bundle_pb2.BundleEntryProto.FromString(value)
                 else:
                     self.entries[key.decode("utf-8")] = pb.tensor_bundle_pb2.BundleEntryProto.FromString(value)
-        except (IndexError, struct.error, UnicodeDecodeError, DecodeError) as err:
-            raise CorruptCheckpointError(f"{index} is damaged ({type(err).__name__} while reading its entries); "
-                                         "restore the checkpoint's .index file from a good copy") from err
+        except DAMAGED_INDEX_ERRORS as err:
+            raise CorruptCheckpointError(f"{index} is a damaged checkpoint index ({type(err).__name__}: {err}); "
+                                         "copy the checkpoint's .index file again from where it was written") from err
         if self.header is None:
             raise LoadError(f"{index} has no bundle header; it is not a TensorFlow V2 checkpoint index")
+        self._check_entries(index, self.header.num_shards)
+
+    def _check_entries(self, index: Path, num_shards: int) -> None:
+        """Refuse entries that point outside the data files, before anything is read from them."""
+        if num_shards < 1:
+            raise LoadError(f"{index} declares {num_shards} data shards; the index is damaged: "
+                            "copy it again from where the checkpoint was written")
+        sizes: dict[int, int] = {}
+        for key in sorted(self.entries):
+            entry = self.entries[key]
+            if entry.slices:
+                continue  # partitioned: each saved slice has its own entry, checked when read
+            problem = _entry_problem(entry, num_shards)
+            if problem is None:
+                if entry.shard_id not in sizes:
+                    sizes[entry.shard_id] = _shard_size(self.shard(entry))
+                if sizes[entry.shard_id] < 0:
+                    problem = f"its data file {self.shard(entry).name} is missing"
+                elif entry.offset + entry.size > sizes[entry.shard_id]:
+                    problem = (f"its bytes {entry.offset}..{entry.offset + entry.size} lie past the end of "
+                               f"{self.shard(entry).name} ({sizes[entry.shard_id]} bytes)")
+            if problem is not None:
+                raise LoadError(f"checkpoint {index}: tensor {key!r}: {problem}; the checkpoint is damaged or "
+                                "incomplete: copy its .index and .data-* files again")
 
     def needs_tensorflow(self) -> bool:
         """Big-endian bundles are left to TensorFlow's reader."""
@@ -186,3 +214,26 @@ def _corrupt(key: str, entry, path: Path) -> CorruptCheckpointError:
     return CorruptCheckpointError(
         f"checkpoint tensor {key!r}: the {entry.size} bytes at offset {entry.offset} of {path} fail their CRC32C "
         "check (the file is corrupt); restore the checkpoint's .data file from a good copy")
+
+
+def _entry_problem(entry, num_shards: int) -> str | None:
+    """What is inconsistent in one index entry by itself, or None."""
+    if entry.dtype not in DTYPES or (entry.dtype != STRING and DTYPES[entry.dtype][1] is None
+                                     and itemsize(entry.dtype) == 0):
+        return f"dtype enum {entry.dtype} ({name_of(entry.dtype)}) is not a type a checkpoint stores"
+    if entry.shard_id >= num_shards:
+        return f"it is in shard {entry.shard_id}, but the index declares {num_shards} shard(s)"
+    shape = [d.size for d in entry.shape.dim]
+    if any(d < 0 for d in shape):
+        return f"its shape {shape} has a negative dimension"
+    if entry.dtype != STRING and int(np.prod(shape, dtype=object)) * itemsize(entry.dtype) != entry.size:
+        return (f"the index says {entry.size} bytes, but shape {shape} of {name_of(entry.dtype)} "
+                f"takes {int(np.prod(shape, dtype=object)) * itemsize(entry.dtype)}")
+    return None
+
+
+def _shard_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1  # "past the end of" a missing file: the message names the file

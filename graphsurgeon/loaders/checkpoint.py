@@ -137,8 +137,12 @@ def read_index(pattern: str) -> WeightStore:
         reader = CheckpointSource(pattern)
         shapes = reader.reader().get_variable_to_shape_map()
         dtypes = reader.reader().get_variable_to_dtype_map()
-    except _tf.checkpoint_read_error() as err:
-        raise LoadError(f"cannot read checkpoint {pattern}: {err.message.splitlines()[0]}") from err
+    # TensorFlow's reader reports a damaged file as an OpError, or as the IndexError/ValueError
+    # its C++ status codes map to.
+    except (_tf.checkpoint_read_error(), IndexError, ValueError, RuntimeError) as err:
+        message = (getattr(err, "message", None) or str(err) or type(err).__name__).splitlines()[0]
+        raise LoadError(f"cannot read checkpoint {pattern}: {message}; the checkpoint may be damaged: "
+                        "copy its .index and .data-* files again") from err
     entries = {}
     for key in sorted(shapes):
         dtype = dtypes[key].as_datatype_enum

@@ -25,9 +25,16 @@ def parse_proto(path: Path, proto: Any, what: str) -> Any:
             proto.ParseFromString(data)
     except (message.DecodeError, text_format.ParseError, UnicodeDecodeError) as err:
         raise LoadError(
-            f"{path} is not a valid {what} ({err}); the file may be truncated or of another kind"
+            f"{path} is not a valid {what} ({_first_line(err)}); the file may be truncated or of another kind"
         ) from err
+    except RecursionError as err:  # the text parser recurses once per nested message
+        raise LoadError(f"{path} nests messages too deeply to be a {what}; the file is damaged or hostile") from err
     return proto
+
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def load_graphdef(path: Path) -> Model:

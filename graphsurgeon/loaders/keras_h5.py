@@ -4,13 +4,18 @@ Metadata (load_keras_h5(..., trace=False)) imports no Keras and deserializes
 nothing: every weight is a variable node whose bytes are read from its HDF5
 dataset on request; inspect and audit use this. Tracing loads the model with
 tf_keras, traces it with training=False (batch norm and dropout in inference
-mode) and freezes the trace. Before any Keras code touches the file, Lambda
-layers with marshalled bytecode and Keras 1 configs are refused by reading the
-JSON config only, so no code from the file runs.
+mode) and freezes the trace. Before any Keras code touches the file, its JSON
+config is scanned by keras_safety (anything carrying code, or naming classes
+that are neither Keras's nor --custom-objects', is refused) and Keras 1 configs
+are refused, so no code from the file runs. A damaged file (h5py's many
+exception types) is one LoadError.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import h5py
@@ -24,10 +29,12 @@ from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.keras_layers import LayerGraph, layer_graph
+from graphsurgeon.loaders.keras_safety import check_config
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
 
 OPTIMIZER_SCOPE = "optimizer_weights"
+log = logging.getLogger(__name__)
 
 
 class H5Source:
@@ -50,8 +57,28 @@ def load_keras_h5(path: Path, trace: bool = True, architecture: str | None = Non
     metadata = _metadata_model(path)
     if not trace:
         return metadata
-    _refuse_unsafe(path, architecture, unsafe_lambda)
+    _refuse_unsafe(path, architecture, unsafe_lambda, sorted(custom_objects or {}))
     return _traced(path, metadata, architecture, custom_objects or {})
+
+
+# What h5py raises for a damaged file: the HDF5 library's errors surface under all of these names.
+H5_ERRORS = (OSError, KeyError, RuntimeError, ValueError, TypeError, IndexError, UnicodeError)
+
+
+@contextlib.contextmanager
+def _h5_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except LoadError:
+        raise
+    except H5_ERRORS as err:
+        raise LoadError(f"{path} is a damaged HDF5 file ({type(err).__name__}: {_first_line(err)}); "
+                        "it may be truncated or corrupted: re-save or re-download it") from err
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def _metadata_model(path: Path) -> Model:
@@ -59,7 +86,7 @@ def _metadata_model(path: Path) -> Model:
         f = h5py.File(path, "r")
     except OSError as err:
         raise LoadError(f"{path} is not a readable HDF5 file ({err}); it may be truncated") from err
-    with f:
+    with f, _h5_errors(path):
         weights_root = f["model_weights"] if "model_weights" in f else f
         if "layer_names" not in weights_root.attrs:
             raise LoadError(f"{path} has no Keras layer list (layer_names); it is not a Keras .h5 model or weights file")
@@ -70,8 +97,11 @@ def _metadata_model(path: Path) -> Model:
         source = H5Source(str(path))
         weights_by_layer: dict[str, list[str]] = {}
         for layer in (_text(n) for n in weights_root.attrs["layer_names"]):
-            for weight in (_text(w) for w in weights_root[layer].attrs.get("weight_names", [])):
+            for weight in (_text(w) for w in _group(weights_root, layer, path).attrs.get("weight_names", [])):
                 dataset = weights_root[layer][weight]
+                if not isinstance(dataset, h5py.Dataset):
+                    raise LoadError(f"{path}: weight {layer}/{weight} is not an HDF5 dataset; the file is "
+                                    "damaged: re-save or re-download it")
                 name = _node_name(layer, weight)
                 _add(nodes, entries, name, dataset, source)
                 if name in entries:
@@ -94,9 +124,24 @@ def _layer_graph(f, weights_by_layer: dict[str, list[str]]) -> LayerGraph | None
     raw = f.attrs.get("model_config")
     try:
         config = json.loads(_text(raw)) if raw is not None else None
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
-    return layer_graph(config, weights_by_layer) if isinstance(config, dict) else None
+    if not isinstance(config, dict):
+        return None
+    try:
+        return layer_graph(config, weights_by_layer)
+    # A config of unexpected shape (hand-edited, damaged) gets no layer view; loading it
+    # for export goes through keras_safety and Keras, which name what is wrong.
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as err:
+        log.debug("no layer graph from the model config: %s", err)
+        return None
+
+
+def _group(root, layer: str, path: Path):
+    group = root[layer]
+    if not isinstance(group, h5py.Group):
+        raise LoadError(f"{path}: layer {layer!r} is not an HDF5 group; the file is damaged: re-save or re-download it")
+    return group
 
 
 def _model_class(f) -> str:
@@ -104,9 +149,10 @@ def _model_class(f) -> str:
     if config is None:
         return "weights only"
     try:
-        return json.loads(_text(config)).get("class_name", "unknown")
-    except json.JSONDecodeError:
+        parsed = json.loads(_text(config))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return "unknown"
+    return str(parsed.get("class_name", "unknown")) if isinstance(parsed, dict) else "unknown"
 
 
 def _node_name(layer: str, weight: str) -> str:
@@ -126,11 +172,29 @@ def _add(nodes: list, entries: dict, name: str, dataset, source: H5Source) -> No
 
 
 def _config(path: Path, architecture: str | None) -> dict | None:
+    """The model's JSON config: from --architecture, else the file's model_config attribute (None: weights only)."""
     if architecture is not None:
-        return json.loads(Path(architecture).read_text())
-    with h5py.File(path, "r") as f:
-        raw = f.attrs.get("model_config")
-    return json.loads(_text(raw)) if raw is not None else None
+        try:
+            return _parsed(Path(architecture).read_bytes(), f"--architecture {architecture}")
+        except OSError as err:
+            raise LoadError(f"cannot read --architecture {architecture}: {err.strerror or err}; "
+                            "give the model's JSON (model.to_json())") from err
+    with _h5_errors(path):
+        with h5py.File(path, "r") as f:
+            raw = f.attrs.get("model_config")
+    return _parsed(raw, f"{path} (its model_config attribute)") if raw is not None else None
+
+
+def _parsed(raw: str | bytes | np.ndarray, what: str) -> dict:
+    try:
+        config = json.loads(raw.tobytes() if isinstance(raw, np.ndarray) else raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as err:
+        raise LoadError(f"{what} is not valid JSON ({err}); re-save the model with Keras") from err
+    except RecursionError as err:
+        raise LoadError(f"{what} nests too deeply to be a Keras config; re-save the model with Keras") from err
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise LoadError(f"{what} is not a Keras model config (no class_name); re-save the model with Keras")
+    return config
 
 
 def _layers(config) -> list[dict]:
@@ -162,12 +226,13 @@ def refuse_lambdas(config, path: Path, unsafe_lambda: bool) -> None:
         )
 
 
-def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool) -> None:
+def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool, custom_names: Collection[str]) -> None:
     config = _config(path, architecture)
     if config is None:
         raise LoadError(f"{path} holds weights only; give the architecture with --architecture model.json")
-    refuse_lambdas(config, path, unsafe_lambda)
-    with h5py.File(path, "r") as f:
+    source = str(path) if architecture is None else f"--architecture {architecture}"
+    check_config(config, source, allow_code=unsafe_lambda, custom_names=custom_names)
+    with _h5_errors(path), h5py.File(path, "r") as f:
         version = _text(f.attrs.get("keras_version", ""))
     if version.startswith("1."):
         first = next((layer for layer in _layers(config)), {"class_name": "?", "config": {}})
@@ -181,10 +246,13 @@ def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool) ->
 def _traced(path: Path, metadata: Model, architecture: str | None, custom_objects: dict) -> Model:
     try:
         graph_def, input_names, outputs, constants = _tf.trace_keras(str(path), architecture, custom_objects)
-    except (ValueError, TypeError) as err:
-        message = str(err).strip().splitlines()[0]
-        raise LoadError(f"{path}: Keras could not rebuild the model: {message}; if it names a custom layer or "
-                        "function, supply it with --custom-objects module.py") from err
+    # Keras reads the file itself: a damaged file surfaces as any of h5py's errors, or as a
+    # TensorFlow error or a failed assert inside Keras.
+    except (*H5_ERRORS, AssertionError, _tf.checkpoint_read_error()) as err:
+        fix = ("if it names a custom layer or function, supply it with --custom-objects module.py"
+               if isinstance(err, (ValueError, TypeError)) else "the file may be damaged: re-save or re-download it")
+        raise LoadError(f"{path}: Keras could not rebuild the model ({type(err).__name__}: {_first_line(err)}); "
+                        f"{fix}") from err
     graph = graph_from_proto(graph_def, str(path))
     aliases = []
     for layer, tensor in outputs:
@@ -216,10 +284,18 @@ def custom_objects_from(module_path: str | None) -> dict:
         return {}
     import importlib.util
 
+    if not Path(module_path).is_file():
+        raise LoadError(f"--custom-objects {module_path}: no such file; give the Python file that defines "
+                        "the model's custom layers")
     spec = importlib.util.spec_from_file_location("graphsurgeon_custom_objects", module_path)
     if spec is None or spec.loader is None:
         raise LoadError(f"cannot import --custom-objects {module_path}: give a Python file")
     module = importlib.util.module_from_spec(spec)
-    with _tf.quiet_native_logs():  # the module may import keras, and with it TensorFlow's C++ start-up lines
-        spec.loader.exec_module(module)
+    try:
+        with _tf.quiet_native_logs():  # the module may import keras, and with it TensorFlow's C++ start-up lines
+            spec.loader.exec_module(module)
+    except Exception as err:  # the user's own module: whatever it raises, report it as theirs
+        where = f" (line {err.lineno})" if isinstance(err, SyntaxError) else ""
+        raise LoadError(f"--custom-objects {module_path} failed to import{where}: {type(err).__name__}: "
+                        f"{_first_line(err)}; fix that module") from err
     return {name: value for name, value in vars(module).items() if not name.startswith("_") and callable(value)}

@@ -33,8 +33,10 @@ def calls_functions(model: Model) -> bool:
 
 def traced_signature(model: Model, directory: Path, tags: list[str], key: str | None) -> Model:
     keys = list(model.user_signatures)
+    if key is not None and key not in keys:
+        raise LoadError(f"{directory} has no signature {key!r}; choose --signature from {keys}")
     key = key or ("serving_default" if "serving_default" in keys else None)
-    if key not in keys:
+    if key is None:
         raise LoadError(f"{directory} is a TF2 SavedModel without serving_default; choose one with --signature "
                         f"from {keys}")
     try:

@@ -73,8 +73,8 @@ def _checkpoint_key(model: Model, variable: Node) -> str:
     if variable.name in model.variable_keys:
         return model.variable_keys[variable.name]
     shared = variable.attrs.get("shared_name")
-    if variable.op == "VarHandleOp" and shared is not None and shared.s and shared.s.decode() in model.weights:
-        return shared.s.decode()
+    if variable.op == "VarHandleOp" and shared is not None and shared.s and shared.s.decode("utf-8", "replace") in model.weights:
+        return shared.s.decode("utf-8", "replace")
     return variable.name
 
 

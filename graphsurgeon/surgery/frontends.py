@@ -8,6 +8,7 @@ convention works. A malformed image fails the request with DecodeImage's error.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,6 +52,11 @@ def normalization(preset: str | None, mean: Sequence[float] | None = None,
                   std: Sequence[float] | None = None) -> Normalization:
     """A preset by name, or pixels in [0, 255] normalized as (pixel - mean) / std."""
     if mean is not None or std is not None:
+        if any(not math.isfinite(v) for v in (*(mean or ()), *(std or ()))):
+            raise UsageError(f"--mean {mean} / --std {std}: every value must be a finite number")
+        if any(v == 0 for v in std or ()):
+            raise UsageError(f"--std {' '.join(map(str, std or ()))}: a divisor of 0 turns pixels into inf/nan; "
+                             "give each channel's standard deviation (e.g. --std 58.4 57.1 57.4)")
         return Normalization(1.0, tuple(mean or (0.0,)), tuple(std or (1.0,)))
     key = (preset or "0,1").strip("[]() ").replace(" ", "")
     if key not in PRESETS:
@@ -67,6 +73,7 @@ def add_image_input(model: Model, name: str, *, norm: Normalization = Normalizat
         raise UsageError(f"--image-input {name}: {node.op} {ref.node!r} is not a Placeholder; cut there first "
                          "(--inputs) so the network's pixel input is a Placeholder")
     height, width, channels = _image_dims(model, ref, channels_first)
+    _check_channels(norm, channels, ref.node)
     graph_def, output = image_frontend(height, width, channels, norm.scale, norm.offset, norm.divisor,
                                        norm.bgr, channels_first, key)
     frontend = _scoped(graph_from_proto(graph_def, "image front end"), key)
@@ -87,6 +94,13 @@ def _image_dims(model: Model, ref: TensorRef, channels_first: bool) -> tuple[int
         raise UsageError(f"--image-input {ref.node}: its shape {shape} is not [N,H,W,1|3] (or [N,1|3,H,W] with "
                          "--channels-first) with known sizes; give it one with --inputs NAME=float32[?,H,W,3]")
     return dims
+
+
+def _check_channels(norm: Normalization, channels: int, name: str) -> None:
+    for option, values in (("--mean", norm.offset), ("--std", norm.divisor)):
+        if len(values) not in (1, channels):
+            raise UsageError(f"{option} has {len(values)} values, but --image-input {name} has {channels} "
+                             f"channel(s); give 1 value or {channels}")
 
 
 def _scoped(frontend: Graph, key: str) -> Graph:

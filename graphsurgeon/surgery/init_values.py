@@ -69,6 +69,12 @@ def _restore_error(variable: str, prefix: str, key: str) -> FreezeError:
 
 
 def missing_value_error(model: Model, name: str) -> FreezeError:
+    if model.source.format == "saved_model" and not model.source.checkpoint:
+        return FreezeError(
+            f"variable {name!r} has no value: SavedModel {model.source.path} has no variables/ directory; copy "
+            "variables/ from where the SavedModel was exported, or pass --init-from-initializers to use the "
+            "variable's own initializer"
+        )
     key = model.variable_keys.get(name, name)
     where = f"checkpoint {model.source.checkpoint}" if model.source.checkpoint else "this model (it has no checkpoint)"
     hint = close_matches(key, model.weights)

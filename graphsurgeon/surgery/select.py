@@ -12,6 +12,7 @@ from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import NameNotFoundError, UsageError, close_matches
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.types import output_dtypes
+from graphsurgeon.limits import INT64_MAX
 from graphsurgeon.names import TensorRef
 
 STRING = dt.enum_of("string")
@@ -88,8 +89,11 @@ def _parse_dims(dims: str, text: str) -> tuple[int, ...]:
         dim = dim.strip()
         if dim in ("?", "-1", "None"):
             out.append(-1)
-        elif dim.isdigit():
+        elif dim.isdigit() and int(dim) <= INT64_MAX:
             out.append(int(dim))
+        elif dim.isdigit():
+            raise UsageError(f"dimension {dim} in {text!r} does not fit TensorFlow's int64 shapes; "
+                             "use a real size or ? for unknown")
         else:
             raise UsageError(f"bad dimension {dim!r} in {text!r}: use integers or ? for unknown")
     return tuple(out)
@@ -105,9 +109,21 @@ def parse_binding(text: str) -> tuple[str, object]:
     if lowered in ("true", "false"):
         return name.strip(), lowered == "true"
     try:
-        return name.strip(), ast.literal_eval(value.strip())
-    except (ValueError, SyntaxError):
+        parsed = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         return name.strip(), value  # text: only a string tensor takes it (as_array says so otherwise)
+    if not _all_finite(parsed):  # 1e999 parses as inf
+        raise UsageError(f"--set {text!r}: the value is not finite (inf or nan); a constant that replaces a "
+                         "tensor must be a finite number")
+    return name.strip(), parsed
+
+
+def _all_finite(value: object) -> bool:
+    try:
+        array = np.asarray(value)
+    except ValueError:
+        return True  # ragged lists: as_array refuses them with the tensor's name
+    return array.dtype.kind not in "fc" or bool(np.isfinite(array).all())
 
 
 def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:

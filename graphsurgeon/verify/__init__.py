@@ -77,8 +77,8 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
     keys = _signature_keys(model, signature)
     reference = Reference.open(directory, against, replay, asset_dir, findings, weights)
     shapes = {key: reference.input_shapes(model, key) for key in keys} if reference else {}
-    planned = {key: sample_inputs(model, key, feeds or {}, shapes.get(key, {})) for key in keys}
     _refuse_unmatched_feeds(feeds or {}, model, keys)
+    planned = {key: sample_inputs(model, key, feeds or {}, shapes.get(key, {})) for key in keys}
     runnable = [k for k in keys if planned[k][1] is None]
     runs = [_run(model, key, planned[key][0]) for key in runnable]
     compared = reference.describe() if reference else None

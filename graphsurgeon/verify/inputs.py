@@ -1,14 +1,17 @@
 """Inputs for a signature: the user's arrays, else generated ones for numeric inputs."""
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
 
 from graphsurgeon import dtypes as dt
+from graphsurgeon.errors import LoadError, UsageError
 from graphsurgeon.ir.model import Model
 
 BATCH = 1  # an unknown dimension is filled with this (1 broadcasts against any fixed size)
+MAX_GENERATED_BYTES = 2**28  # a generated sample larger than this is refused before allocating it
 
 
 Shape = tuple[int, ...]
@@ -27,11 +30,14 @@ def sample_inputs(model: Model, key: str, given: Mapping[str, np.ndarray],
     feeds = {}
     for input_key in sorted(sig.inputs):
         info = sig.inputs[input_key]
+        if not dt.is_defined(info.dtype):
+            raise LoadError(f"signature {key!r} input {input_key!r} has dtype enum {info.dtype}, which is not a "
+                            "TensorFlow DataType; the SavedModel is damaged: re-export it")
         chosen = _given(given, key, input_key, info.dtype)
         if chosen is not None:
             feeds[input_key] = chosen
         else:
-            value = _generated(info, rng, (source_shapes or {}).get(input_key))
+            value = _generated(info, rng, f"{key}/{input_key}", (source_shapes or {}).get(input_key))
             if value is None:
                 return {}, (f"input {input_key!r} ({dt.name_of(info.dtype)}) cannot be generated; "
                             f"pass it in --feeds FILE.npz under the key {input_key!r}")
@@ -52,8 +58,8 @@ def _given(given: Mapping[str, np.ndarray], key: str, input_key: str, dtype: int
     return None
 
 
-def _generated(info, rng: np.random.Generator, source_shape: Shape | None = None) -> np.ndarray | None:
-    if not info.name or info.dtype == dt.enum_of("string"):
+def _generated(info, rng: np.random.Generator, where: str, source_shape: Shape | None = None) -> np.ndarray | None:
+    if not info.name or info.dtype == dt.enum_of("string") or dt.numpy_of_or_none(info.dtype) is None:
         return None
     if info.tensor_shape.unknown_rank:
         own: Shape | None = None
@@ -61,6 +67,10 @@ def _generated(info, rng: np.random.Generator, source_shape: Shape | None = None
         own = tuple(d.size for d in info.tensor_shape.dim)
     shape = _fitting_shape(own, source_shape)
     dtype = dt.numpy_of(info.dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > MAX_GENERATED_BYTES:
+        raise UsageError(f"input {where} has shape {list(shape)} ({nbytes} bytes of {dtype.name}), too big to "
+                         f"generate a sample for; pass one in --feeds FILE.npz under the key {where!r}")
     if dtype.kind == "f":
         return rng.random(shape).astype(dtype)
     if dtype.kind in "iu":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,7 @@ class Reference:
     def open(cls, directory: Path, against, replay: bool, asset_dir: str | None,
              findings: list[Finding], weights: str | None = None) -> "Reference | None":
         record = read_record(directory) if replay else None
-        recipe = record.recipe if record is not None else Recipe()
+        recipe = _without_code_options(record.recipe, findings) if record is not None else Recipe()
         if weights is not None:
             recipe = recipe.replace(weights=weights)
         if against is None:
@@ -106,6 +106,17 @@ class Reference:
 
 def _dims(shape_proto) -> Shape | None:
     return None if shape_proto.unknown_rank else tuple(d.size for d in shape_proto.dim)
+
+
+def _without_code_options(recipe: Recipe, findings: list[Finding]) -> Recipe:
+    """The record is a file inside the directory being checked: options that run code are never taken from it."""
+    asked = [option for option, value in (("--custom-objects", recipe.custom_objects),
+                                          ("--unsafe-lambda", recipe.unsafe_lambda)) if value]
+    if not asked:
+        return recipe
+    findings.append(Finding("recorded recipe", True, f"the record asks for {' and '.join(asked)}; verify never runs "
+                            "code a model directory names, so the source is loaded without them"))
+    return replace(recipe, custom_objects=None, unsafe_lambda=None)
 
 
 def _as_source_dtype(source: Model, name: str, value: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 from graphsurgeon import _tf, defaults
 from graphsurgeon.exporters.saved_model import assets as asset_files
 from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
-from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, staged_version
+from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, check_outside_source, staged_version
 from graphsurgeon.exporters.saved_model.signatures import (
     DEFAULT_KEY,
     SignatureSpec,
@@ -68,6 +68,7 @@ def export_saved_model(
     """
     version = check_base(base_dir, version, force)
     base = Path(base_dir)
+    check_outside_source(base, model.source.path)
     model = checked_weights(model)
     check_nodes(list(model.graph), model.graph.library, str(base / str(version)))  # before any weight is read
     specs = _signatures(model, signatures)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from graphsurgeon import dtypes as dt
-from graphsurgeon.errors import WriteError
+from graphsurgeon.errors import MissingAssetError, UsageError, WriteError
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset
@@ -20,11 +20,19 @@ def with_extra_assets(graph: Graph, assets: Sequence[Asset], extra: Sequence[str
     assets = list(assets)
     nodes = list(graph)
     for i, path in enumerate(extra):
+        _check_extra_asset(Path(path))
         name = os.path.basename(path)
         node = const_node(f"graphsurgeon_assets/{i}", name.encode(), dt.enum_of("string"))
         nodes.append(node)
         assets.append(Asset(TensorRef(node.name), name, str(path)))
     return graph.with_nodes(nodes), assets
+
+
+def _check_extra_asset(path: Path) -> None:
+    if path.is_dir():
+        raise UsageError(f"--asset {path} is a directory; --asset takes files (e.g. --asset {path}/*)")
+    if not path.is_file():
+        raise MissingAssetError(f"--asset {path}: no such file; check the path")
 
 
 def copy_assets(assets: Sequence[Asset], asset_dir: str | None, target: Path) -> list[Asset]:

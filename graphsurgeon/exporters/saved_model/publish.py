@@ -18,6 +18,7 @@ from pathlib import Path
 from graphsurgeon.errors import OutputExistsError, UsageError, WriteError
 from graphsurgeon.exporters.atomic import fsync_dir, process_alive
 from graphsurgeon.exporters.swap import exchange, pause_for_tests
+from graphsurgeon.limits import INT64_MAX
 
 TEMP_PREFIX = ".graphsurgeon-tmp-"
 RETIRED = "old-"  # TEMP_PREFIX + "old-N-PID": version N, moved aside while its replacement goes in
@@ -46,9 +47,29 @@ def check_base(base_dir: str | os.PathLike, version: int | None, force: bool) ->
     version = next_version(base) if version is None else version
     if version < 0:
         raise WriteError(f"version {version} is negative; Serving loads only non-negative integer folders")
+    if version > INT64_MAX:
+        raise UsageError(f"version {version} does not fit in int64, which Serving reads version folders as; "
+                         "choose a smaller --version")
+    same = sorted(p.name for p in base.iterdir() if p.name.isdigit() and int(p.name) == version
+                  and p.name != str(version)) if base.is_dir() else []
+    if same:
+        raise OutputExistsError(f"{base / same[0]} is already version {version} under another spelling; Serving "
+                                "would see two folders with one number: choose another --version or remove it")
     if (base / str(version)).exists() and not force:
         raise OutputExistsError(f"{base / str(version)} already exists; pass --force to replace it or choose --version")
     return version
+
+
+def check_outside_source(base: Path, source: str) -> None:
+    """Refuse a base directory that is the source model's folder, or inside it: the export would land in the model."""
+    if not source:
+        return
+    source_path = Path(source).resolve()
+    folder = source_path if source_path.is_dir() else source_path.parent
+    target = base.resolve()
+    if target == folder or (source_path.is_dir() and folder in target.parents):
+        raise UsageError(f"-o {base} is the source model's own folder {folder}; write the export somewhere else "
+                         "(e.g. a serving/ directory beside it)")
 
 
 @contextlib.contextmanager

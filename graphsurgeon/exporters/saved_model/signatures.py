@@ -48,8 +48,18 @@ def derived_keys(refs: Sequence[TensorRef], renames: Mapping[str, str]) -> dict[
     return keys
 
 
+def _check_rename_names(model: Model, renames: Mapping[str, str]) -> None:
+    refs = (*model.inputs, *model.outputs)
+    names = {n for r in refs for n in (r.node, str(r), f"{r.node}:{r.port}")}
+    for name, key in renames.items():
+        if name not in names:
+            raise UsageError(f"--keys {name}={key}: {name!r} is neither an input nor an output of the export; "
+                             f"name one of: {', '.join(sorted(str(r) for r in refs))}")
+
+
 def default_signature(model: Model, renames: Mapping[str, str] | None = None, method: str = "predict") -> SignatureSpec:
     renames = renames or {}
+    _check_rename_names(model, renames)
     return SignatureSpec(DEFAULT_KEY, derived_keys(model.inputs, renames), derived_keys(model.outputs, renames), method)
 
 

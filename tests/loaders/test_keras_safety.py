@@ -1,0 +1,206 @@
+"""keras_safety: no code stored in a Keras file runs, and no module it names is imported.
+
+The scan is an allow-list: Keras's own classes and functions, and the user's
+--custom-objects; anything else, and any field holding a lambda or bytecode,
+is refused with the layer, the field and the fix.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import marshal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import h5py
+import pytest
+
+from graphsurgeon.errors import LoadError
+from graphsurgeon.loaders.keras_names import KERAS_NAMES
+from graphsurgeon.loaders.keras_safety import (UnsafeKerasConfigError, check_config, check_keras_archive,
+                                               looks_like_bytecode)
+
+RESIDUAL = Path(__file__).resolve().parents[3] / "shared" / "reliability" / "keras-code" / "residual_wrapper.h5"
+BYTECODE = base64.encodebytes(marshal.dumps((lambda x: x).__code__)).decode("ascii")
+
+
+def _dense(name: str, **config) -> dict:
+    return {"class_name": "Dense", "config": {"name": name, "units": 2, **config}}
+
+
+def _model(*layers: dict) -> dict:
+    return {"class_name": "Functional", "config": {"name": "m", "layers": list(layers)}}
+
+
+def _refusal(config: object, custom: tuple[str, ...] = ()) -> str:
+    with pytest.raises(UnsafeKerasConfigError) as caught:
+        check_config(config, "m.h5", allow_code=False, custom_names=custom)
+    message = str(caught.value)
+    assert "\n" not in message and "--unsafe-lambda" in message
+    return message
+
+
+def test_plain_keras_layers_pass():
+    init = {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": None},
+            "registered_name": None}
+    check_config(_model(_dense("d", activation="relu", kernel_initializer=init)), "m.h5", allow_code=False)
+
+
+def test_keras2_lambda_function_type_names_layer_and_field():
+    cell = {"class_name": "ResidualWrapper", "config": {"name": "rw", "residual_fn": [BYTECODE, None, None],
+                                                        "residual_fn_type": "lambda", "residual_fn_module": "__main__"}}
+    rnn = {"class_name": "RNN", "config": {"name": "rnn", "cell": cell}}
+    message = _refusal(_model(rnn))
+    assert "layer 'rnn', field 'cell.residual_fn'" in message and "--replace-layer rnn=module.py:function" in message
+
+
+@pytest.mark.parametrize("field", ["activation", "kernel_initializer", "kernel_regularizer", "bias_constraint"])
+def test_bytecode_in_any_field_is_refused(field):
+    message = _refusal(_model(_dense("dense_7", **{field: BYTECODE})))
+    assert f"layer 'dense_7', field '{field}'" in message and "bytecode" in message
+
+
+def test_keras3_lambda_marker_is_refused():
+    activation = {"class_name": "__lambda__", "config": {"code": "x", "defaults": None, "closure": None}}
+    assert "field 'activation'" in _refusal(_model(_dense("d", activation=activation)))
+
+
+def test_a_lambda_layer_is_refused_even_with_a_named_function():
+    layer = {"class_name": "Lambda", "config": {"name": "lam", "function": "relu", "function_type": "function"}}
+    assert "layer 'lam', field 'function'" in _refusal(_model(layer))
+
+
+@pytest.mark.parametrize("item", [
+    {"module": "os", "class_name": "system", "config": {}},
+    {"module": "evil.layers", "class_name": "Dense", "config": {"name": "d"}},
+    {"module": "keras.layers", "class_name": "NotKeras", "config": {"name": "d"}},
+    {"module": "keras.layers", "class_name": "Dense", "config": {"name": "d"}, "registered_name": "Pkg>Dense"},
+    {"module": "builtins", "class_name": "function", "config": "eval", "registered_name": "eval"},
+])
+def test_names_outside_keras_are_refused(item):
+    assert "neither Keras's own nor in --custom-objects" in _refusal(_model(item))
+
+
+def test_custom_objects_names_are_allowed():
+    layer = {"module": "mine", "class_name": "Scale", "config": {"name": "s"}, "registered_name": "Custom>Scale"}
+    _refusal(_model(layer))
+    check_config(_model(layer), "m.h5", allow_code=False, custom_names=["Scale"])
+
+
+def test_unsafe_lambda_skips_the_scan_for_trusted_files():
+    check_config(_model(_dense("d", activation=BYTECODE)), "m.h5", allow_code=True)
+
+
+def test_deeply_nested_config_is_scanned_without_recursion():
+    config: object = BYTECODE
+    for _ in range(50_000):
+        config = [config]
+    assert "bytecode" in _refusal({"class_name": "Functional", "config": {"name": "m", "x": config}})
+
+
+def test_bytecode_detector_ignores_ordinary_strings():
+    assert looks_like_bytecode(BYTECODE)
+    for text in ("relu", "glorot_uniform", "channels_last", "a" * 40, "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo="):
+        assert not looks_like_bytecode(text)
+
+
+@pytest.mark.slow
+def test_allow_list_covers_the_installed_keras():
+    import keras
+    import tf_keras
+
+    missing = set()
+    for package in (tf_keras, keras):
+        for module in ("layers", "initializers", "regularizers", "constraints"):
+            missing |= {n for n in dir(getattr(package, module)) if not n.startswith("_")
+                        and isinstance(getattr(getattr(package, module), n), type)} - KERAS_NAMES
+    assert not missing, f"add to graphsurgeon/loaders/keras_names.py: {sorted(missing)}"
+
+
+def test_corpus_keras_files_pass_or_name_their_custom_class(corpus):
+    for path in sorted(corpus.glob("*/*.h5")) + sorted(corpus.glob("*/*.hdf5")):
+        with h5py.File(path, "r") as f:
+            raw = f.attrs.get("model_config")
+        if raw is None or "lambda" in path.parent.name:
+            continue
+        check_config(json.loads(raw), str(path), allow_code=False)
+    for path in sorted(corpus.glob("*/*.keras")) + sorted(corpus.glob("*/*/*.keras")):
+        if "subclassed" in str(path):
+            with pytest.raises(UnsafeKerasConfigError, match="'RecommenderNet'"):
+                check_keras_archive(path, allow_code=False)
+        else:
+            check_keras_archive(path, allow_code=False)
+
+
+@pytest.mark.slow
+def test_a_keras3_archive_with_a_lambda_activation_is_refused(tmp_path):
+    """Keras 3 itself writes the lambda (it needs the source in a file); the scan finds its bytecode."""
+    script = tmp_path / "make.py"
+    script.write_text("import keras\n"
+                      "m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation=lambda x: x * 2, "
+                      "name='d')])\n"
+                      f"m.save({str(tmp_path / 'm.keras')!r})\n")
+    subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
+    with pytest.raises(UnsafeKerasConfigError, match=r"layer 'd', field 'activation.value'.*bytecode"):
+        check_keras_archive(tmp_path / "m.keras", allow_code=False)
+    import graphsurgeon as gs  # and the .keras loader runs the same scan before Keras sees the archive
+
+    with pytest.raises(UnsafeKerasConfigError, match=r"layer 'd', field 'activation.value'"):
+        gs.load(tmp_path / "m.keras")
+
+
+def test_a_damaged_keras_archive_is_one_load_error(tmp_path):
+    (tmp_path / "m.keras").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(LoadError, match="not a readable .keras archive"):
+        check_keras_archive(tmp_path / "m.keras", allow_code=False)
+    with zipfile.ZipFile(tmp_path / "j.keras", "w") as archive:
+        archive.writestr("config.json", "{" * 100_000)
+    with pytest.raises(LoadError, match="not valid JSON"):
+        check_keras_archive(tmp_path / "j.keras", allow_code=False)
+
+
+def test_residual_wrapper_file_is_refused_before_any_keras_code_runs(tmp_path):
+    """In a fresh process: an audit hook records any unmarshalling of the file's bytecode, and afterwards
+    neither tf_keras nor keras may have been imported (so no Keras deserialization ran) and the
+    payload's PWNED_<pid> file must not exist."""
+    with h5py.File(RESIDUAL, "r") as f:
+        cell = json.loads(f.attrs["model_config"])["config"]["layers"][1]["config"]["cell"]["config"]
+    payload = base64.b64decode(cell["residual_fn"][0])
+    script = (
+        "import sys\n"
+        f"payload = {payload!r}\n"
+        "hits = []\n"
+        "sys.addaudithook(lambda e, a: hits.append(e) if e == 'marshal.loads' and bytes(a[0]) == payload else None)\n"
+        "from graphsurgeon.cli.main import main\n"
+        f"code = main(['export', {str(RESIDUAL)!r}, '-o', 'out'])\n"
+        "print('EXIT', code, 'MARSHAL', len(hits), 'KERAS', sorted(m for m in ('tf_keras', 'keras') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert "EXIT 1 MARSHAL 0 KERAS []" in result.stdout, result.stderr[-2000:]
+    (line,) = result.stderr.strip().splitlines()
+    assert "layer 'rnn', field 'cell.residual_fn'" in line and "--replace-layer" in line and "Traceback" not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no PWNED_<pid>, no out/
+
+
+def test_a_recorded_recipe_cannot_switch_on_code(cli, tmp_path, monkeypatch):
+    """`verify DIR` replays the recipe recorded in DIR/assets.extra: a hostile record naming
+    --custom-objects and --unsafe-lambda for the residual_wrapper source runs neither."""
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "m.pbtxt"
+    model.write_text('node { name: "X" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }\n'
+                     'node { name: "pred" op: "Identity" input: "X" attr { key: "T" value { type: DT_FLOAT } } }\n')
+    assert cli("export", model, "--inputs", "X", "--outputs", "pred", "-o", tmp_path / "out").code == 0
+    evil = tmp_path / "evil.py"
+    evil.write_text("open('IMPORTED', 'w').close()\n")
+    record_path = tmp_path / "out" / "1" / "assets.extra" / "graphsurgeon_recipe.json"
+    record = json.loads(record_path.read_text())
+    record["recipe"].update(custom_objects=str(evil), unsafe_lambda=True)
+    record["source"]["absolute_path"] = str(RESIDUAL)
+    record_path.write_text(json.dumps(record))
+    result = cli("verify", tmp_path / "out" / "1")
+    assert result.code == 1 and "Traceback" not in result.err
+    (line,) = result.err.strip().splitlines()
+    assert "layer 'rnn', field 'cell.residual_fn'" in line
+    assert not (tmp_path / "IMPORTED").exists() and not list(tmp_path.glob("PWNED_*"))
