@@ -34,7 +34,8 @@ def add_model(parser: argparse.ArgumentParser) -> None:
                         help="where a checkpoint the graph restores at init (a TF-Hub module's) is now, "
                         "or the checkpoint of a .meta shipped without one")
     parser.add_argument("--signature", dest="source_signatures", metavar="KEY", nargs="+",
-                        help=f"the signature(s) of a TF2 SavedModel to flatten (default: {defaults.TF2_SIGNATURE})")
+                        help="signatures of a TF2 SavedModel to flatten together (default: every serving signature "
+                        "that can be frozen)")
     keras = parser.add_argument_group("Keras sources")
     keras.add_argument("--architecture", metavar="MODEL.json", help="the architecture of a weights-only .h5 file")
     keras.add_argument("--custom-objects", metavar="MODULE.py", help="a Python file defining custom layers")

@@ -21,7 +21,7 @@ KERAS_SUFFIXES = (".h5", ".hdf5")
 
 
 def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: bool = True,
-         signature: str | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
+         signature: str | Sequence[str] | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
          custom_objects: dict | None = None, weights: str | os.PathLike | None = None) -> Model:
     """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, or a Keras .h5.
 
@@ -29,7 +29,8 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     and size, and reads bytes only when a later stage writes them out. A Keras
     file is traced with tf_keras unless ``trace`` is False (metadata only, for
     inspect and audit); ``architecture`` is the JSON for a weights-only file.
-    A TF2 SavedModel is flattened for one ``signature`` (serving_default by default).
+    A TF2 SavedModel's serving signatures are flattened together into one graph
+    (``signature``: one key or a list of keys; default every one that can be frozen).
     ``weights`` is where a checkpoint the graph restores at init (a TF-Hub
     module's) is now, or the checkpoint of a .meta shipped without one.
     """
