@@ -225,21 +225,23 @@ def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops:
 
 # ---------------------------------------------------------------- Keras
 
-def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any]) -> tuple[Any, list, list]:
+def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any],
+                config_json: str | None = None) -> tuple[Any, list, list]:
     """Load a Keras 2 .h5 with tf_keras, trace it with training=False, and freeze the trace.
 
     Returns (GraphDef, input layer names, [(output layer name, tensor name)],
     {frozen constant's node name: variable name}); the last lets the caller read
     those values lazily from the .h5 file instead. The caller has already refused
-    Lambda bytecode and Keras 1 files.
+    Lambda bytecode and Keras 1 files; ``config_json`` is a config it rewrote (--replace-layer).
     """
     t = tf()
     with _native_stderr_captured():
         import tf_keras
         from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-        if architecture is not None:
-            model = tf_keras.models.model_from_json(Path(architecture).read_text(), custom_objects=dict(custom_objects))
+        if config_json is not None or architecture is not None:
+            config_json = config_json if config_json is not None else Path(architecture).read_text()
+            model = tf_keras.models.model_from_json(config_json, custom_objects=dict(custom_objects))
             model.load_weights(path)
         else:
             model = tf_keras.models.load_model(path, compile=False, custom_objects=dict(custom_objects))

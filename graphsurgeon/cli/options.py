@@ -41,6 +41,8 @@ def add_model(parser: argparse.ArgumentParser) -> None:
     keras.add_argument("--custom-objects", metavar="MODULE.py", help="a Python file defining custom layers")
     keras.add_argument("--unsafe-lambda", action="store_true",
                        help="allow Lambda layers, whose stored bytecode runs when loaded (trusted files only)")
+    keras.add_argument("--replace-layer", action="append", default=[], metavar="NAME=MODULE.py:FUNCTION",
+                       help="trace layer NAME (e.g. a Lambda) with your FUNCTION instead; its stored code never runs")
 
 
 def add_surgery(parser: argparse.ArgumentParser, inputs: bool = True, outputs_required: bool = True) -> None:
@@ -107,6 +109,7 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
         signatures=tuple(opt("source_signatures")) if opt("source_signatures") else None,
         architecture=opt("architecture"), custom_objects=opt("custom_objects"), weights=opt("weights"),
         unsafe_lambda=True if opt("unsafe_lambda") else None,
+        replace_layers=tuple(opt("replace_layer") or ()) or None,
         inputs=tuple(InputSpec.parse(t) for t in split_names(opt("inputs"))) or None,
         outputs=tuple(split_names(opt("outputs"))) or None,
         bindings=dict(parse_binding(t) for t in opt("bindings") or ()) or None,

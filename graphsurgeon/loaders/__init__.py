@@ -22,13 +22,15 @@ KERAS_SUFFIXES = (".h5", ".hdf5")
 
 def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: bool = True,
          signature: str | Sequence[str] | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
-         custom_objects: dict | None = None, weights: str | os.PathLike | None = None) -> Model:
+         custom_objects: dict | None = None, weights: str | os.PathLike | None = None,
+         replace_layers: dict | None = None) -> Model:
     """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, or a Keras .h5.
 
     Weights are not read: the returned Model knows every tensor's dtype, shape
     and size, and reads bytes only when a later stage writes them out. A Keras
     file is traced with tf_keras unless ``trace`` is False (metadata only, for
-    inspect and audit); ``architecture`` is the JSON for a weights-only file.
+    inspect and audit); ``architecture`` is the JSON for a weights-only file;
+    ``replace_layers`` maps layer names to functions that stand in for them (no stored bytecode runs).
     A TF2 SavedModel's serving signatures are flattened together into one graph
     (``signature``: one key or a list of keys; default every one that can be frozen).
     ``weights`` is where a checkpoint the graph restores at init (a TF-Hub
@@ -43,7 +45,7 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     if path.suffix in KERAS_SUFFIXES:
         if not path.is_file():
             raise LoadError(f"no such file: {path}")
-        return load_keras_h5(path, trace, architecture, unsafe_lambda, custom_objects)
+        return load_keras_h5(path, trace, architecture, unsafe_lambda, custom_objects, replace_layers)
     if path.suffix in GRAPHDEF_SUFFIXES:
         if not path.is_file():
             raise LoadError(f"no such file: {path}")

@@ -11,6 +11,7 @@ JSON config only, so no code from the file runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import h5py
@@ -24,6 +25,7 @@ from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.keras_layers import LayerGraph, layer_graph
+from graphsurgeon.loaders.keras_replace import REGISTERED_PREFIX, replace_layers
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
 
@@ -46,12 +48,18 @@ def _text(value) -> str:
 
 
 def load_keras_h5(path: Path, trace: bool = True, architecture: str | None = None,
-                  unsafe_lambda: bool = False, custom_objects: dict | None = None) -> Model:
+                  unsafe_lambda: bool = False, custom_objects: dict | None = None,
+                  replacements: Mapping[str, Callable] | None = None) -> Model:
+    """``replacements`` maps layer names to functions that stand in for them (see keras_replace.py)."""
     metadata = _metadata_model(path)
     if not trace:
         return metadata
-    _refuse_unsafe(path, architecture, unsafe_lambda)
-    return _traced(path, metadata, architecture, custom_objects or {})
+    config = None
+    if replacements:
+        config, stand_ins = replace_layers(_config(path, architecture) or {}, replacements)
+        custom_objects = {**(custom_objects or {}), **stand_ins}
+    _refuse_unsafe(path, architecture, unsafe_lambda, config)
+    return _traced(path, metadata, architecture, custom_objects or {}, config)
 
 
 def _metadata_model(path: Path) -> Model:
@@ -147,15 +155,18 @@ def _layers(config) -> list[dict]:
     return found
 
 
-def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool) -> None:
-    config = _config(path, architecture)
-    if config is None:
+def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool, rewritten: dict | None) -> None:
+    """``rewritten``: the config after --replace-layer, whose replaced Lambdas hold no bytecode any more."""
+    config = rewritten or _config(path, architecture)
+    if not config:
         raise LoadError(f"{path} holds weights only; give the architecture with --architecture model.json")
-    lambdas = [layer["config"].get("name", "?") for layer in _layers(config) if layer["class_name"] == "Lambda"]
+    lambdas = [layer["config"].get("name", "?") for layer in _layers(config) if layer["class_name"] == "Lambda"
+               and not str(layer["config"].get("function", "")).startswith(REGISTERED_PREFIX)]
     if lambdas and not unsafe_lambda:
         raise LoadError(
             f"{path}: layer {lambdas[0]!r} is a Lambda layer whose function is stored as Python bytecode; loading it "
-            "would run code from the file. Pass --unsafe-lambda only if you trust the file's author"
+            f"would run code from the file. Supply the function yourself with --replace-layer {lambdas[0]}="
+            "module.py:function, or pass --unsafe-lambda only if you trust the file's author"
         )
     with h5py.File(path, "r") as f:
         version = _text(f.attrs.get("keras_version", ""))
@@ -168,9 +179,12 @@ def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool) ->
         )
 
 
-def _traced(path: Path, metadata: Model, architecture: str | None, custom_objects: dict) -> Model:
+def _traced(path: Path, metadata: Model, architecture: str | None, custom_objects: dict,
+            config: dict | None) -> Model:
+    """``config``: a rewritten model config to build instead of the file's (weights still come from the file)."""
     try:
-        graph_def, input_names, outputs, constants = _tf.trace_keras(str(path), architecture, custom_objects)
+        graph_def, input_names, outputs, constants = _tf.trace_keras(
+            str(path), architecture, custom_objects, json.dumps(config) if config is not None else None)
     except (ValueError, TypeError) as err:
         message = str(err).strip().splitlines()[0]
         raise LoadError(f"{path}: Keras could not rebuild the model: {message}; if it names a custom layer or "
