@@ -185,6 +185,14 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
     try:
         graph_def, input_names, outputs, constants = _tf.trace_keras(
             str(path), architecture, custom_objects, json.dumps(config) if config is not None else None)
+    except ModuleNotFoundError as err:
+        if err.name != "tf_keras":
+            raise
+        # Not a dependency: each tf_keras release requires its own TensorFlow minor, and installing one would
+        # replace the user's TensorFlow.
+        minor = ".".join(_tf.tensorflow_version().split(".")[:2])
+        raise LoadError(f"{path}: Keras 2 .h5 files are traced with tf_keras, which is not installed; install the "
+                        f"release matching your TensorFlow {minor}: pip install 'tf_keras=={minor}.*'") from err
     except (ValueError, TypeError) as err:
         message = str(err).strip().splitlines()[0]
         raise LoadError(f"{path}: Keras could not rebuild the model: {message}; if it names a custom layer or "
