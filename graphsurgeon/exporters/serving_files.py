@@ -17,7 +17,7 @@ from google.protobuf import text_format
 from graphsurgeon.bundle_format import masked_crc
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir import tensors
-from graphsurgeon.serving_protos import message_class
+from graphsurgeon.exporters.serving_protos import message_class
 
 WARMUP_FILE = "tf_serving_warmup_requests"
 MAX_WARMUP_RECORDS = 1000  # Serving reads at most this many

@@ -6,7 +6,7 @@ from google.protobuf import text_format
 
 import graphsurgeon as gs
 from graphsurgeon.exporters.serving_files import _batching_parameters_class, read_tfrecord
-from graphsurgeon.serving_protos import message_class
+from graphsurgeon.exporters.serving_protos import message_class
 
 
 def test_model_config_for_two_models_parses_with_serving_protos(cli, tmp_path):

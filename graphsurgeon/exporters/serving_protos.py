@@ -8,7 +8,7 @@ config/file_system_storage_path_source.proto, apis/model.proto, apis/predict.pro
 apis/prediction_log.proto and servables/tensorflow/session_bundle_config.proto;
 only the fields graphsurgeon sets are declared (a parser skips the others).
 They live in a private descriptor pool, so the real package can still be
-imported beside them; tests/test_serving_protos.py compares bytes with it.
+imported beside them; tests/exporters/test_serving_protos.py compares bytes with it.
 """
 from __future__ import annotations
 
