@@ -226,7 +226,7 @@ def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops:
 # ---------------------------------------------------------------- Keras
 
 def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any],
-                config_json: str | None = None) -> tuple[Any, list, list]:
+                config_json: str | None = None) -> tuple[Any, list, list, dict]:
     """Load a Keras 2 .h5 with tf_keras, trace it with training=False, and freeze the trace.
 
     Returns (GraphDef, input layer names, [(output layer name, tensor name)],
@@ -239,8 +239,9 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
         import tf_keras
         from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-        if config_json is not None or architecture is not None:
-            config_json = config_json if config_json is not None else Path(architecture).read_text()
+        if config_json is None and architecture is not None:
+            config_json = Path(architecture).read_text()
+        if config_json is not None:
             model = tf_keras.models.model_from_json(config_json, custom_objects=dict(custom_objects))
             model.load_weights(path)
         else:
@@ -271,8 +272,11 @@ class Unflattenable(Exception):
         self.reason, self.names = reason, names
 
 
-def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str],
-                      updates_state: Callable[[str], bool]) -> tuple[Any, dict[str, tuple[list, list]], dict[str, Unflattenable]]:
+TracedSignatures = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]  # key -> (inputs, outputs)
+
+
+def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], updates_state: Callable[[str], bool],
+                      ) -> tuple[Any, TracedSignatures, dict[str, Unflattenable]]:
     """Flatten signatures ``keys`` of a TF2 SavedModel together into one graph, variables as constants.
 
     One tf.function calls every signature, so the converter inlines them all and

@@ -123,7 +123,7 @@ def _add_with_dependencies(pool: descriptor_pool.DescriptorPool, file: Any, adde
 
 @functools.lru_cache(maxsize=None)
 def _pool() -> descriptor_pool.DescriptorPool:
-    pool, added = descriptor_pool.DescriptorPool(), set()
+    pool, added = descriptor_pool.DescriptorPool(), set[str]()
     _add_with_dependencies(pool, wrappers_pb2.DESCRIPTOR, added)
     _add_with_dependencies(pool, pb.tensor_pb2.DESCRIPTOR, added)
     pool.Add(_file_proto())
