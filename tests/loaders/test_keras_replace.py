@@ -11,6 +11,7 @@ import pytest
 
 import graphsurgeon as gs
 from graphsurgeon.loaders.keras_replace import REGISTERED_PREFIX, LayerReplacement, replace_layers
+from graphsurgeon.verify import verify
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
 
 DISTANCE = '''def abs_difference(tensors):
@@ -103,6 +104,8 @@ def test_siamese_lambda_replaced_matches_reference_without_unmarshalling(siamese
                                                       ["dense_1:0"])])
     np.testing.assert_allclose(out, reference["out0"], atol=1e-5)
     np.testing.assert_allclose(out.ravel(), [0.011644, 0.013402], atol=1e-6)
+    report = verify(path)  # replays the recorded recipe, replacement included, against siamese.h5
+    assert report.ok and all(o.max_abs_error is not None for c in report.signatures for o in c.outputs), report
     # The shared tower's two call sites read the same constants: variables/ holds each weight once.
     with h5py.File(source) as f:
         weights = sum(d.nbytes for d in _datasets(f["model_weights"]))
