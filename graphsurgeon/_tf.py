@@ -234,21 +234,24 @@ def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops:
 
 # ---------------------------------------------------------------- Keras
 
-def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any]) -> tuple[Any, list, list]:
+def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any],
+                config_json: str | None = None) -> tuple[Any, list, list, dict]:
     """Load a Keras 2 .h5 with tf_keras, trace it with training=False, and freeze the trace.
 
     Returns (GraphDef, input layer names, [(output layer name, tensor name)],
     {frozen constant's node name: variable name}); the last lets the caller read
     those values lazily from the .h5 file instead. The caller has already refused
-    Lambda bytecode and Keras 1 files.
+    Lambda bytecode and Keras 1 files; ``config_json`` is a config it rewrote (--replace-layer).
     """
     t = tf()
     with _native_stderr_captured():
         import tf_keras
         from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-        if architecture is not None:
-            model = tf_keras.models.model_from_json(Path(architecture).read_text(), custom_objects=dict(custom_objects))
+        if config_json is None and architecture is not None:
+            config_json = Path(architecture).read_text()
+        if config_json is not None:
+            model = tf_keras.models.model_from_json(config_json, custom_objects=dict(custom_objects))
             model.load_weights(path)
         else:
             model = tf_keras.models.load_model(path, compile=False, custom_objects=dict(custom_objects))
@@ -295,31 +298,80 @@ class Unflattenable(Exception):
         self.reason, self.names = reason, names
 
 
-def trace_saved_model(directory: str, tags: Sequence[str], key: str,
-                      updates_state: Callable[[str], bool]) -> tuple[Any, list, list]:
-    """Flatten one signature of a TF2 SavedModel: its function call graph inlined, variables as constants.
+TracedSignatures = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]  # key -> (inputs, outputs)
 
-    Returns (GraphDef, [(input key, placeholder name)], [(output key, tensor name)]); raises
-    Unflattenable for sparse/ragged inputs or for ops ``updates_state`` picks. Functional While/If are kept.
+
+def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], updates_state: Callable[[str], bool],
+                      ) -> tuple[Any, TracedSignatures, dict[str, Unflattenable]]:
+    """Flatten signatures ``keys`` of a TF2 SavedModel together into one graph, variables as constants.
+
+    One tf.function calls every signature, so the converter inlines them all and
+    turns each captured variable into ONE constant the signatures share. Inputs
+    with the same key and spec in several signatures share one placeholder
+    (named after the key; otherwise SIGNATURE_KEY). Returns (GraphDef or None,
+    {key: ([(input key, placeholder name)], [(output key, tensor name)])},
+    {key: Unflattenable}) where refused keys (sparse/ragged inputs, ops
+    ``updates_state`` picks) are left out of the graph. Functional While/If are kept.
     """
     t = tf()
     with _native_stderr_captured():
         from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
         loaded = t.saved_model.load(directory, tags=list(tags))
-        function = loaded.signatures[key]
-        composite = sorted(name for name, spec in function.structured_input_signature[1].items()
-                           if not isinstance(spec, t.TensorSpec))
-        if composite:
-            raise Unflattenable("composite inputs", composite)
-        # Look for state updates first: the converter cannot freeze them (it fails on their resource inputs).
-        called = function.graph.as_graph_def()
-        nodes = list(called.node) + [n for f in called.library.function for n in f.node_def]
-        stateful = sorted({n.op for n in nodes if updates_state(n.op)})
-        if stateful:
-            raise Unflattenable("state updates", stateful)
-        frozen = convert_variables_to_constants_v2(function, lower_control_flow=False)
-    graph_def = frozen.graph.as_graph_def()
-    inputs = [(t_.name.split(":")[0], t_.name.split(":")[0]) for t_ in frozen.inputs]
-    outputs = list(zip(sorted(function.structured_outputs), [o.name for o in frozen.outputs]))
-    return graph_def, inputs, outputs
+        functions = {key: loaded.signatures[key] for key in keys}
+        refused = {key: r for key, r in ((key, _refusal(t, f, updates_state)) for key, f in functions.items())
+                   if r is not None}
+        kept = [key for key in keys if key not in refused]
+        if not kept:
+            return None, {}, refused
+        placeholders = _shared_placeholders({key: functions[key].structured_input_signature[1] for key in kept})
+        specs = sorted({name: spec for name, spec in placeholders.values()}.items())
+        position = {name: i for i, (name, _) in enumerate(specs)}
+
+        def call_all(*args):
+            results = []
+            for key in kept:
+                feeds = {k: args[position[placeholders[key, k][0]]]
+                         for k in functions[key].structured_input_signature[1]}
+                outputs = functions[key](**feeds)
+                # Identity, Identity_1, ...: the names a tf.function's outputs get (and older exports used).
+                results.extend(t.identity(outputs[name]) for name in sorted(outputs))
+            return results
+
+        signature = [t.TensorSpec(spec.shape, spec.dtype, name=name) for name, spec in specs]
+        # wrap_function, not tf.function: a tf.function's automatic control dependencies would make every
+        # output wait for every signature's call, so one signature could not run without all the inputs.
+        concrete = t.compat.v1.wrap_function(call_all, signature)
+        # Aggressive inlining: without a tf.function's control outputs Grappler keeps stateful calls
+        # un-inlined; it is safe here because signatures that update state were refused above.
+        frozen = convert_variables_to_constants_v2(concrete, lower_control_flow=False, aggressive_inlining=True)
+    tensors = iter(o.name for o in frozen.outputs)
+    traced = {}
+    for key in kept:
+        output_keys = sorted(functions[key].structured_outputs)
+        inputs = [(k, placeholders[key, k][0]) for k in sorted(functions[key].structured_input_signature[1])]
+        traced[key] = (inputs, [(k, next(tensors)) for k in output_keys])
+    return frozen.graph.as_graph_def(), traced, refused
+
+
+def _refusal(t: ModuleType, function: Any, updates_state: Callable[[str], bool]) -> Unflattenable | None:
+    composite = sorted(name for name, spec in function.structured_input_signature[1].items()
+                       if not isinstance(spec, t.TensorSpec))
+    if composite:
+        return Unflattenable("composite inputs", composite)
+    # Look for state updates first: the converter cannot freeze them (it fails on their resource inputs).
+    called = function.graph.as_graph_def()
+    nodes = list(called.node) + [n for f in called.library.function for n in f.node_def]
+    stateful = sorted({n.op for n in nodes if updates_state(n.op)})
+    return Unflattenable("state updates", stateful) if stateful else None
+
+
+def _shared_placeholders(inputs: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], tuple[str, Any]]:
+    """(signature key, input key) -> (placeholder name, spec): one placeholder per input key whose spec agrees."""
+    specs: dict[str, set] = {}
+    for by_key in inputs.values():
+        for name, spec in by_key.items():
+            specs.setdefault(name, set()).add((spec.dtype, tuple(spec.shape.as_list()) if spec.shape.rank is not None
+                                               else None))
+    return {(key, name): (name if len(specs[name]) == 1 else f"{key}_{name}", spec)
+            for key, by_key in inputs.items() for name, spec in by_key.items()}

@@ -50,11 +50,12 @@ def load_source(source: Source, recipe: Recipe, trace: bool = True) -> Model:
     if isinstance(source, Model):
         return source
     from graphsurgeon.loaders.keras_h5 import custom_objects_from
+    from graphsurgeon.loaders.keras_replace import replacement_functions
 
-    return load(source, tags=recipe.tags, trace=trace,
-                signature=recipe.signatures[0] if recipe.signatures else None,
+    return load(source, tags=recipe.tags, trace=trace, signature=recipe.signatures,
                 architecture=recipe.architecture, unsafe_lambda=bool(recipe.unsafe_lambda), weights=recipe.weights,
-                custom_objects=custom_objects_from(recipe.custom_objects))
+                custom_objects=custom_objects_from(recipe.custom_objects),
+                replace_layers=replacement_functions(recipe.replace_layers or ()) if trace else None)
 
 
 def prepare(source: Model, recipe: Recipe) -> tuple[Plan, Model]:

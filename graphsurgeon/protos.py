@@ -1,4 +1,4 @@
-"""TensorFlow's and TensorFlow Serving's generated proto modules, loaded without importing tensorflow.
+"""TensorFlow's generated proto modules, loaded without importing tensorflow.
 
 tensorflow/__init__ takes seconds and half a gigabyte; the *_pb2 modules need
 none of it (they import only each other and google.protobuf). While they load,
@@ -28,8 +28,6 @@ TENSORFLOW_PROTOS = {
     "saver_pb2": "tensorflow.core.protobuf", "tensor_bundle_pb2": "tensorflow.core.protobuf",
     "checkpoint_state_pb2": "tensorflow.python.training",
 }
-SERVING_PROTOS = {"model_server_config_pb2": "tensorflow_serving.config",
-                  "prediction_log_pb2": "tensorflow_serving.apis", "predict_pb2": "tensorflow_serving.apis"}
 STUB_PACKAGES = ("tensorflow", "tensorflow.core", "tensorflow.core.framework", "tensorflow.core.protobuf",
                  "tensorflow.python", "tensorflow.python.training")
 
@@ -80,13 +78,6 @@ class _Protos:
 
 
 pb = _Protos()
-
-
-@functools.lru_cache(maxsize=None)
-def serving_protos() -> dict[str, ModuleType]:
-    """tensorflow-serving-api's protos; they import TensorFlow's, so those are loaded first."""
-    pb._modules  # noqa: B018
-    return _import_quietly(SERVING_PROTOS)
 
 
 def shape_proto(dims: Sequence[int] | None) -> Any:

@@ -56,6 +56,7 @@ class Recipe:
     custom_objects: str | None = None
     unsafe_lambda: bool | None = None
     weights: str | None = None
+    replace_layers: tuple[str, ...] | None = None  # "NAME=module.py:function" (loaders/keras_replace.py)
     # the cut
     inputs: tuple[InputSpec, ...] | None = None
     outputs: tuple[str, ...] | None = None
@@ -78,7 +79,7 @@ class Recipe:
 
     def __post_init__(self) -> None:
         # Accept what a script naturally writes (lists, "name=float32[?,3]" strings) and store one form.
-        for name in ("tags", "signatures", "outputs", "extra_assets", "export_tags"):
+        for name in ("tags", "signatures", "replace_layers", "outputs", "extra_assets", "export_tags"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
@@ -150,7 +151,7 @@ class Recipe:
             values["front_end"] = FrontEnd(**values["front_end"])
         if "head" in values:
             values["head"] = Head(**values["head"])
-        for name in ("tags", "signatures", "outputs", "extra_assets", "export_tags"):
+        for name in ("tags", "signatures", "replace_layers", "outputs", "extra_assets", "export_tags"):
             if name in values:
                 values[name] = tuple(values[name])
         for name in ("mean", "std"):

@@ -27,8 +27,10 @@ def generated(tmp_path_factory) -> Path:
     if prebuilt and (Path(prebuilt) / "encoder_decoder").is_dir():
         return Path(prebuilt)  # a developer's prebuilt `python fixtures/build.py DIR`, to skip the rebuild
     out = tmp_path_factory.mktemp("generated")
-    subprocess.run([sys.executable, str(REPO / "fixtures" / "build.py"), str(out)], check=True,
-                   capture_output=True)
+    built = subprocess.run([sys.executable, str(REPO / "fixtures" / "build.py"), str(out)], capture_output=True,
+                           text=True)
+    if built.returncode != 0:
+        pytest.fail(f"fixtures/build.py failed:\n{built.stderr[-4000:]}", pytrace=False)
     return out
 
 

@@ -34,12 +34,15 @@ def add_model(parser: argparse.ArgumentParser) -> None:
                         help="where a checkpoint the graph restores at init (a TF-Hub module's) is now, "
                         "or the checkpoint of a .meta shipped without one")
     parser.add_argument("--signature", dest="source_signatures", metavar="KEY", nargs="+",
-                        help=f"the signature(s) of a TF2 SavedModel to flatten (default: {defaults.TF2_SIGNATURE})")
+                        help="signatures of a TF2 SavedModel to flatten together (default: every serving signature "
+                        "that can be frozen)")
     keras = parser.add_argument_group("Keras sources")
     keras.add_argument("--architecture", metavar="MODEL.json", help="the architecture of a weights-only .h5 file")
     keras.add_argument("--custom-objects", metavar="MODULE.py", help="a Python file defining custom layers")
     keras.add_argument("--unsafe-lambda", action="store_true",
                        help="allow Lambda layers, whose stored bytecode runs when loaded (trusted files only)")
+    keras.add_argument("--replace-layer", action="append", default=[], metavar="NAME=MODULE.py:FUNCTION",
+                       help="trace layer NAME (e.g. a Lambda) with your FUNCTION instead; its stored code never runs")
 
 
 def add_surgery(parser: argparse.ArgumentParser, inputs: bool = True, outputs_required: bool = True) -> None:
@@ -114,6 +117,7 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
         signatures=tuple(opt("source_signatures")) if opt("source_signatures") else None,
         architecture=opt("architecture"), custom_objects=opt("custom_objects"), weights=opt("weights"),
         unsafe_lambda=True if opt("unsafe_lambda") else None,
+        replace_layers=tuple(opt("replace_layer") or ()) or None,
         inputs=tuple(InputSpec.parse(t) for t in split_names(opt("inputs"))) or None,
         outputs=tuple(split_names(opt("outputs"))) or None,
         bindings=dict(parse_binding(t) for t in opt("bindings") or ()) or None,

@@ -1,8 +1,7 @@
 """TensorFlow Serving's deployment files: model_config_file, warmup requests, batching parameters.
 
-Each is built and checked with the Serving API's own protos (tensorflow-serving-api);
-BatchingParameters is not in that package, so it is checked against a copy of
-its message from tensorflow_serving/servables/tensorflow/session_bundle_config.proto.
+Each is built and checked with copies of Serving's own messages (serving_protos.py),
+so graphsurgeon does not depend on tensorflow-serving-api and the TensorFlow it pins.
 """
 from __future__ import annotations
 
@@ -13,12 +12,12 @@ from pathlib import Path
 
 import google_crc32c
 import numpy as np
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
+from google.protobuf import text_format
 
 from graphsurgeon.bundle_format import masked_crc
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir import tensors
-from graphsurgeon.protos import serving_protos
+from graphsurgeon.exporters.serving_protos import message_class
 
 WARMUP_FILE = "tf_serving_warmup_requests"
 MAX_WARMUP_RECORDS = 1000  # Serving reads at most this many
@@ -35,8 +34,7 @@ class ServedModel:
 
 
 def model_config_text(models: Sequence[ServedModel]) -> str:
-    protos = serving_protos()["model_server_config_pb2"]
-    config = protos.ModelServerConfig()
+    config = message_class("ModelServerConfig")()
     for model in models:
         entry = config.model_config_list.config.add(name=model.name, base_path=model.base_path,
                                                     model_platform="tensorflow")
@@ -44,7 +42,7 @@ def model_config_text(models: Sequence[ServedModel]) -> str:
         for label, version in sorted(model.labels.items()):
             entry.version_labels[label] = version
     text = text_format.MessageToString(config)
-    text_format.Parse(text, protos.ModelServerConfig())  # what Serving will do with it
+    text_format.Parse(text, message_class("ModelServerConfig")())  # what Serving will do with it
     return text
 
 
@@ -70,18 +68,18 @@ def _policy(policy, spec: str, name: str) -> None:
 
 def warmup_records(model_name: str, signature: str, requests: Iterable[Mapping[str, np.ndarray]]) -> list[bytes]:
     """PredictionLog records (serialized), one per request, at most MAX_WARMUP_RECORDS."""
-    protos = serving_protos()
-    records = []
+    records: list[bytes] = []
     for request in requests:
         if len(records) == MAX_WARMUP_RECORDS:
             break
-        log = protos["prediction_log_pb2"].PredictionLog()
+        log = message_class("PredictionLog")()
         predict = log.predict_log.request
         predict.model_spec.name = model_name
         predict.model_spec.signature_name = signature
         for key, value in sorted(request.items()):
-            predict.inputs[key].CopyFrom(tensors.to_proto(value))
-        records.append(log.SerializeToString())
+            # TensorFlow's TensorProto class is not the pool's: copy by bytes.
+            predict.inputs[key].MergeFromString(tensors.to_proto(value).SerializeToString())
+        records.append(log.SerializeToString(deterministic=True))  # map entries sorted: same bytes each run
     return records
 
 
@@ -105,9 +103,9 @@ def read_tfrecord(path: Path) -> list[bytes]:
 
 
 def warmup_requests(path: Path) -> list:
-    """The PredictRequests in a warmup file, parsed with the Serving API's protos."""
-    protos = serving_protos()["prediction_log_pb2"]
-    return [protos.PredictionLog.FromString(r).predict_log.request for r in read_tfrecord(path)]
+    """The PredictRequests in a warmup file, parsed as Serving parses them."""
+    log = message_class("PredictionLog")
+    return [log.FromString(r).predict_log.request for r in read_tfrecord(path)]
 
 
 def batching_parameters_text(max_batch_size: int = 32, batch_timeout_micros: int = 2000, num_batch_threads: int = 2,
@@ -120,18 +118,4 @@ def batching_parameters_text(max_batch_size: int = 32, batch_timeout_micros: int
 
 
 def _batching_parameters_class():
-    """BatchingParameters as in Serving's session_bundle_config.proto (its int fields are Int64Value)."""
-    pool = descriptor_pool.DescriptorPool()
-    from google.protobuf import wrappers_pb2
-
-    pool.AddSerializedFile(wrappers_pb2.DESCRIPTOR.serialized_pb)
-    proto = descriptor_pb2.FileDescriptorProto(name="graphsurgeon_batching.proto", package="tensorflow.serving",
-                                               dependency=["google/protobuf/wrappers.proto"], syntax="proto3")
-    message = proto.message_type.add(name="BatchingParameters")
-    for number, name in enumerate(("max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
-                                   "num_batch_threads"), start=1):
-        message.field.add(name=name, number=number, type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
-                          type_name=".google.protobuf.Int64Value",
-                          label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
-    pool.Add(proto)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.serving.BatchingParameters"))
+    return message_class("BatchingParameters")

@@ -22,16 +22,20 @@ KERAS_SUFFIXES = (".h5", ".hdf5")
 
 
 def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: bool = True,
-         signature: str | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
-         custom_objects: dict | None = None, weights: str | os.PathLike | None = None) -> Model:
+         signature: str | Sequence[str] | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
+         custom_objects: dict | None = None, weights: str | os.PathLike | None = None,
+         replace_layers: dict | None = None) -> Model:
     """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, a Keras .h5 or .keras.
 
     Weights are not read: the returned Model knows every tensor's dtype, shape
     and size, and reads bytes only when a later stage writes them out. A Keras
     file is traced (Keras 1/2 .h5 with tf_keras; .keras and Keras 3 .h5 with
     Keras 3) unless ``trace`` is False (metadata only, for inspect and audit);
-    ``architecture`` is the JSON for a weights-only file.
-    A TF2 SavedModel is flattened for one ``signature`` (serving_default by default).
+    ``architecture`` is the JSON for a weights-only file; ``replace_layers``
+    maps layer names to functions that stand in for them (no stored bytecode
+    runs; Keras 1/2 .h5 files).
+    A TF2 SavedModel's serving signatures are flattened together into one graph
+    (``signature``: one key or a list of keys; default every one that can be frozen).
     ``weights`` is where a checkpoint the graph restores at init (a TF-Hub
     module's) is now, or the checkpoint of a .meta shipped without one.
     """
@@ -45,7 +49,7 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     if path.suffix in KERAS_SUFFIXES:
         if h5_keras_version(path).startswith("3.") and architecture is None:
             return load_keras3_h5(path, trace, unsafe_lambda, custom_objects)
-        return load_keras_h5(path, trace, architecture, unsafe_lambda, custom_objects)
+        return load_keras_h5(path, trace, architecture, unsafe_lambda, custom_objects, replace_layers)
     if path.suffix in GRAPHDEF_SUFFIXES:
         _require_file(path)
         return load_graphdef(path)

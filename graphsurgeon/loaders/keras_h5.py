@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 
 import h5py
@@ -30,6 +30,7 @@ from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.keras_layers import LayerGraph, layer_graph
 from graphsurgeon.loaders.keras_safety import check_config
+from graphsurgeon.loaders.keras_replace import REGISTERED_PREFIX, replace_layers
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
 
@@ -53,12 +54,18 @@ def _text(value) -> str:
 
 
 def load_keras_h5(path: Path, trace: bool = True, architecture: str | None = None,
-                  unsafe_lambda: bool = False, custom_objects: dict | None = None) -> Model:
+                  unsafe_lambda: bool = False, custom_objects: dict | None = None,
+                  replacements: Mapping[str, Callable] | None = None) -> Model:
+    """``replacements`` maps layer names to functions that stand in for them (see keras_replace.py)."""
     metadata = _metadata_model(path)
     if not trace:
         return metadata
-    _refuse_unsafe(path, architecture, unsafe_lambda, sorted(custom_objects or {}))
-    return _traced(path, metadata, architecture, custom_objects or {})
+    config = None
+    if replacements:
+        config, stand_ins = replace_layers(_config(path, architecture) or {}, replacements)
+        custom_objects = {**(custom_objects or {}), **stand_ins}
+    _refuse_unsafe(path, architecture, unsafe_lambda, sorted(custom_objects or {}), config)
+    return _traced(path, metadata, architecture, custom_objects or {}, config)
 
 
 # What h5py raises for a damaged file: the HDF5 library's errors surface under all of these names.
@@ -222,12 +229,15 @@ def refuse_lambdas(config, path: Path, unsafe_lambda: bool) -> None:
     if lambdas and not unsafe_lambda:
         raise LoadError(
             f"{path}: layer {lambdas[0]!r} is a Lambda layer whose function is stored as Python bytecode; loading it "
-            "would run code from the file. Pass --unsafe-lambda only if you trust the file's author"
+            f"would run code from the file. Supply the function yourself with --replace-layer {lambdas[0]}="
+            "module.py:function, or pass --unsafe-lambda only if you trust the file's author"
         )
 
 
-def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool, custom_names: Collection[str]) -> None:
-    config = _config(path, architecture)
+def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool, custom_names: Collection[str],
+                   rewritten: dict | None = None) -> None:
+    """``rewritten``: the config after --replace-layer, whose replaced layers name the user's functions."""
+    config = rewritten or _config(path, architecture)
     if config is None:
         raise LoadError(f"{path} holds weights only; give the architecture with --architecture model.json")
     source = str(path) if architecture is None else f"--architecture {architecture}"
@@ -243,9 +253,20 @@ def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool, cu
         )
 
 
-def _traced(path: Path, metadata: Model, architecture: str | None, custom_objects: dict) -> Model:
+def _traced(path: Path, metadata: Model, architecture: str | None, custom_objects: dict,
+            config: dict | None) -> Model:
+    """``config``: a rewritten model config to build instead of the file's (weights still come from the file)."""
     try:
-        graph_def, input_names, outputs, constants = _tf.trace_keras(str(path), architecture, custom_objects)
+        graph_def, input_names, outputs, constants = _tf.trace_keras(
+            str(path), architecture, custom_objects, json.dumps(config) if config is not None else None)
+    except ModuleNotFoundError as err:
+        if err.name != "tf_keras":
+            raise
+        # Not a dependency: each tf_keras release requires its own TensorFlow minor, and installing one would
+        # replace the user's TensorFlow.
+        minor = ".".join(_tf.tensorflow_version().split(".")[:2])
+        raise LoadError(f"{path}: Keras 2 .h5 files are traced with tf_keras, which is not installed; install the "
+                        f"release matching your TensorFlow {minor}: pip install 'tf_keras=={minor}.*'") from err
     # Keras reads the file itself: a damaged file surfaces as any of h5py's errors, or as a
     # TensorFlow error or a failed assert inside Keras.
     except (*H5_ERRORS, AssertionError, _tf.checkpoint_read_error()) as err:

@@ -180,6 +180,9 @@ def _class_finding(item: dict, layer: str, path: tuple[str, ...], custom_names: 
     if class_name == LAMBDA_MARKER:
         return Finding(layer, _field(path), "it holds a Python lambda (Keras 3 __lambda__)", _replace_fix(layer))
     if class_name in FUNCTION_LAYERS:
+        inner = item.get("config")
+        if isinstance(inner, dict) and isinstance(inner.get("function"), str) and inner["function"] in custom_names:
+            return None  # a function the user supplied (--replace-layer), looked up by name: no stored code
         return Finding(layer, _field((*path, "function")), f"it is a {class_name} layer, whose function is "
                        "stored Python code", _replace_fix(layer))
     if _is_custom(class_name, registered, item.get("config"), custom_names):

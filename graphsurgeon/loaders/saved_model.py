@@ -12,7 +12,7 @@ from graphsurgeon.loaders.checkpoint import read_index
 from graphsurgeon.loaders.graphdef import parse_proto
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
 from graphsurgeon.loaders.object_graph import variable_keys_from_objects
-from graphsurgeon.loaders.tf2 import calls_functions, traced_signature
+from graphsurgeon.loaders.tf2 import calls_functions, traced_signatures
 from graphsurgeon.protos import pb
 
 
@@ -21,9 +21,10 @@ def is_saved_model(path: Path) -> bool:
 
 
 def load_saved_model(directory: Path, tags: Sequence[str] | None = None, trace: bool = True,
-                     signature: str | None = None) -> Model:
+                     signature: str | Sequence[str] | None = None) -> Model:
     """A SavedModel's MetaGraph as it is (TF1 graphs, and every SavedModel with trace=False), or, for a
-    TF2 SavedModel whose signatures call functions, the chosen signature flattened (see tf2.py)."""
+    TF2 SavedModel whose signatures call functions, the chosen signatures (default: every serving
+    signature) flattened together (see tf2.py)."""
     proto_path = directory / "saved_model.pb"
     if not proto_path.is_file():
         proto_path = directory / "saved_model.pbtxt"
@@ -39,7 +40,8 @@ def load_saved_model(directory: Path, tags: Sequence[str] | None = None, trace: 
     if by_object:  # TF2: variables are saved under object paths, restored inside a function
         model = model.replace(variable_keys={**by_object, **model.variable_keys})
     if trace and calls_functions(model):
-        return traced_signature(model, directory, sorted(meta.meta_info_def.tags), signature)
+        wanted = [signature] if isinstance(signature, str) else signature
+        return traced_signatures(model, directory, sorted(meta.meta_info_def.tags), wanted)
     return model
 
 

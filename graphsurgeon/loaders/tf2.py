@@ -1,23 +1,30 @@
-"""TF2 SavedModels: a signature's function call graph flattened into one graph graphsurgeon can cut.
+"""TF2 SavedModels: the signatures' function call graphs flattened into one graph graphsurgeon can cut.
 
 TF2 hides the computation inside functions (StatefulPartitionedCall) that
 capture resource variables. TensorFlow's own convert_variables_to_constants_v2
-inlines the call graph and turns captured variables into constants; a
-signature that updates variables is refused, since a frozen graph cannot.
+inlines the call graph and turns captured variables into constants. The
+signatures are traced together, so a variable several of them read becomes one
+constant (stored once in variables/). A signature that updates variables is
+left out with its reason (an error when asked for by name): a frozen graph
+has no state to update.
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
-from graphsurgeon.errors import FreezeError, LoadError
+from graphsurgeon.errors import FreezeError, LoadError, close_matches
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.model import Asset, Model, Source
 from graphsurgeon.ir.ops import updates_state
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
+
+log = logging.getLogger(__name__)
 
 CALL_OPS = frozenset({"StatefulPartitionedCall", "PartitionedCall"})
 
@@ -31,42 +38,63 @@ def calls_functions(model: Model) -> bool:
     return False
 
 
-def traced_signature(model: Model, directory: Path, tags: list[str], key: str | None) -> Model:
-    keys = list(model.user_signatures)
-    if key is not None and key not in keys:
-        raise LoadError(f"{directory} has no signature {key!r}; choose --signature from {keys}")
-    key = key or ("serving_default" if "serving_default" in keys else None)
-    if key is None:
-        raise LoadError(f"{directory} is a TF2 SavedModel without serving_default; choose one with --signature "
-                        f"from {keys}")
-    try:
-        graph_def, inputs, outputs = _tf.trace_saved_model(str(directory), tags, key, updates_state)
-    except _tf.Unflattenable as refusal:
-        raise _refusal(refusal, key, directory, keys) from refusal
-    graph = graph_from_proto(graph_def, str(directory))
-    signature = pb.meta_graph_pb2.SignatureDef(method_name=model.signatures[key].method_name)
-    for input_key, name in inputs:
-        signature.inputs[input_key].name = f"{name}:0"
-    for output_key, tensor in outputs:
-        signature.outputs[output_key].name = tensor
-    graph, assets = _shipped_assets(graph, model)
-    source = Source(str(directory), "saved_model", details={"traced_signature": key})
-    return Model(graph=graph, source=source, signatures={key: signature}, assets=assets, extra_dir=model.extra_dir,
-                 inputs=tuple(TensorRef(name) for _, name in inputs),
-                 outputs=tuple(TensorRef.parse(tensor) for _, tensor in outputs))
+def traced_signatures(model: Model, directory: Path, tags: list[str], wanted: Sequence[str] | None) -> Model:
+    """The serving signatures (``wanted``, or every one but __saved_model_init_op) flattened into one graph.
+
+    Signatures that cannot be frozen (state updates, sparse inputs) are left
+    out and named in ``source.details["skipped_signatures"]``, unless the user
+    asked for them by name: then they are an error.
+    """
+    keys = sorted(model.user_signatures)
+    unknown = [k for k in wanted or () if k not in keys]
+    if unknown:
+        near = close_matches(unknown[0], keys)
+        raise LoadError(f"{directory} has no signature {unknown[0]!r}"
+                        + (f" (did you mean {near[0]!r}?)" if near else "") + f"; choose --signature from {keys}")
+    chosen = list(dict.fromkeys(wanted)) if wanted else keys
+    if not chosen:
+        raise LoadError(f"{directory} is a TF2 SavedModel with no serving signatures; re-export it with signatures")
+    graph_def, traced, refused = _tf.trace_saved_model(str(directory), tags, chosen, updates_state)
+    if refused and (wanted or not traced):
+        key = next(k for k in chosen if k in refused)
+        raise _refusal(refused[key], key, directory, keys)
+    for key, refusal in refused.items():
+        log.warning("signature %r of %s is left out: %s", key, directory, _reason(refusal))
+    graph, assets = _shipped_assets(graph_from_proto(graph_def, str(directory)), model)
+    signatures, inputs, outputs = {}, {}, {}
+    for key, (input_pairs, output_pairs) in traced.items():
+        signature = pb.meta_graph_pb2.SignatureDef(method_name=model.signatures[key].method_name)
+        for input_key, name in input_pairs:
+            signature.inputs[input_key].name = f"{name}:0"
+            inputs[name] = TensorRef(name)
+        for output_key, tensor in output_pairs:
+            signature.outputs[output_key].name = tensor
+            outputs[tensor] = TensorRef.parse(tensor)
+        signatures[key] = signature
+    details = {"traced_signatures": ", ".join(traced)}
+    if refused:
+        details["skipped_signatures"] = "\n".join(f"{k}: {_reason(r)}" for k, r in sorted(refused.items()))
+    source = Source(str(directory), "saved_model", details=details)
+    return Model(graph=graph, source=source, signatures=signatures, assets=assets, extra_dir=model.extra_dir,
+                 inputs=tuple(inputs.values()), outputs=tuple(outputs.values()))
+
+
+def _reason(refusal) -> str:
+    names = ", ".join(refusal.names[:3]) + (", ..." if len(refusal.names) > 3 else "")
+    if refusal.reason == "state updates":
+        return f"updates variables ({names}), which a frozen graph cannot"
+    return f"takes sparse or ragged inputs ({names}), which flattening would split into anonymous dense parts"
 
 
 def _refusal(refusal, key: str, directory: Path, keys: list[str]) -> Exception:
-    names = ", ".join(refusal.names[:3]) + (", ..." if len(refusal.names) > 3 else "")
     if refusal.reason == "state updates":
         return FreezeError(
-            f"signature {key!r} of {directory} updates variables ({names}); a frozen graph has no state to "
-            f"update, so it cannot be exported this way. Choose a read-only signature with --signature "
-            f"(this model has {keys})"
+            f"signature {key!r} of {directory} {_reason(refusal)}, so it cannot be exported this way. Choose "
+            f"read-only signatures with --signature (this model has {keys})"
         )
     return LoadError(
-        f"signature {key!r} of {directory} takes sparse or ragged inputs ({names}); flattening would turn each "
-        "into anonymous dense parts, so graphsurgeon refuses it. Export the model's TF1 graph, or one with dense inputs"
+        f"signature {key!r} of {directory} {_reason(refusal)}, so graphsurgeon refuses it. Export the model's TF1 "
+        "graph, or one with dense inputs"
     )
 
 

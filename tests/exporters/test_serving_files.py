@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 from google.protobuf import text_format
-from tensorflow_serving.apis import prediction_log_pb2
-from tensorflow_serving.config import model_server_config_pb2
 
 import graphsurgeon as gs
 from graphsurgeon.exporters.serving_files import _batching_parameters_class, read_tfrecord
+from graphsurgeon.exporters.serving_protos import message_class
 
 
 def test_model_config_for_two_models_parses_with_serving_protos(cli, tmp_path):
@@ -15,7 +14,7 @@ def test_model_config_for_two_models_parses_with_serving_protos(cli, tmp_path):
                  "planet=latest:2", "resnet=specific:1,3", "--label", "resnet:stable=1", "resnet:canary=3",
                  "-o", tmp_path / "models.config", "--batching", tmp_path / "batching.config")
     assert result.code == 0, result.err
-    config = text_format.Parse((tmp_path / "models.config").read_text(), model_server_config_pb2.ModelServerConfig())
+    config = text_format.Parse((tmp_path / "models.config").read_text(), message_class("ModelServerConfig")())
     planet, resnet = config.model_config_list.config
     assert (planet.name, planet.base_path, planet.model_version_policy.latest.num_versions) == ("planet", "/models/planet", 2)
     assert list(resnet.model_version_policy.specific.versions) == [1, 3]
@@ -35,7 +34,7 @@ def test_warmup_file_is_valid_and_runs_through_verify(generated, tmp_path, cli):
     assert result.code == 0, result.err
     assert "curl -d" in result.out and "v1/models/enc:predict" in result.out and "PredictRequest" in result.out
     warmup = tmp_path / "enc" / "1" / "assets.extra" / "tf_serving_warmup_requests"
-    logs = [prediction_log_pb2.PredictionLog.FromString(r) for r in read_tfrecord(warmup)]
+    logs = [message_class("PredictionLog").FromString(r) for r in read_tfrecord(warmup)]
     assert len(logs) == 3 and logs[0].predict_log.request.model_spec.signature_name == "serving_default"
     assert [d.size for d in logs[0].predict_log.request.inputs["images_ph"].tensor_shape.dim] == [1, 32, 32, 3]
     report = gs.verify(tmp_path / "enc" / "1")

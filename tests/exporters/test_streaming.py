@@ -24,7 +24,7 @@ names, values = [], []
 for i in range({TENSORS}):
     shape = ({ROWS}, {COLS}) if i % 2 == 0 else ({COLS}, {ROWS})
     names.append(f"layer{{i}}/w")
-    values.append(tf.fill(shape, np.float32(i + 1) / 1000))
+    values.append(tf.fill(shape, np.float32((i + 1) / 1000)))  # float32 under numpy 1.x too (no promotion)
 tf.raw_ops.SaveV2(prefix=os.path.join(out, "model.ckpt-1"), tensor_names=names, shape_and_slices=[""] * {TENSORS},
                   tensors=values)
 """

@@ -16,15 +16,60 @@ def _export(cli, source, out, *args):
     return out / "1"
 
 
-def test_half_plus_two_tf2_numbers_and_asset(corpus, tmp_path, cli):
+def _examples(**values: float) -> np.ndarray:
+    features = {k: tf.train.Feature(float_list=tf.train.FloatList(value=[v])) for k, v in values.items()}
+    return np.array([tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()], object)
+
+
+def test_half_plus_two_tf2_all_six_serving_signatures_numbers_and_asset(corpus, tmp_path, cli):
     source = corpus / "serving_half_plus_two_tf2_cpu" / "00000123"
     path = _export(cli, source, tmp_path / "hp2")
-    [[y]] = run_in_cpp_loader(path, ["serve"], [Run({"x:0": np.array([1, 2, 5], np.float32)}, ["Identity:0"])])
-    np.testing.assert_allclose(y, [2.5, 3.0, 4.5])
+    exported = gs.load(path)
+    assert sorted(k for k in exported.signatures if not k.startswith("__")) == [
+        "classify_x2_to_y3", "classify_x_to_y", "regress_x2_to_y3", "regress_x_to_y", "regress_x_to_y2",
+        "serving_default"]
+    y = exported.signatures["serving_default"].outputs["y"].name
+    [[value]] = run_in_cpp_loader(path, ["serve"], [Run({"x:0": np.array([1, 2, 5], np.float32)}, [y])])
+    np.testing.assert_allclose(value, [2.5, 3.0, 4.5])
     assert (path / "assets" / "foo.txt").read_bytes() == (source / "assets" / "foo.txt").read_bytes()
-    assert verify(path, against=source).ok
-    ops = {n.op for n in gs.load(path).graph}
+    inputs = {f"{key}/inputs": _examples(x=3.0, x2=4.0) for key in ("classify_x_to_y", "regress_x_to_y",
+                                                                       "regress_x_to_y2")}
+    report = verify(path, inputs=inputs, against=source)
+    assert report.ok and all(c.ran and c.outputs for c in report.signatures), report
+    assert all(o.max_abs_error == 0.0 for c in report.signatures for o in c.outputs)
+    ops = {n.op for n in exported.graph}
     assert not ops & {"VarHandleOp", "ReadVariableOp", "StatefulPartitionedCall"}
+
+
+def test_three_serving_signatures_export_together_sharing_their_weight(generated, tmp_path, cli):
+    source = generated / "tf2" / "multi_signature"
+    result = cli("export", source, "-o", tmp_path / "scorer")
+    assert result.code == 0, result.err
+    assert "'train'" in result.err and "updates variables (AssignAddVariableOp" in result.err
+    path = tmp_path / "scorer" / "1"
+    exported = gs.load(path)
+    assert sorted(k for k in exported.signatures if not k.startswith("__")) == ["embed", "predict_proba",
+                                                                                 "serving_default"]
+    assert {s.inputs["features"].name for k, s in exported.signatures.items() if not k.startswith("__")} == {
+        "features:0"}  # one placeholder, as all three take the same input
+    # embedding (128x512 float32, 256 KiB) is read by all three signatures; w (512x4) by two.
+    stored = sum(f.stat().st_size for f in (path / "variables").glob("variables.data-*"))
+    assert 128 * 512 * 4 <= stored < 2 * 128 * 512 * 4
+    report = verify(path, against=source)
+    assert report.ok and [c.key for c in report.signatures] == ["embed", "predict_proba", "serving_default"]
+    assert all(c.ran and o.max_abs_error is not None and o.ok for c in report.signatures for o in c.outputs)
+
+
+def test_signature_subset_and_state_updating_signature_asked_for_by_name(generated, tmp_path, cli):
+    source = generated / "tf2" / "multi_signature"
+    path = _export(cli, source, tmp_path / "subset", "--signature", "embed", "predict_proba")
+    kept = {k for k in gs.load(path).signatures if not k.startswith("__")}
+    assert {"embed", "predict_proba"} <= kept <= {"embed", "predict_proba", "serving_default"}  # default: a copy
+    refused = cli("export", source, "--signature", "serving_default", "train", "-o", tmp_path / "train")
+    assert refused.code == 1 and "signature 'train'" in refused.err and "updates variables" in refused.err
+    assert not (tmp_path / "train").exists()
+    unknown = cli("export", source, "--signature", "predict_probs", "-o", tmp_path / "typo")
+    assert unknown.code == 1 and "did you mean 'predict_proba'" in unknown.err
 
 
 def test_keras_lstm_stateless_while_survives_freezing(corpus, tmp_path, cli):
@@ -64,9 +109,10 @@ def test_state_updating_signature_is_refused_and_read_only_ones_freeze(corpus, t
     refused = cli("export", source, "--signature", "train", "-o", tmp_path / "train")
     assert refused.code == 1 and "updates variables" in refused.err and "AssignAddVariableOp" in refused.err
     assert not (tmp_path / "train").exists()
-    for key in ("w", "b"):
-        path = _export(cli, source, tmp_path / key, "--signature", key)
-        assert verify(path, against=source).ok
+    path = _export(cli, source, tmp_path / "read_only")  # every serving signature but train, together
+    assert {"b", "w"} <= set(gs.load(path).signatures) and "train" not in gs.load(path).signatures
+    report = verify(path, against=source)
+    assert report.ok and {c.key for c in report.signatures if c.ran} >= {"b", "w"}
 
 
 def test_stateful_tf1_signatures_refused_read_only_one_freezes(corpus):
