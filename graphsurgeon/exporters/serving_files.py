@@ -71,7 +71,7 @@ def _policy(policy, spec: str, name: str) -> None:
 def warmup_records(model_name: str, signature: str, requests: Iterable[Mapping[str, np.ndarray]]) -> list[bytes]:
     """PredictionLog records (serialized), one per request, at most MAX_WARMUP_RECORDS."""
     protos = serving_protos()
-    records = []
+    records: list[bytes] = []
     for request in requests:
         if len(records) == MAX_WARMUP_RECORDS:
             break

@@ -51,7 +51,7 @@ def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool 
         if node.weight is None:
             graph_def.node.append(node_def(node))
         elif lazy_as_placeholders:
-            graph_def.node.append(node_def(_placeholder_for(node, weights)))
+            graph_def.node.append(node_def(_placeholder_for(node, node.weight, weights)))
         else:
             array = weights.read(node.weight)
             graph_def.node.append(node_def(node, to_proto(array, node.attrs["dtype"].type)))
@@ -61,8 +61,8 @@ def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool 
     return graph_def
 
 
-def _placeholder_for(node: Node, weights: WeightStore) -> Node:
-    info = weights[node.weight]
+def _placeholder_for(node: Node, key: str, weights: WeightStore) -> Node:
+    info = weights[key]
     attrs = {"dtype": node.attrs["dtype"], "shape": pb.attr_value_pb2.AttrValue(shape=shape_proto(info.shape))}
     return Node(node.name, "Placeholder", control_inputs=node.control_inputs, attrs=attrs)
 

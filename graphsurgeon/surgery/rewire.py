@@ -29,13 +29,14 @@ def rewired(graph: Graph, mapping: Mapping[TensorRef, TensorRef], drop: Iterable
         if node.name in drop:
             continue
         inputs = tuple(follow(mapping, ref) for ref in node.inputs)
-        controls = []
-        for name in node.control_inputs:
-            while name in control_mapping and name is not None:
+        moved: list[str] = []
+        for control in node.control_inputs:
+            name: str | None = control
+            while name is not None and name in control_mapping:
                 name = control_mapping[name]
             if name is not None:
-                controls.append(name)
-        controls = tuple(dict.fromkeys(controls))
+                moved.append(name)
+        controls = tuple(dict.fromkeys(moved))
         if inputs != node.inputs or controls != node.control_inputs:
             node = node.replace(inputs=inputs, control_inputs=controls)
         nodes.append(node)
