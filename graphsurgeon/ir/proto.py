@@ -112,6 +112,10 @@ def _refuse_duplicate_names(nodes: list[Node], path: str) -> None:
 
 
 def _check_inputs_exist(graph: Graph, path: str) -> None:
+    referenced = {ref.node for node in graph for ref in node.inputs}
+    referenced.update(name for node in graph for name in node.control_inputs)
+    if all(name in graph for name in referenced):
+        return
     for node in graph:
         for src in node.input_nodes():
             if src not in graph:
