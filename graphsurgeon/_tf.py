@@ -149,7 +149,7 @@ def checkpoint_reader(pattern: str) -> Any:
     return py_checkpoint_reader.NewCheckpointReader(pattern)
 
 
-def checkpoint_read_error() -> type[Exception]:
+def checkpoint_read_error() -> type[Any]:  # OpError, which has .message
     return tf().errors.OpError
 
 
@@ -235,7 +235,7 @@ def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops:
 # ---------------------------------------------------------------- Keras
 
 def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any],
-                config_json: str | None = None) -> tuple[Any, list, list, dict]:
+                config_json: str | None = None) -> tuple[Any, list[str], list[tuple[str, str]], dict[str, str]]:
     """Load a Keras 2 .h5 with tf_keras, trace it with training=False, and freeze the trace.
 
     Returns (GraphDef, input layer names, [(output layer name, tensor name)],

@@ -59,7 +59,7 @@ def _install_package_stubs() -> None:
         if name not in sys.modules:
             stub = ModuleType(name)
             stub.__path__ = [str(root.joinpath(*name.split(".")[1:]))]
-            stub.__graphsurgeon_stub__ = True
+            setattr(stub, "__graphsurgeon_stub__", True)  # a marker attribute ModuleType does not declare
             sys.modules[name] = stub
 
 

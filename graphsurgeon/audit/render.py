@@ -78,8 +78,9 @@ def _top(console: Console, report: AuditReport) -> None:
 def _removable(console: Console, report: AuditReport, top: int = 15) -> None:
     table = Table(title="removable", title_justify="left")
     table.add_column("group", overflow="fold")
-    for column, justify in (("why", "left"), ("nodes", "right"), ("bytes", "right")):
-        table.add_column(column, justify=justify)
+    table.add_column("why")
+    for column in ("nodes", "bytes"):
+        table.add_column(column, justify="right")
     for g in report.removable_groups[:top]:
         table.add_row(g.group, g.reason, str(g.nodes), format_size(g.nbytes))
     if len(report.removable_groups) > top:

@@ -156,14 +156,14 @@ def _signature_outputs(model: Model) -> list[str]:
 
 
 def _storage(weights: Sequence[Weight]) -> Storage:
-    sums = defaultdict(int)
+    sums: defaultdict[str, int] = defaultdict(int)
     for w in weights:
         sums[w.storage] += w.nbytes
     return Storage(sums[GRAPH], sums[VARIABLES], sums[ASSETS])
 
 
 def _removable_groups(model: Model, reasons: dict[str, str], weights: Sequence[Weight]) -> list[RemovableGroup]:
-    nbytes = defaultdict(int)
+    nbytes: defaultdict[str, int] = defaultdict(int)
     for w in weights:
         nbytes[w.name] += w.nbytes
     groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])

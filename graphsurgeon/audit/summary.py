@@ -129,7 +129,8 @@ def compare(before: Model, after: Model) -> CutReport:
         if node.name not in kept:
             group = groups[removal_group(node)]
             group[0] += 1
-            if before.variable_keys.get(node.name, node.name) not in kept_keys:
+            owns_bytes = node.op == "Const" or node.op in VARIABLE_OPS  # node_bytes is 0 for the rest
+            if owns_bytes and before.variable_keys.get(node.name, node.name) not in kept_keys:
                 group[1] += node_bytes(before, node)
     removed = sorted((RemovedGroup(g, n, b) for g, (n, b) in groups.items()), key=lambda r: (-r.nbytes, -r.nodes, r.group))
     after_summary_inputs = [

@@ -59,5 +59,5 @@ def _variable(model: Model, node) -> Weight:
     shape = None if declared is None or declared.unknown_rank else [d.size for d in declared.dim]
     dtype = node.attrs["dtype"].type
     known = shape is not None and all(d >= 0 for d in shape)
-    nbytes = dt.itemsize(dtype) * math.prod(shape) if known else 0
+    nbytes = dt.itemsize(dtype) * math.prod(shape or ()) if known else 0
     return Weight(node.name, "variable", node.op, dt.name_of(dtype), shape, nbytes, VARIABLES)

@@ -19,7 +19,7 @@ def make_console() -> Console:
 
 
 def print_json(console: Console, data: object) -> None:
-    console.print_json(json.dumps(dataclasses.asdict(data) if dataclasses.is_dataclass(data) else data))
+    console.print_json(json.dumps(dataclasses.asdict(data) if dataclasses.is_dataclass(data) and not isinstance(data, type) else data))
 
 
 def _shape(desc: TensorDesc) -> str:

@@ -8,6 +8,7 @@ chunk, never a whole tensor, so models larger than memory can be written.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from pathlib import Path
 
 import google_crc32c
@@ -22,13 +23,13 @@ class BundleWriter:
     def __init__(self, prefix: str):
         self.prefix = prefix
         self.data = open(f"{prefix}.data-00000-of-00001", "wb")
-        self.entries: dict[str, object] = {}
+        self.entries: dict[str, Any] = {}  # BundleEntryProto
 
     def add(self, key: str, dtype: int, shape: tuple[int, ...], chunks: Iterable[memoryview]) -> int:
         """Append a tensor's bytes; returns how many were written."""
         offset, crc = self.data.tell(), 0
-        for chunk in chunks:
-            chunk = bytes(chunk)  # the C extension takes bytes only; chunks are bounded, so the copy is too
+        for view in chunks:
+            chunk = bytes(view)  # the C extension takes bytes only; chunks are bounded, so the copy is too
             crc = google_crc32c.extend(crc, chunk)
             self.data.write(chunk)
         entry = pb.tensor_bundle_pb2.BundleEntryProto(dtype=dtype, shard_id=0, offset=offset,

@@ -10,12 +10,13 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from graphsurgeon.ir.ops import NEXT_ITERATION_OPS
 from graphsurgeon.names import TensorRef
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
 
@@ -111,7 +112,9 @@ class Graph:
     @functools.cached_property
     def nx(self) -> nx.DiGraph:
         """Producer -> consumer edges (data and control) for networkx algorithms."""
-        g = nx.DiGraph()
+        import networkx  # imported on first use: a cut never needs it, and it costs a CLI run ~0.2 s
+
+        g = networkx.DiGraph()
         g.add_nodes_from(self._nodes)
         for node in self._nodes.values():
             g.add_edges_from((src, node.name) for src in node.input_nodes() if src in self._nodes)
@@ -129,4 +132,6 @@ class Graph:
             if self._nodes[src].op in NEXT_ITERATION_OPS
         ])
         position = {name: i for i, name in enumerate(self._nodes)}
-        return list(nx.lexicographical_topological_sort(g, key=position.__getitem__))
+        import networkx
+
+        return list(networkx.lexicographical_topological_sort(g, key=position.__getitem__))

@@ -19,7 +19,14 @@ DROPPED_ATTRS = frozenset({"_output_shapes"})
 
 def node_def(node: Node, value: Any = None) -> Any:
     """A NodeDef for ``node``; ``value`` (a TensorProto) fills a lazy Const."""
-    nd = pb.node_def_pb2.NodeDef(name=node.name, op=node.op, device=node.device)
+    return _filled(pb.node_def_pb2.NodeDef(), node, value)
+
+
+def _filled(nd: Any, node: Node, value: Any = None) -> Any:
+    """``nd`` (an empty NodeDef, possibly already inside a GraphDef) filled in from ``node``."""
+    nd.name, nd.op = node.name, node.op
+    if node.device:
+        nd.device = node.device
     nd.input.extend([ref.as_input() for ref in node.inputs] + ["^" + c for c in node.control_inputs])
     for key, attr in node.attrs.items():
         if key not in DROPPED_ATTRS:
@@ -48,21 +55,22 @@ def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool 
     done = 0
     for node in graph:
         node = _without_stale_colocation(node, names)
+        # filled in place: appending a finished NodeDef would copy it once more
         if node.weight is None:
-            graph_def.node.append(node_def(node))
+            _filled(graph_def.node.add(), node)
         elif lazy_as_placeholders:
-            graph_def.node.append(node_def(_placeholder_for(node, weights)))
+            _filled(graph_def.node.add(), _placeholder_for(node, node.weight, weights))
         else:
             array = weights.read(node.weight)
-            graph_def.node.append(node_def(node, to_proto(array, node.attrs["dtype"].type)))
+            _filled(graph_def.node.add(), node, to_proto(array, node.attrs["dtype"].type))
             done += array.nbytes
             if progress is not None:
                 progress(done, total)
     return graph_def
 
 
-def _placeholder_for(node: Node, weights: WeightStore) -> Node:
-    info = weights[node.weight]
+def _placeholder_for(node: Node, key: str, weights: WeightStore) -> Node:
+    info = weights[key]
     attrs = {"dtype": node.attrs["dtype"], "shape": pb.attr_value_pb2.AttrValue(shape=shape_proto(info.shape))}
     return Node(node.name, "Placeholder", control_inputs=node.control_inputs, attrs=attrs)
 
@@ -112,6 +120,10 @@ def _refuse_duplicate_names(nodes: list[Node], path: str) -> None:
 
 
 def _check_inputs_exist(graph: Graph, path: str) -> None:
+    referenced = {ref.node for node in graph for ref in node.inputs}
+    referenced.update(name for node in graph for name in node.control_inputs)
+    if all(name in graph for name in referenced):
+        return
     for node in graph:
         for src in node.input_nodes():
             if src not in graph:

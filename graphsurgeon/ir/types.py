@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
@@ -20,7 +21,7 @@ def variable_behind(graph: Graph, ref: TensorRef) -> str:
     return source.name if source.op in VARIABLE_OPS else ""
 
 
-def _attr_type(node: Node, name: str, default: object) -> object:
+def _attr_type(node: Node, name: str, default: Any) -> Any:  # an AttrValue proto
     attr = node.attrs.get(name)
     if attr is None and default is None:
         raise GraphSurgeonError(
@@ -95,7 +96,7 @@ def const_nbytes(node: Node, weights: WeightStore) -> int:
     return dt.itemsize(tensor.dtype) * math.prod(shape)
 
 
-def node_nbytes(node: Node, model_weights: WeightStore, variable_keys: dict | None = None) -> int:
+def node_nbytes(node: Node, model_weights: WeightStore, variable_keys: Mapping[str, str] | None = None) -> int:
     """Weight bytes a node owns: a constant's value or a variable's checkpoint tensor."""
     if node.op == "Const":
         return const_nbytes(node, model_weights)

@@ -45,7 +45,7 @@ class WeightSource(Protocol):
 
 def array_chunks(array: np.ndarray, size: int = CHUNK_BYTES) -> Iterator[memoryview]:
     """A numeric array's little-endian bytes in slices, without copying the array."""
-    flat = memoryview(np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))).cast("B")
+    flat = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).data.cast("B")
     for start in range(0, len(flat), size):
         yield flat[start:start + size]
 

@@ -10,6 +10,7 @@ import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import google_crc32c
 import numpy as np
@@ -38,7 +39,7 @@ class Bundle:
     def __init__(self, prefix: str):
         self.prefix = prefix
         index = Path(prefix + ".index")
-        self.header = None
+        self.header: Any = None  # BundleHeaderProto, required below
         self.entries = {}
         self.slice_entries: dict[bytes, object] = {}
         try:

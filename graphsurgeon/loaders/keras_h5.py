@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -100,7 +101,8 @@ def _metadata_model(path: Path) -> Model:
         details = {"keras_version": _text(f.attrs.get("keras_version", "unknown")),
                    "backend": _text(f.attrs.get("backend", "unknown")),
                    "model_class": _model_class(f)}
-        nodes, entries = [], {}
+        nodes: list[Node] = []
+        entries: dict[str, tuple[WeightInfo, H5Source]] = {}
         source = H5Source(str(path))
         weights_by_layer: dict[str, list[str]] = {}
         for layer in (_text(n) for n in weights_root.attrs["layer_names"]):
@@ -245,7 +247,8 @@ def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool, cu
     with _h5_errors(path), h5py.File(path, "r") as f:
         version = _text(f.attrs.get("keras_version", ""))
     if version.startswith("1."):
-        first = next((layer for layer in _layers(config)), {"class_name": "?", "config": {}})
+        unknown: dict[str, Any] = {"class_name": "?", "config": {}}
+        first = next((layer for layer in _layers(config)), unknown)
         raise LoadError(
             f"{path} was saved by Keras {version}, whose layer configs (e.g. {first['class_name']} "
             f"{first['config'].get('name', '?')!r}) current Keras cannot read; re-save it with Keras 2 "
@@ -292,7 +295,7 @@ def _lazy(graph: Graph, constants: dict[str, str], metadata: Model) -> list[Node
     nodes = []
     for node in graph:
         key = constants.get(node.name)
-        if node.op == "Const" and key in metadata.weights and \
+        if node.op == "Const" and key is not None and key in metadata.weights and \
                 tuple(d.size for d in node.attrs["value"].tensor.tensor_shape.dim) == metadata.weights[key].shape:
             node = node.replace(attrs={"dtype": node.attrs["dtype"]}, weight=key)
         nodes.append(node)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.graph import Node
@@ -37,7 +37,7 @@ def layer_graph(config: Mapping[str, Any], weights_by_layer: Mapping[str, Sequen
         return None
     if config.get("class_name") == "Sequential":
         return _sequential(layers, weights_by_layer)
-    return _functional(body, layers, weights_by_layer)
+    return _functional(cast(Mapping[str, Any], body), layers, weights_by_layer)
 
 
 def _sequential(layers: list[dict], weights_by_layer: Mapping[str, Sequence[str]]) -> LayerGraph:

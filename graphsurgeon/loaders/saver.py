@@ -27,8 +27,9 @@ def variable_keys(graph: Graph) -> dict[str, str]:
         if restore.name not in names_by_restore:
             names_by_restore[restore.name] = _whole_tensor_names(graph, restore)
         names = names_by_restore[restore.name]
-        if port < len(names) and names[port] is not None:
-            keys[node.inputs[0].node] = names[port]
+        key = names[port] if port < len(names) else None
+        if key is not None:
+            keys[node.inputs[0].node] = key
     return keys
 
 

@@ -89,9 +89,13 @@ def _rebuild(graph: Graph, kept: frozenset[str], placeholders: dict[TensorRef, N
         nodes.extend(by_node.get(node.name, ()))
         if node.name not in kept:
             continue
-        inputs = tuple(renamed.get(r, r) for r in node.inputs)
-        controls = tuple(c for c in node.control_inputs if c in kept_controls)
-        nodes.append(node.replace(inputs=inputs, control_inputs=controls))
+        inputs, controls = node.inputs, node.control_inputs
+        if not renamed.keys().isdisjoint(inputs):
+            inputs = tuple(renamed.get(r, r) for r in inputs)
+        if controls:
+            controls = tuple(c for c in controls if c in kept_controls)
+        unchanged = inputs is node.inputs and controls == node.control_inputs
+        nodes.append(node if unchanged else node.replace(inputs=inputs, control_inputs=controls))
     return graph.with_nodes(nodes)
 
 

@@ -63,9 +63,9 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
         keys.update({name: name for name in computed})
     # Assignments that are init ops are not values the outputs read: the cut keeps
     # those of variables that stay variables (asset paths) and drops the rest.
-    computed = needed - set(model.init_ops)
-    new_graph = _convert(graph, computed, keys, weights)
-    _refuse_remaining_refs(new_graph, computed)
+    converted = needed - set(model.init_ops)
+    new_graph = _convert(graph, converted, keys, weights)
+    _refuse_remaining_refs(new_graph, converted)
     return model.replace(graph=new_graph, weights=weights, outputs=output_refs or model.outputs)
 
 

@@ -28,15 +28,25 @@ def rewired(graph: Graph, mapping: Mapping[TensorRef, TensorRef], drop: Iterable
     for node in graph:
         if node.name in drop:
             continue
-        inputs = tuple(follow(mapping, ref) for ref in node.inputs)
-        controls = []
-        for name in node.control_inputs:
-            while name in control_mapping and name is not None:
-                name = control_mapping[name]
-            if name is not None:
-                controls.append(name)
-        controls = tuple(dict.fromkeys(controls))
+        inputs = node.inputs
+        if mapping and not mapping.keys().isdisjoint(inputs):
+            inputs = tuple(follow(mapping, ref) for ref in inputs)
+        controls = node.control_inputs
+        if controls:
+            controls = tuple(dict.fromkeys(_moved(controls, control_mapping)))
         if inputs != node.inputs or controls != node.control_inputs:
             node = node.replace(inputs=inputs, control_inputs=controls)
         nodes.append(node)
     return graph.with_nodes(nodes)
+
+
+def _moved(controls: Iterable[str], control_mapping: Mapping[str, str | None]) -> list[str]:
+    """Control inputs after ``control_mapping`` moved (name) or removed (None) them."""
+    moved: list[str] = []
+    for control in controls:
+        name: str | None = control
+        while name is not None and name in control_mapping:
+            name = control_mapping[name]
+        if name is not None:
+            moved.append(name)
+    return moved

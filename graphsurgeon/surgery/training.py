@@ -30,14 +30,18 @@ OPTIMIZER_SLOT = re.compile(
 )
 
 
+GRADIENTS_SCOPE = re.compile(r"gradients(_\d+)?")
+SAVER_SCOPE = re.compile(r"save(_\d+)?")
+
+
 def removal_group(node: Node) -> str:
     """A label for why a removed node was there: a training role, else its top-level scope."""
     scope = node.name.split("/", 1)[0]
     if OPTIMIZER_SLOT.search(node.name) or scope == "optimizer_weights":
         return "optimizer state"
-    if re.fullmatch(r"gradients(_\d+)?", scope):
+    if GRADIENTS_SCOPE.fullmatch(scope):
         return "gradients"
-    if re.fullmatch(r"save(_\d+)?", scope):
+    if SAVER_SCOPE.fullmatch(scope):
         return "saver"
     if node.op in SUMMARY_OPS or scope == "summaries":
         return "summaries"

@@ -20,6 +20,7 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -133,7 +134,7 @@ class Runner:
         ctypes.memmove(self.lib.TF_TensorData(tensor), array.ctypes.data, array.nbytes)
         return tensor
 
-    def from_tensor(self, tensor: int) -> np.ndarray:
+    def from_tensor(self, tensor: int | None) -> np.ndarray:
         shape = tuple(self.lib.TF_Dim(tensor, d) for d in range(self.lib.TF_NumDims(tensor)))
         code, base = self.lib.TF_TensorType(tensor), self.lib.TF_TensorData(tensor)
         if code == TF_STRING:
@@ -151,7 +152,7 @@ class Runner:
 def main(request_path: str) -> int:
     """Serve one request; with "-", load the library first, then read the request's path from stdin
     (so the library loads while the parent is still writing what it will ask about)."""
-    library = None
+    library: ctypes.CDLL | Exception | None = None
     if request_path == "-":
         try:
             library = _library()
@@ -171,14 +172,14 @@ def main(request_path: str) -> int:
         else:
             runner.load(request["export_dir"], request["tags"])
         inputs = np.load(request["inputs"], allow_pickle=True) if request.get("inputs") else {}
-        produced = {}
+        produced: dict[str, Any] = {}
         for i, run in enumerate(request["runs"]):
             feeds = {name: inputs[key] for name, key in run["feeds"].items()}
             for j, array in enumerate(runner.run(feeds, run["fetches"])):
                 produced[f"run{i}/{j}"] = array
         if request.get("outputs"):
             np.savez(request["outputs"], **produced)
-        report = {"ok": True}
+        report: dict[str, Any] = {"ok": True}
     except RuntimeError as err:
         report = {"ok": False, "error": str(err)}
     report["tensorflow_imported"] = "tensorflow" in sys.modules

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,8 @@ def run_in_cpp_loader(export_dir: str | os.PathLike, tags: Sequence[str], runs: 
                       timeout: float = 300) -> list[list[np.ndarray]]:
     """Load ``export_dir`` as Serving does (TF_LoadSessionFromSavedModel) and run each Run in order."""
     with tempfile.TemporaryDirectory(prefix="graphsurgeon-verify-") as tmp:
-        arrays, request_runs = {}, []
+        arrays: dict[str, Any] = {}
+        request_runs = []
         for i, run in enumerate(runs):
             keys = {}
             for j, (name, value) in enumerate(run.feeds.items()):

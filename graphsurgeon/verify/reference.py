@@ -1,6 +1,8 @@
 """The source model's own outputs, computed by TensorFlow from the original graph and checkpoint."""
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -24,7 +26,9 @@ def run_reference(source: Model, feeds: Mapping[str, np.ndarray], fetches: Seque
     initialization, as its author's init did (see without_checkpoint).
     """
     has_variables = any(n.op in VARIABLE_OPS for n in source.graph)
-    restore, first, file_feeds = None, [], {}
+    restore = None
+    first: list[str] = []
+    file_feeds: dict[str, Any] = {}
     if has_variables and source.saver_def is not None and source.source.checkpoint is not None:
         restore = (source.saver_def.filename_tensor_name, source.saver_def.restore_op_name, source.source.checkpoint)
     elif has_variables:
@@ -36,5 +40,5 @@ def run_reference(source: Model, feeds: Mapping[str, np.ndarray], fetches: Seque
         return _tf.run_restored(to_graph_def(source.graph, source.weights), restore, init_ops,
                                 {**asset_feeds, **file_feeds}, dict(feeds), list(fetches))
     except _tf.import_error() as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise GraphSurgeonError(f"running the source {source.source.path} failed: {first}") from err
+        line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise GraphSurgeonError(f"running the source {source.source.path} failed: {line}") from err
