@@ -8,7 +8,6 @@ drop them, so what inspect lists is what `--inputs`/`--outputs` should name.
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -96,7 +95,7 @@ def candidate_outputs(model: Model) -> list[str]:
         return list(dict.fromkeys(named))
     graph = model.graph
     init = set(model.init_ops)
-    checks = _downstream_of(graph, [n.name for n in graph if n.op in INIT_CHECK_OPS])
+    checks = graph.downstream([n.name for n in graph if n.op in INIT_CHECK_OPS])
     frame = frames.node_frames(graph) if frames.has_loops(graph) else {}
     return [node.name for node in _sinks(graph)
             if node.name not in init and node.name not in checks and frame.get(node.name, frames.ROOT) == frames.ROOT
@@ -124,15 +123,3 @@ def _computes_result(node: Node, graph: Graph) -> bool:
             return False  # an unused loop counter or gradient intermediate, or a variable's read
     dtypes = output_dtypes(node, graph)
     return bool(dtypes) and any(dt.base(d) not in NOT_A_VALUE for d in dtypes)
-
-
-def _downstream_of(graph: Graph, starts: list[str]) -> set[str]:
-    """Every node fed (through data or control edges) by ``starts``: report_uninitialized_variables and kin."""
-    consumers = graph.consumers
-    seen, queue = set(starts), deque(starts)
-    while queue:
-        for consumer in consumers.get(queue.popleft(), ()):
-            if consumer not in seen:
-                seen.add(consumer)
-                queue.append(consumer)
-    return seen

@@ -7,7 +7,7 @@ edited by hand, so a node's inputs live in exactly one place.
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -99,6 +99,18 @@ class Graph:
             for src in dict.fromkeys(node.input_nodes()):
                 out[src].append(node.name)
         return {k: tuple(v) for k, v in out.items()}
+
+    def downstream(self, starts: Iterable[str]) -> set[str]:
+        """``starts`` and every node they feed through data or control edges (a breadth-first walk)."""
+        starts = list(starts)
+        consumers = self.consumers
+        seen, queue = set(starts), deque(starts)
+        while queue:
+            for consumer in consumers.get(queue.popleft(), ()):
+                if consumer not in seen:
+                    seen.add(consumer)
+                    queue.append(consumer)
+        return seen
 
     @functools.cached_property
     def data_consumers(self) -> Mapping[TensorRef, tuple[tuple[str, int], ...]]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import deque
 from collections.abc import Iterable
 
 from graphsurgeon.errors import UsageError
@@ -52,7 +51,7 @@ def input_shape(name: str, shape: Shape, from_pipeline: bool, policy: str | None
 
 def forget_recorded_shapes(graph: Graph, relaxed: Iterable[str]) -> Graph:
     """``graph`` without recorded output shapes on the nodes that depend on the ``relaxed`` inputs."""
-    downstream = _downstream(graph, list(relaxed))
+    downstream = graph.downstream(list(relaxed))
     if not downstream:
         return graph
     nodes = []
@@ -61,17 +60,6 @@ def forget_recorded_shapes(graph: Graph, relaxed: Iterable[str]) -> Graph:
             node = node.replace(attrs={k: v for k, v in node.attrs.items() if k not in RECORDED_SHAPE_ATTRS})
         nodes.append(node)
     return graph.with_nodes(nodes)
-
-
-def _downstream(graph: Graph, starts: list[str]) -> set[str]:
-    consumers = graph.consumers
-    seen, queue = set(starts), deque(starts)
-    while queue:
-        for consumer in consumers.get(queue.popleft(), ()):
-            if consumer not in seen:
-                seen.add(consumer)
-                queue.append(consumer)
-    return seen
 
 
 def batch_notes(before: Model, after: Model) -> list[str]:
