@@ -14,7 +14,8 @@ from graphsurgeon.errors import OutputExistsError, WriteError
 def check_target(path: Path, force: bool) -> None:
     """Fail before any work if ``path`` cannot be (over)written."""
     if not path.name or path.is_dir():
-        raise WriteError(f"-o {str(path)!r} names a directory, not a file; give an output file such as model.pb")
+        raise WriteError(f"{str(path)!r} names a directory, not a file (it is a directory or an empty name); "
+                         "give an output file name such as model.pb")
     if path.exists() and not force:
         raise OutputExistsError(f"{path} already exists; pass --force to overwrite it")
     if not path.parent.is_dir():

@@ -102,21 +102,9 @@ def graph_from_proto(graph_def: Any, path: str) -> Graph:
         nodes.append(Node(nd.name, nd.op, inputs, control, nd.attr, nd.device))
     library = graph_def.library if graph_def.HasField("library") else None
     versions = graph_def.versions if graph_def.HasField("versions") else None
-    graph = Graph(nodes, library, versions)
-    if len(graph) != len(nodes):
-        _refuse_duplicate_names(nodes, path)
+    graph = Graph(nodes, library, versions)  # check_graph_def refused duplicate names, so none is dropped here
     _check_inputs_exist(graph, path)
     return graph
-
-
-def _refuse_duplicate_names(nodes: list[Node], path: str) -> None:
-    """A Graph keeps one node per name; TensorFlow refuses a GraphDef with two, so must we (not drop one)."""
-    seen: set[str] = set()
-    for node in nodes:
-        if node.name in seen:
-            raise LoadError(f"{path}: two nodes are named {node.name!r}; TensorFlow refuses duplicate names - "
-                            "rename one in the tool that wrote the file")
-        seen.add(node.name)
 
 
 def _check_inputs_exist(graph: Graph, path: str) -> None:

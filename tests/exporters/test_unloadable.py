@@ -122,7 +122,7 @@ def test_two_nodes_with_the_same_name_are_refused_at_load(cli, tmp_path):
     model = graphs.save(g, tmp_path / "model.pb")
     (tmp_path / "out").mkdir()
     result = cli("cut", model, "--inputs", "x", "--outputs", "out", "-o", tmp_path / "out" / "cut.pb")
-    _one_line(result, "'out'", "two nodes")
+    _one_line(result, "'out'", "used twice")
     assert list((tmp_path / "out").iterdir()) == []
 
 
