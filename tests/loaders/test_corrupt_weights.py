@@ -63,7 +63,7 @@ def damaged_index(generated, folder):
 
 
 BREAKAGES = {"zeroed": zeroed, "truncated": truncated, "float64": float64_values, "index": damaged_index}
-EXPECTED = {"zeroed": "fail their CRC32C check", "truncated": "the data file is truncated",
+EXPECTED = {"zeroed": "fail their CRC32C check", "truncated": "lie past the end of",
             "float64": "is stored as float64", "index": "fails its CRC32C check (the index is corrupt)"}
 
 
