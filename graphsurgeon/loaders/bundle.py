@@ -74,10 +74,10 @@ class Bundle:
                 if sizes[entry.shard_id] < 0:
                     problem = f"its data file {self.shard(entry).name} is missing"
                 elif entry.offset + entry.size > sizes[entry.shard_id]:
-                    problem = (f"its bytes {entry.offset}..{entry.offset + entry.size} lie past the end of "
+                    problem = (f"its {entry.size} bytes at offset {entry.offset} lie past the end of "
                                f"{self.shard(entry).name} ({sizes[entry.shard_id]} bytes)")
             if problem is not None:
-                raise LoadError(f"checkpoint {index}: tensor {key!r}: {problem}; the checkpoint is damaged or "
+                raise CorruptCheckpointError(f"checkpoint {index}: tensor {key!r}: {problem}; the checkpoint is damaged or "
                                 "incomplete: copy its .index and .data-* files again")
 
     def needs_tensorflow(self) -> bool:
