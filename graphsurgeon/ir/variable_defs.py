@@ -36,15 +36,34 @@ def _const_string(graph: Graph, ref: TensorRef, index: int) -> str | None:
 
 
 def from_variable_defs(model: Model, variable: str) -> TensorRef | None:
+    """The initial value the variable's VariableDef names, if any."""
+    return initial_values(model).get(variable)
+
+
+# Parsed once per collections object: stages ask about each variable in turn, and parsing every
+# VariableDef for each would make a 100k-node graph's load quadratic. Holding the collections keeps
+# their id from being reused while the entry lives.
+_INDEX_CACHE: dict[int, tuple[object, dict[str, TensorRef]]] = {}
+
+
+def initial_values(model: Model) -> dict[str, TensorRef]:
+    """Variable node name -> the initial value its VariableDef names, from every variable collection."""
+    cached = _INDEX_CACHE.get(id(model.collections))
+    if cached is not None and cached[0] is model.collections:
+        return cached[1]
+    index: dict[str, TensorRef] = {}
     for key in VARIABLE_COLLECTIONS:
         collection = model.collections.get(key)
         if collection is None or collection.WhichOneof("kind") != "bytes_list":
             continue
         for raw in collection.bytes_list.value:
             var_def = pb.variable_pb2.VariableDef.FromString(raw)
-            if TensorRef.parse(var_def.variable_name).node == variable and var_def.initial_value_name:
-                return TensorRef.parse(var_def.initial_value_name)
-    return None
+            if var_def.initial_value_name:
+                index.setdefault(TensorRef.parse(var_def.variable_name).node, TensorRef.parse(var_def.initial_value_name))
+    if len(_INDEX_CACHE) >= 8:
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[id(model.collections)] = (model.collections, index)
+    return index
 
 
 def is_restore(graph: Graph, ref: TensorRef) -> bool:
