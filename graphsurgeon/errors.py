@@ -27,7 +27,11 @@ class NameNotFoundError(GraphSurgeonError):
 
 
 class CutError(GraphSurgeonError):
-    """The requested inputs and outputs do not describe a valid subgraph."""
+    """The requested inputs and outputs do not describe a valid subgraph; ``node`` is where, when one is to blame."""
+
+    def __init__(self, message: str, node: str = ""):
+        super().__init__(message)
+        self.node = node
 
 
 class FreezeError(GraphSurgeonError):

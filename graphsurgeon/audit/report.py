@@ -6,7 +6,6 @@ JSON form (schema_version 1).
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -106,7 +105,7 @@ def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (),
         planned = plan(model, recipe)
         model = planned.model  # with the recipe's bindings, as a cut would see it
         input_refs, output_refs, planned_kept = tuple(planned.input_refs), planned.outputs, planned.kept
-        cut_risks = [Risk("cut refused", _problem_node(str(p)), str(p), "change --inputs/--outputs as it says")
+        cut_risks = [Risk("cut refused", p.node, str(p), "change --inputs/--outputs as it says")
                      for p in planned.problems]
     else:
         input_refs = resolve_all(model.graph, [s.name for s in recipe.input_specs], "input")
@@ -142,12 +141,6 @@ def _recipe(recipe: Recipe | None, inputs: Sequence[str], outputs: Sequence[str]
         return recipe
     specs = tuple(s if isinstance(s, InputSpec) else InputSpec.parse(str(s)) for s in inputs)
     return Recipe(inputs=specs or None, outputs=tuple(str(o) for o in outputs) or None)
-
-
-def _problem_node(message: str) -> str:
-    """The node a CutError names first (its messages quote node names)."""
-    match = re.search(r"'([^']+)'", message)
-    return match.group(1) if match else ""
 
 
 def _signature_outputs(model: Model) -> list[str]:

@@ -121,7 +121,7 @@ def _loop_frame_problems(graph: Graph, inputs: Sequence[TensorRef], outputs: Seq
     return [CutError(
         f"cannot cut at {kind} {ref}: node {ref.node!r} ({graph[ref.node].op}) runs inside while loop "
         f"frame {frame[ref.node].lstrip('/')!r}, and a loop cannot be split; cut before its Enter "
-        "nodes or after the nodes that consume its Exit outputs")
+        "nodes or after the nodes that consume its Exit outputs", ref.node)
         for kind, refs in (("input", inputs), ("output", outputs)) for ref in refs
         if frame.get(ref.node, frames.ROOT) != frames.ROOT]
 
@@ -135,5 +135,5 @@ def _unfed_problems(graph: Graph, reached: Reach) -> list[CutError]:
             path = " <- ".join(reached.path_to(name))
             return [CutError(
                 f"the outputs still depend on {node.op} {name!r}, which is not among the inputs "
-                f"(path: {path}); add it to --inputs, or cut at a tensor below it")]
+                f"(path: {path}); add it to --inputs, or cut at a tensor below it", name)]
     return []
