@@ -45,8 +45,11 @@ class ExportResult:
     signatures: dict[str, dict[str, Any]]  # key -> {"method", "inputs", "outputs"} as written
 
 
-def load_source(source: Source, recipe: Recipe, trace: bool = True) -> Model:
-    """The model a recipe starts from: a loaded Model as it is, or a path loaded with the recipe's source options."""
+def load_source(source: Source, recipe: Recipe, trace: bool = True, check_all_nodes: bool = True) -> Model:
+    """The model a recipe starts from: a loaded Model as it is, or a path loaded with the recipe's source options.
+
+    ``check_all_nodes`` False when a plan follows: it checks the nodes it keeps.
+    """
     if isinstance(source, Model):
         return source
     from graphsurgeon.loaders.keras_h5 import custom_objects_from
@@ -55,7 +58,8 @@ def load_source(source: Source, recipe: Recipe, trace: bool = True) -> Model:
     return load(source, tags=recipe.tags, trace=trace, signature=recipe.signatures,
                 architecture=recipe.architecture, unsafe_lambda=bool(recipe.unsafe_lambda), weights=recipe.weights,
                 custom_objects=custom_objects_from(recipe.custom_objects),
-                replace_layers=replacement_functions(recipe.replace_layers or ()) if trace else None)
+                replace_layers=replacement_functions(recipe.replace_layers or ()) if trace else None,
+                check_all_nodes=check_all_nodes)
 
 
 def prepare(source: Model, recipe: Recipe) -> tuple[Plan, Model]:
@@ -113,7 +117,7 @@ def export(source: Source, recipe: Recipe | None, base_dir: str | os.PathLike, *
     """
     recipe = recipe or Recipe()
     check_base(base_dir, version, force)  # refuse to clobber before any work
-    model = load_source(source, recipe)
+    model = load_source(source, recipe, check_all_nodes=False)
     planned, result = prepare(model, recipe)
     record = recipe_record(source, model, recipe, planned)
     path = export_saved_model(result, base_dir, version=version, force=force,
@@ -128,7 +132,7 @@ def write_frozen(source: Source, recipe: Recipe | None, path: str | os.PathLike,
                  progress: Progress | None = None) -> tuple[Path, Model, Model]:
     """Cut (or freeze) as ``recipe`` says and write a frozen .pb/.pbtxt: (path, source, result)."""
     recipe = recipe or Recipe()
-    model = load_source(source, recipe)
+    model = load_source(source, recipe, check_all_nodes=False)
     result = apply(plan(model, recipe).check())
     return write_graph_def(result, path, force=force, progress=progress), model, result
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from graphsurgeon.errors import CutError, UsageError
 from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.graph_checks import check_nodes
 from graphsurgeon.ir.init_stages import staged
 from graphsurgeon.ir.model import Asset, Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
@@ -113,10 +114,13 @@ def plan(model: Model, recipe: Recipe | None = None) -> Plan:
     bound = model
     inputs = None
     if recipe.bindings:
+        check_nodes(model.graph, model.source.path)  # binding folds values anywhere in the graph
         # bind keeps every name, so inputs resolved before binding stay valid after it
         inputs = resolve_all(model.graph, [s.name for s in specs], "input")
         bound = bind(model, _resolved_bindings(model.graph, recipe.bindings, inputs))
     cut = plan_cut(bound, specs, wanted_outputs(bound, recipe), resolved_inputs=inputs, freezing=True)
+    # what the run reads of the graph: a model loaded with check_all_nodes=False is checked only here
+    check_nodes(bound.graph, model.source.path, cut.kept | {i.ref.node for i in cut.inputs})
     variables = tuple(n.name for n in bound.graph if n.name in cut.kept and n.op in VARIABLE_OPS)
     return Plan(recipe, model, bound, cut, variables)
 

@@ -5,36 +5,58 @@ are TensorFlow's, and a constant is no bigger than the bytes it holds (a Const
 may declare [2**40] with one value, which TensorFlow broadcasts: expanding it
 would allocate terabytes). A damaged or hostile file breaks one of these; it is
 refused here, naming the node, rather than deep inside a later stage.
+
+Names are checked as every graph is built. The per-node checks (attrs,
+constants, arity) cost seconds on a 100k-node graph, so they run on the nodes
+that will be used: load() checks all of them, and a plan checks what it keeps.
 """
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import LoadError
+from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.limits import PROTO_LIMIT
 
 REFETCH = "re-export or re-download the model; the file is damaged or was edited by hand"
 
 
-def check_graph_def(graph_def: Any, path: str) -> None:
-    """Raise LoadError for the first node with an empty or repeated name, a bad dtype, or a bad constant."""
+def check_names(graph_def: Any, path: str) -> None:
+    """Raise LoadError for the first node with an empty or repeated name, no op, or an empty input name.
+
+    Cheap enough to run on every node of every graph loaded: the Graph is keyed by name.
+    """
     seen: dict[str, int] = {}
     for index, node in enumerate(graph_def.node):
-        if not node.name:
+        name = node.name
+        if not name:
             raise LoadError(f"{path}: node #{index} (op {node.op or '?'}) has an empty name; {REFETCH}")
-        if node.name in seen:
-            raise LoadError(f"{path}: node name {node.name!r} is used twice (nodes #{seen[node.name]} and "
+        if name in seen:
+            raise LoadError(f"{path}: node name {name!r} is used twice (nodes #{seen[name]} and "
                             f"#{index}); TensorFlow refuses such a graph: {REFETCH}")
-        seen[node.name] = index
+        seen[name] = index
         if not node.op:
-            raise LoadError(f"{path}: node {node.name!r} has no op; {REFETCH}")
-        if any(not name or name == "^" for name in node.input):
-            raise LoadError(f"{path}: node {node.name!r} has an input with an empty name; {REFETCH}")
-        for key in sorted(node.attr):
-            problem = attr_problem(node.attr[key])
+            raise LoadError(f"{path}: node {name!r} has no op; {REFETCH}")
+        if "" in node.input or "^" in node.input:
+            raise LoadError(f"{path}: node {name!r} has an input with an empty name; {REFETCH}")
+
+
+def check_nodes(graph: Graph, path: str, names: Iterable[str] | None = None) -> None:
+    """Raise LoadError for the first node (of ``names``, default all) with a bad dtype, attr, constant or arity.
+
+    load() runs this on every node; a cut that keeps a few thousand nodes of a
+    100k-node graph loads without it and its plan checks only what it keeps.
+    """
+    nodes = graph if names is None else [graph[n] for n in sorted(names) if n in graph]
+    for node in nodes:
+        attrs = node.attrs
+        for key in sorted(attrs):
+            problem = attr_problem(attrs[key])
             if problem is not None:
                 raise LoadError(f"{path}: node {node.name!r} ({node.op}) attr {key!r}: {problem}; {REFETCH}")
         if node.op == "Const":
@@ -42,43 +64,50 @@ def check_graph_def(graph_def: Any, path: str) -> None:
         _check_arity(node, path)
 
 
-def _check_arity(node: Any, path: str) -> None:
+def _check_arity(node: Node, path: str) -> None:
     """TensorFlow's importer refuses a node whose data inputs do not match its op; later stages index them."""
-    expected = expected_inputs(node)
-    given = sum(1 for name in node.input if not name.startswith("^"))
+    expected = expected_inputs(node.op, node.attrs)
+    given = len(node.inputs)
     if expected is not None and given != expected:
         raise LoadError(f"{path}: node {node.name!r} ({node.op}) has {given} data input(s), but its op takes "
                         f"{expected}; {REFETCH}")
 
 
-def expected_inputs(node: Any) -> int | None:
-    """How many data inputs the node's registered op takes, or None if that is unknown here."""
-    op_def = _tf.op_def(node.op)
-    if op_def is None:
+def expected_inputs(op: str, attrs: Mapping[str, Any]) -> int | None:
+    """How many data inputs a node of registered ``op`` with ``attrs`` takes, or None if that is unknown here."""
+    args = _input_args(op)
+    if args is None:
         return None  # a function from the graph's library, or an unregistered op (reported elsewhere)
-    defaults = {a.name: a.default_value for a in op_def.attr if a.HasField("default_value")}
     count = 0
-    for arg in op_def.input_arg:
-        if arg.number_attr:
-            attr = node.attr[arg.number_attr] if arg.number_attr in node.attr else defaults.get(arg.number_attr)
-            if attr is None:
-                return None
-            count += attr.i
-        elif arg.type_list_attr:
-            attr = node.attr[arg.type_list_attr] if arg.type_list_attr in node.attr else defaults.get(arg.type_list_attr)
-            if attr is None:
-                return None
-            count += len(attr.list.type)
-        else:
+    for number_attr, list_attr, default in args:
+        if not number_attr and not list_attr:
             count += 1
+            continue
+        key = number_attr or list_attr
+        attr = attrs[key] if key in attrs else default
+        if attr is None:
+            return None
+        count += attr.i if number_attr else len(attr.list.type)
     return count
 
 
-def _check_const_dtype(node: Any, path: str) -> None:
+@functools.lru_cache(maxsize=None)
+def _input_args(op: str) -> tuple[tuple[str, str, Any], ...] | None:
+    """(number_attr, type_list_attr, that attr's default) per input arg of ``op``: its OpDef read once per run."""
+    op_def = _tf.op_def(op)
+    if op_def is None:
+        return None
+    defaults = {a.name: a.default_value for a in op_def.attr if a.HasField("default_value")}
+    return tuple((arg.number_attr, arg.type_list_attr, defaults.get(arg.number_attr or arg.type_list_attr))
+                 for arg in op_def.input_arg)
+
+
+def _check_const_dtype(node: Node, path: str) -> None:
     """TensorFlow's Const kernel refuses a value whose dtype is not the node's: refuse it before it is used."""
-    if "dtype" in node.attr and "value" in node.attr and node.attr["value"].tensor.dtype != node.attr["dtype"].type:
-        raise LoadError(f"{path}: Const {node.name!r} declares dtype {dt.name_of(node.attr['dtype'].type)} but "
-                        f"its value is {dt.name_of(node.attr['value'].tensor.dtype)}; {REFETCH}")
+    attrs = node.attrs
+    if "dtype" in attrs and "value" in attrs and attrs["value"].tensor.dtype != attrs["dtype"].type:
+        raise LoadError(f"{path}: Const {node.name!r} declares dtype {dt.name_of(attrs['dtype'].type)} but "
+                        f"its value is {dt.name_of(attrs['value'].tensor.dtype)}; {REFETCH}")
 
 
 def attr_problem(attr: Any) -> str | None:

@@ -6,10 +6,10 @@ from typing import Any
 
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.graph import Graph, Node
-from graphsurgeon.ir.graph_checks import check_graph_def
+from graphsurgeon.ir.graph_checks import check_names
 from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.weights import WeightStore
-from graphsurgeon.names import split_node_inputs
+from graphsurgeon.names import TensorRef, split_node_inputs
 from graphsurgeon.protos import pb, shape_proto
 
 # Shape annotations from old exporters are often inconsistent with the graph,
@@ -90,28 +90,37 @@ def _without_stale_colocation(node: Node, names: set[str]) -> Node:
 
 
 def graph_from_proto(graph_def: Any, path: str) -> Graph:
-    """Build a Graph from a GraphDef, checking every input names a real node.
+    """Build a Graph from a GraphDef, checking names and that every input names a real node.
 
-    A node's attrs are the parsed proto's own map, not a copy: the GraphDef
-    stays alive behind them, and copying 100k maps costs seconds.
+    The per-node checks (graph_checks.check_nodes) are the caller's: load() or a plan.
+
+    Written for 100k-node graphs: a node's attrs are the parsed proto's own
+    map, not a copy (the GraphDef stays alive behind them, and copying 100k
+    maps costs seconds); Nodes are built as plain tuples, without NamedTuple's
+    keyword handling; names are checked in bulk, and node by node only to name
+    what is wrong.
     """
-    check_graph_def(graph_def, path)
-    nodes = []
-    for nd in graph_def.node:
-        inputs, control = split_node_inputs(nd.input)
-        nodes.append(Node(nd.name, nd.op, inputs, control, nd.attr, nd.device))
+    refs: dict[str, TensorRef] = {}
+    nodes = [_new_tuple(Node, (nd.name, nd.op, *split_node_inputs(nd.input, refs), nd.attr, nd.device, None))
+             for nd in graph_def.node]
     library = graph_def.library if graph_def.HasField("library") else None
     versions = graph_def.versions if graph_def.HasField("versions") else None
-    graph = Graph(nodes, library, versions)  # check_graph_def refused duplicate names, so none is dropped here
-    _check_inputs_exist(graph, path)
+    graph = Graph(nodes, library, versions)
+    if len(graph) != len(nodes) or "" in graph or not all(node.op for node in nodes):
+        check_names(graph_def, path)
+    _check_inputs_exist(graph, refs, graph_def, path)
     return graph
 
 
-def _check_inputs_exist(graph: Graph, path: str) -> None:
-    referenced = {ref.node for node in graph for ref in node.inputs}
-    referenced.update(name for node in graph for name in node.control_inputs)
+_new_tuple = tuple.__new__
+
+
+def _check_inputs_exist(graph: Graph, refs: dict[str, TensorRef], graph_def: Any, path: str) -> None:
+    referenced = {ref.node for ref in refs.values()}
+    referenced.update(name for node in graph if node.control_inputs for name in node.control_inputs)
     if all(name in graph for name in referenced):
         return
+    check_names(graph_def, path)  # an empty input name is named as such
     for node in graph:
         for src in node.input_nodes():
             if src not in graph:

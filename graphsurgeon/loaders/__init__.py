@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from graphsurgeon.errors import LoadError
+from graphsurgeon.ir.graph_checks import check_nodes
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders import checkpoint
@@ -24,7 +25,7 @@ KERAS_SUFFIXES = (".h5", ".hdf5")
 def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: bool = True,
          signature: str | Sequence[str] | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
          custom_objects: dict | None = None, weights: str | os.PathLike | None = None,
-         replace_layers: dict | None = None) -> Model:
+         replace_layers: dict | None = None, check_all_nodes: bool = True) -> Model:
     """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, a Keras .h5 or .keras.
 
     Weights are not read: the returned Model knows every tensor's dtype, shape
@@ -38,8 +39,19 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     (``signature``: one key or a list of keys; default every one that can be frozen).
     ``weights`` is where a checkpoint the graph restores at init (a TF-Hub
     module's) is now, or the checkpoint of a .meta shipped without one.
+    ``check_all_nodes`` False leaves the per-node checks (attrs, constants,
+    arity) to plan(), which checks only the nodes a cut keeps.
     """
-    path = Path(path)
+    model = _load(Path(path), tags, trace, signature, architecture, unsafe_lambda, custom_objects, weights,
+                  replace_layers)
+    if check_all_nodes:
+        check_nodes(model.graph, model.source.path)
+    return model
+
+
+def _load(path: Path, tags: Sequence[str] | None, trace: bool, signature: str | Sequence[str] | None,
+          architecture: str | None, unsafe_lambda: bool, custom_objects: dict | None,
+          weights: str | os.PathLike | None, replace_layers: dict | None) -> Model:
     if is_saved_model(path):
         return load_saved_model(path, tags, trace, signature)
     if path.suffix in (".keras", *KERAS_SUFFIXES):
