@@ -52,13 +52,19 @@ def load_source(source: Source, recipe: Recipe, trace: bool = True, check_all_no
     """
     if isinstance(source, Model):
         return source
-    from graphsurgeon.loaders.keras_h5 import custom_objects_from
-    from graphsurgeon.loaders.keras_replace import replacement_functions
+    custom_objects: dict = {}
+    replace_layers = None
+    if recipe.custom_objects:
+        from graphsurgeon.loaders.keras_h5 import custom_objects_from
 
+        custom_objects = custom_objects_from(recipe.custom_objects)
+    if recipe.replace_layers and trace:
+        from graphsurgeon.loaders.keras_replace import replacement_functions
+
+        replace_layers = replacement_functions(recipe.replace_layers)
     return load(source, tags=recipe.tags, trace=trace, signature=recipe.signatures,
                 architecture=recipe.architecture, unsafe_lambda=bool(recipe.unsafe_lambda), weights=recipe.weights,
-                custom_objects=custom_objects_from(recipe.custom_objects),
-                replace_layers=replacement_functions(recipe.replace_layers or ()) if trace else None,
+                custom_objects=custom_objects, replace_layers=replace_layers,
                 check_all_nodes=check_all_nodes)
 
 

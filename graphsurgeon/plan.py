@@ -121,7 +121,7 @@ def plan(model: Model, recipe: Recipe | None = None) -> Plan:
     cut = plan_cut(bound, specs, wanted_outputs(bound, recipe), resolved_inputs=inputs, freezing=True)
     # what the run reads of the graph: a model loaded with check_all_nodes=False is checked only here
     check_nodes(bound.graph, model.source.path, cut.kept | {i.ref.node for i in cut.inputs})
-    variables = tuple(n.name for n in bound.graph if n.name in cut.kept and n.op in VARIABLE_OPS)
+    variables = tuple(n.name for n in bound.graph.of_ops(VARIABLE_OPS) if n.name in cut.kept)
     return Plan(recipe, model, bound, cut, variables)
 
 
@@ -136,7 +136,7 @@ def apply(planned: Plan) -> Model:
     before, after = frozenset(model.graph.names), frozenset(frozen.graph.names)
     kept = (planned.kept & after) | (after - before)
     # A resource handle whose reads all became constants is needed no more.
-    read = {ref.node for node in frozen.graph if node.name in kept for ref in node.inputs}
+    read = {ref.node for node in frozen.graph.nodes_in(kept) for ref in node.inputs}
     read |= {ref.node for ref in planned.outputs}
     kept -= {name for name in planned.variables
              if name in after and name not in read and frozen.graph[name].op == "VarHandleOp"}

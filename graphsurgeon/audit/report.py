@@ -163,7 +163,7 @@ def _removable_groups(model: Model, reasons: dict[str, str], weights: Sequence[W
     for node in model.graph:
         reason = reasons[node.name]
         if reason != KEPT:
-            entry = groups[(removal_group(node), reason)]
+            entry = groups[(removal_group(node.name, node.op), reason)]
             entry[0] += 1
             entry[1] += nbytes.get(node.name, 0)
     return sorted((RemovableGroup(g, r, n, b) for (g, r), (n, b) in groups.items()),

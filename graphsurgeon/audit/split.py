@@ -30,7 +30,7 @@ def classify(model: Model, inputs: Sequence[TensorRef], outputs: Sequence[Tensor
     for node in model.graph:
         if node.name in kept:
             reasons[node.name] = KEPT
-        elif is_training_only(node) or removal_group(node) in TRAINING_GROUPS:
+        elif is_training_only(node) or removal_group(node.name, node.op) in TRAINING_GROUPS:
             reasons[node.name] = TRAINING_ONLY
         elif node.name in upstream:
             reasons[node.name] = UPSTREAM_OF_INPUTS

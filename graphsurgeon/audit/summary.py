@@ -125,13 +125,13 @@ def compare(before: Model, after: Model) -> CutReport:
     # ReadVariableOp) moved its bytes rather than losing them.
     kept_keys = {n.weight for n in after.graph if n.weight is not None}
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for node in before.graph:
-        if node.name not in kept:
-            group = groups[removal_group(node)]
+    for name, op in before.graph.name_ops():  # a graph over a GraphDef builds only the Consts and variables
+        if name not in kept:
+            group = groups[removal_group(name, op)]
             group[0] += 1
-            owns_bytes = node.op == "Const" or node.op in VARIABLE_OPS  # node_bytes is 0 for the rest
-            if owns_bytes and before.variable_keys.get(node.name, node.name) not in kept_keys:
-                group[1] += node_bytes(before, node)
+            owns_bytes = op == "Const" or op in VARIABLE_OPS  # node_bytes is 0 for the rest
+            if owns_bytes and before.variable_keys.get(name, name) not in kept_keys:
+                group[1] += node_bytes(before, before.graph[name])
     removed = sorted((RemovedGroup(g, n, b) for g, (n, b) in groups.items()), key=lambda r: (-r.nbytes, -r.nodes, r.group))
     after_summary_inputs = [
         TensorDesc(r.node, "Placeholder", dt.name_of(after.graph[r.node].attrs["dtype"].type),

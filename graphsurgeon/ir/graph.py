@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -51,11 +51,16 @@ class Graph:
     """Nodes in source order, plus the function library and versions protos."""
 
     def __init__(self, nodes: Iterable[Node], library: Any = None, versions: Any = None):
-        self._nodes: dict[str, Node] = {}
-        for node in nodes:
-            self._nodes[node.name] = node
+        self._nodes: Mapping[str, Node] = {node.name: node for node in nodes}
         self.library = library
         self.versions = versions
+
+    @classmethod
+    def over(cls, nodes: Mapping[str, Node], library: Any = None, versions: Any = None) -> "Graph":
+        """A graph over a ready name -> Node mapping in source order (one that builds its Nodes on first use)."""
+        graph = cls((), library, versions)
+        graph._nodes = nodes
+        return graph
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -76,19 +81,59 @@ class Graph:
     def names(self) -> list[str]:
         return list(self._nodes)
 
+    def of_ops(self, ops: Container[str]) -> list[Node]:
+        """The nodes whose op is in ``ops``, in source order.
+
+        A graph over a GraphDef answers from its op list without building the
+        other nodes: loaders and plans ask for variables, restores and NoOps of
+        100k-node graphs whose cut keeps a few thousand.
+        """
+        with_ops = getattr(self._nodes, "with_ops", None)
+        if with_ops is not None:
+            return with_ops(ops)
+        return [node for node in self._nodes.values() if node.op in ops]
+
+    def name_ops(self) -> Iterator[tuple[str, str]]:
+        """(name, op) of every node in source order, without building the nodes of a graph over a GraphDef."""
+        ops = getattr(self._nodes, "ops", None)
+        if ops is not None:
+            return zip(self._nodes, ops)
+        return ((node.name, node.op) for node in self._nodes.values())
+
+    def op_of(self, name: str) -> str:
+        """The op of node ``name`` (KeyError if there is none), without building it in a graph over a GraphDef."""
+        op_of = getattr(self._nodes, "op_of", None)
+        return op_of(name) if op_of is not None else self._nodes[name].op
+
+    def nodes_in(self, names: Container[str]) -> Iterator[Node]:
+        """The nodes named in ``names``, in source order (building only those, in a graph over a GraphDef)."""
+        nodes = self._nodes
+        return (nodes[name] for name in nodes if name in names)
+
     def with_nodes(self, nodes: Iterable[Node]) -> "Graph":
         """A graph with the same library and versions but other nodes."""
         return Graph(nodes, self.library, self.versions)
+
+    def edited(self, changes: Mapping[str, Sequence[Node]]) -> "Graph":
+        """This graph with each node named in ``changes`` replaced, in place, by its nodes (none: removed).
+
+        Unchanged nodes are shared, not copied or built: freezing the few
+        thousand variables of a 100k-node graph touches only those.
+        """
+        if not changes:
+            return self
+        return Graph.over(EditedNodes(self._nodes, changes), self.library, self.versions)
 
     def source(self, ref: TensorRef, through: Iterable[str] = ("Identity",)) -> TensorRef:
         """The tensor behind ``ref`` once pass-through ops (Identity by default) are looked through."""
         through = frozenset(through)
         seen = set()
-        node = self._nodes[ref.node]
-        while node.op in through and node.inputs and ref not in seen:
+        while self.op_of(ref.node) in through and ref not in seen:
+            inputs = self._nodes[ref.node].inputs
+            if not inputs:
+                break
             seen.add(ref)
-            ref = node.inputs[0]
-            node = self._nodes[ref.node]
+            ref = inputs[0]
         return ref
 
     @functools.cached_property
@@ -147,3 +192,47 @@ class Graph:
         import networkx
 
         return list(networkx.lexicographical_topological_sort(g, key=position.__getitem__))
+
+
+class EditedNodes(Mapping[str, Node]):
+    """name -> Node: a base mapping with some nodes replaced in place, the rest read from the base."""
+
+    def __init__(self, base: Mapping[str, Node], changes: Mapping[str, Sequence[Node]]):
+        self._base = base
+        self._new = {node.name: node for nodes in changes.values() for node in nodes}
+        self._order = dict.fromkeys(
+            new for name in base for new in ((name,) if name not in changes else (n.name for n in changes[name])))
+
+    def __getitem__(self, name: str) -> Node:
+        if name not in self._order:
+            raise KeyError(name)
+        node = self._new.get(name)
+        return node if node is not None else self._base[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def op_of(self, name: str) -> str:
+        if name not in self._order:
+            raise KeyError(name)
+        node = self._new.get(name)
+        if node is not None:
+            return node.op
+        op_of = getattr(self._base, "op_of", None)
+        return op_of(name) if op_of is not None else self._base[name].op
+
+    def with_ops(self, ops: Container[str]) -> list[Node]:
+        """The nodes whose op is in ``ops``, in order, asking the base for its own (see Graph.of_ops)."""
+        base_with_ops = getattr(self._base, "with_ops", None)
+        if base_with_ops is None:
+            return [self[name] for name in self._order if self[name].op in ops]
+        found = {n.name: n for n in base_with_ops(ops) if n.name in self._order and n.name not in self._new}
+        found.update((name, n) for name, n in self._new.items() if n.op in ops and name in self._order)
+        position = {name: i for i, name in enumerate(self._order)}
+        return sorted(found.values(), key=lambda n: position[n.name])

@@ -1,12 +1,12 @@
 """Model -> GraphDef proto, reading lazy weights only here and only if asked."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterator, Mapping
 from typing import Any
 
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.graph import Graph, Node
-from graphsurgeon.ir.graph_checks import check_names
+from graphsurgeon.ir.graph_checks import REFETCH, check_names
 from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef, split_node_inputs
@@ -90,41 +90,89 @@ def _without_stale_colocation(node: Node, names: set[str]) -> Node:
 
 
 def graph_from_proto(graph_def: Any, path: str) -> Graph:
-    """Build a Graph from a GraphDef, checking names and that every input names a real node.
+    """A Graph over a GraphDef: names checked now, each Node built (and its inputs checked) on first use.
 
     The per-node checks (graph_checks.check_nodes) are the caller's: load() or a plan.
-
-    Written for 100k-node graphs: a node's attrs are the parsed proto's own
-    map, not a copy (the GraphDef stays alive behind them, and copying 100k
-    maps costs seconds); Nodes are built as plain tuples, without NamedTuple's
-    keyword handling; names are checked in bulk, and node by node only to name
-    what is wrong.
+    A cut of a 100k-node graph uses a few thousand nodes; building a Node for
+    every NodeDef up front would cost it seconds.
     """
-    refs: dict[str, TensorRef] = {}
-    nodes = [_new_tuple(Node, (nd.name, nd.op, *split_node_inputs(nd.input, refs), nd.attr, nd.device, None))
-             for nd in graph_def.node]
     library = graph_def.library if graph_def.HasField("library") else None
     versions = graph_def.versions if graph_def.HasField("versions") else None
-    graph = Graph(nodes, library, versions)
-    if len(graph) != len(nodes) or "" in graph or not all(node.op for node in nodes):
-        check_names(graph_def, path)
-    _check_inputs_exist(graph, refs, graph_def, path)
-    return graph
+    return Graph.over(ProtoNodes(graph_def, path), library, versions)
 
 
-_new_tuple = tuple.__new__
+class ProtoNodes(Mapping[str, Node]):
+    """name -> Node over a GraphDef's NodeDefs in source order, each Node built on first use.
 
+    A Node's attrs are the parsed proto's own map, not a copy: the GraphDef
+    stays alive behind them, and copying 100k maps costs seconds. Inputs are
+    parsed with one cache per graph (a tensor read by many nodes is one
+    TensorRef), and checked to name real nodes as each Node is built.
+    """
 
-def _check_inputs_exist(graph: Graph, refs: dict[str, TensorRef], graph_def: Any, path: str) -> None:
-    referenced = {ref.node for ref in refs.values()}
-    referenced.update(name for node in graph if node.control_inputs for name in node.control_inputs)
-    if all(name in graph for name in referenced):
-        return
-    check_names(graph_def, path)  # an empty input name is named as such
-    for node in graph:
+    def __init__(self, graph_def: Any, path: str):
+        self._graph_def, self._defs, self._path = graph_def, graph_def.node, path
+        names = [nd.name for nd in self._defs]
+        self._index = {name: i for i, name in enumerate(names)}
+        self.ops = [nd.op for nd in self._defs]  # read without building Nodes
+        if len(self._index) != len(names) or "" in self._index or "" in self.ops:
+            check_names(graph_def, path)  # names the node
+        self._built: list[Node | None] = [None] * len(names)
+        self._refs: dict[str, TensorRef] = {}
+
+    def __getitem__(self, name: str) -> Node:
+        i = self._index[name]
+        node = self._built[i]
+        return node if node is not None else self._build(i)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        i = self._index.get(name)
+        if i is None:
+            return default
+        node = self._built[i]
+        return node if node is not None else self._build(i)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def values(self) -> Iterator[Node]:  # type: ignore[override]
+        built = self._built
+        for i in range(len(built)):
+            node = built[i]
+            yield node if node is not None else self._build(i)
+
+    def with_ops(self, ops: Container[str]) -> list[Node]:
+        """The nodes whose op is in ``ops``, in source order, building only those."""
+        built = self._built
+        return [built[i] or self._build(i) for i, op in enumerate(self.ops) if op in ops]
+
+    def op_of(self, name: str) -> str:
+        return self.ops[self._index[name]]
+
+    def _build(self, i: int) -> Node:
+        nd = self._defs[i]
+        inputs, control = split_node_inputs(nd.input, self._refs)
+        node = _new_tuple(Node, (nd.name, nd.op, inputs, control, nd.attr, nd.device, None))
+        index = self._index
+        if not (all(ref.node in index for ref in inputs) and all(c in index for c in control)):
+            self._missing_input(node)
+        self._built[i] = node
+        return node
+
+    def _missing_input(self, node: Node) -> None:
         for src in node.input_nodes():
-            if src not in graph:
+            if src not in self._index:
+                if not src:
+                    raise LoadError(f"{self._path}: node {node.name!r} has an input with an empty name; {REFETCH}")
                 raise LoadError(
-                    f"{path}: node {node.name!r} reads from {src!r}, which is not in the graph; "
-                    "the file is probably truncated or was cut by another tool - re-export or re-download it"
-                )
+                    f"{self._path}: node {node.name!r} reads from {src!r}, which is not in the graph; "
+                    "the file is probably truncated or was cut by another tool - re-export or re-download it")
+
+
+_new_tuple = tuple.__new__  # Node's own __new__ handles keywords and defaults, which costs at 100k nodes

@@ -67,4 +67,4 @@ def initial_values(model: Model) -> dict[str, TensorRef]:
 
 
 def is_restore(graph: Graph, ref: TensorRef) -> bool:
-    return graph[graph.source(ref).node].op in RESTORE_OPS
+    return graph.op_of(graph.source(ref).node) in RESTORE_OPS

@@ -11,8 +11,6 @@ from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders import checkpoint
 from graphsurgeon.loaders.graphdef import load_graphdef, parse_proto
-from graphsurgeon.loaders.keras3 import h5_keras_version, load_keras3_h5, load_keras_archive
-from graphsurgeon.loaders.keras_h5 import load_keras_h5
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
 from graphsurgeon.loaders.restore_on_init import with_init_checkpoints
 from graphsurgeon.loaders.saved_model import is_saved_model, load_saved_model
@@ -44,7 +42,7 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     """
     model = _load(Path(path), tags, trace, signature, architecture, unsafe_lambda, custom_objects, weights,
                   replace_layers)
-    if check_all_nodes:
+    if check_all_nodes and model.source.traced:  # an untraced Keras file's graph is its layers, built here
         check_nodes(model.graph, model.source.path)
     return model
 
@@ -56,6 +54,10 @@ def _load(path: Path, tags: Sequence[str] | None, trace: bool, signature: str | 
         return load_saved_model(path, tags, trace, signature)
     if path.suffix in (".keras", *KERAS_SUFFIXES):
         _require_file(path)
+    if path.suffix in (".keras", *KERAS_SUFFIXES):
+        # imported here: h5py and the Keras loaders cost a graph's load a tenth of a second
+        from graphsurgeon.loaders.keras3 import h5_keras_version, load_keras3_h5, load_keras_archive
+        from graphsurgeon.loaders.keras_h5 import load_keras_h5
     if path.suffix == ".keras":
         return load_keras_archive(path, trace, unsafe_lambda, custom_objects)
     if path.suffix in KERAS_SUFFIXES:

@@ -28,11 +28,11 @@ log = logging.getLogger(__name__)
 def init_checkpoints(model: Model) -> dict[str, tuple[str, str]]:
     """Variable name -> (checkpoint prefix, key) for every variable whose initial value is a restore."""
     out = {}
-    for node in model.graph:
-        if node.op in VARIABLE_OPS:
-            found = restore_on_init(model.graph, node.name, model)
+    for name, op in model.graph.name_ops():
+        if op in VARIABLE_OPS:
+            found = restore_on_init(model.graph, name, model)
             if found is not None:
-                out[node.name] = found
+                out[name] = found
     return out
 
 

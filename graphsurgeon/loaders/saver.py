@@ -17,8 +17,8 @@ def variable_keys(graph: Graph) -> dict[str, str]:
     """Variable node name -> checkpoint key, for every variable the saver restores whole."""
     keys: dict[str, str] = {}
     names_by_restore: dict[str, list[str | None]] = {}  # decoded once per restore op, not per variable
-    for node in graph:
-        if node.op not in INIT_ASSIGN_OPS or len(node.inputs) < 2:
+    for node in graph.of_ops(INIT_ASSIGN_OPS):
+        if len(node.inputs) < 2:
             continue
         restored = _restore_output(graph, node.inputs[1])
         if restored is None:
@@ -36,8 +36,9 @@ def variable_keys(graph: Graph) -> dict[str, str]:
 def _restore_output(graph: Graph, ref: TensorRef) -> tuple[Node, int] | None:
     """The restore op output ``ref`` passes along through Identity nodes, if it is one."""
     source = graph.source(ref)
-    node = graph[source.node]
-    return (node, source.port) if node.op in RESTORE_OPS else None
+    if graph.op_of(source.node) not in RESTORE_OPS:
+        return None
+    return graph[source.node], source.port
 
 
 def _whole_tensor_names(graph: Graph, restore: Node) -> list[str | None]:

@@ -85,10 +85,11 @@ def _rebuild(graph: Graph, kept: frozenset[str], placeholders: dict[TensorRef, N
     renamed = {ref: TensorRef(node.name) for ref, node in placeholders.items()}
     kept_controls = kept | {p.name for p in placeholders.values()}
     nodes: list[Node] = []
-    for node in graph:
-        nodes.extend(by_node.get(node.name, ()))
-        if node.name not in kept:
+    for name in graph.names:  # by name: a graph over a GraphDef builds only the kept nodes
+        nodes.extend(by_node.get(name, ()))
+        if name not in kept:
             continue
+        node = graph[name]
         inputs, controls = node.inputs, node.control_inputs
         if not renamed.keys().isdisjoint(inputs):
             inputs = tuple(renamed.get(r, r) for r in inputs)

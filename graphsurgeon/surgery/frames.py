@@ -16,7 +16,7 @@ ROOT = ""
 
 
 def has_loops(graph: Graph) -> bool:
-    return any(node.op in ENTER_OPS for node in graph)
+    return bool(graph.of_ops(ENTER_OPS))
 
 
 def node_frames(graph: Graph) -> dict[str, str]:

@@ -49,7 +49,7 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
         needed = reach_with_init(graph, model.init_ops, output_refs, inputs)[0].kept if output_refs \
             else frozenset(graph.names)
     _refuse_state_outputs(graph, output_refs)
-    variables = [n for n in graph if n.name in needed and n.op in VARIABLE_OPS]
+    variables = [n for n in graph.of_ops(VARIABLE_OPS) if n.name in needed]
     asset_paths = asset_path_variables(model, variables)
     model = model.replace(init_ops=model.init_ops + asset_path_assigns(model, asset_paths))
     graph = read_assets_in_init(graph, model.init_ops, asset_paths)
@@ -89,26 +89,35 @@ def _refuse_state_outputs(graph: Graph, outputs: Sequence[TensorRef]) -> None:
 
 
 def _convert(graph: Graph, needed: frozenset[str], keys: dict[str, str], weights: WeightStore) -> Graph:
+    """The graph with each needed variable (and its reads) as a constant; the other nodes are not touched."""
     handle_values = {name: key for name, key in keys.items() if graph[name].op == "VarHandleOp"}
-    nodes = []
-    for node in graph:
-        if node.name not in needed:
-            nodes.append(node)
-        elif node.name in keys and node.op in REF_VARIABLE_OPS:
-            nodes.extend(_variable_as_const(node, keys[node.name], weights))
-        elif node.op in HANDLE_READS and node.inputs and node.inputs[0].node in handle_values:
-            nodes.extend(_read_as_const(graph, node, handle_values[node.inputs[0].node]))
-        elif node.op in REF_FLOW:
-            nodes.append(node.replace(op=REF_FLOW[node.op]))
-        elif node.op in ASSIGN_AS_VALUE:
-            log.warning("%s %r becomes %s: freezing drops its variable update", node.op, node.name,
-                        ASSIGN_AS_VALUE[node.op])
-            nodes.append(_assign_as_value(node))
-        else:
-            nodes.append(node)
+    changes = {}
+    for node in graph.nodes_in(needed):
+        converted = _converted(graph, node, keys, weights, handle_values)
+        if converted is not None:
+            changes[node.name] = converted
+    new_graph = graph.edited(changes)
+    if not handle_values:
+        return new_graph
     # VarHandleOps whose every read became a constant are no longer needed.
-    still_read = {ref.node for n in nodes for ref in n.inputs} | {c for n in nodes for c in n.control_inputs}
-    return graph.with_nodes(n for n in nodes if not (n.name in handle_values and n.name not in still_read))
+    still_read = {ref.node for n in new_graph for ref in n.inputs} | {c for n in new_graph for c in n.control_inputs}
+    return new_graph.edited({name: [] for name in handle_values if name not in still_read})
+
+
+def _converted(graph: Graph, node: Node, keys: dict[str, str], weights: WeightStore,
+               handle_values: dict[str, str]) -> list[Node] | None:
+    """What a needed node becomes in the frozen graph, or None when it stays as it is."""
+    if node.name in keys and node.op in REF_VARIABLE_OPS:
+        return _variable_as_const(node, keys[node.name], weights)
+    if node.op in HANDLE_READS and node.inputs and node.inputs[0].node in handle_values:
+        return _read_as_const(graph, node, handle_values[node.inputs[0].node])
+    if node.op in REF_FLOW:
+        return [node.replace(op=REF_FLOW[node.op])]
+    if node.op in ASSIGN_AS_VALUE:
+        log.warning("%s %r becomes %s: freezing drops its variable update", node.op, node.name,
+                    ASSIGN_AS_VALUE[node.op])
+        return [_assign_as_value(node)]
+    return None
 
 
 def _variable_as_const(variable: Node, key: str, weights: WeightStore) -> list[Node]:
@@ -167,9 +176,7 @@ def _assign_as_value(node: Node) -> Node:
 
 def _refuse_remaining_refs(graph: Graph, needed: frozenset[str]) -> None:
     """Any needed op that still takes a ref input would update state the frozen graph lacks."""
-    for node in graph:
-        if node.name not in needed:
-            continue
+    for node in graph.nodes_in(needed):
         op_def = _tf.op_def(node.op)
         if op_def is not None and any(arg.is_ref for arg in op_def.input_arg):
             raise FreezeError(

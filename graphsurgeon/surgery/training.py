@@ -34,17 +34,17 @@ GRADIENTS_SCOPE = re.compile(r"gradients(_\d+)?")
 SAVER_SCOPE = re.compile(r"save(_\d+)?")
 
 
-def removal_group(node: Node) -> str:
-    """A label for why a removed node was there: a training role, else its top-level scope."""
-    scope = node.name.split("/", 1)[0]
-    if OPTIMIZER_SLOT.search(node.name) or scope == "optimizer_weights":
+def removal_group(name: str, op: str) -> str:
+    """A label for why a removed node (``name``, ``op``) was there: a training role, else its top-level scope."""
+    scope = name.split("/", 1)[0]
+    if OPTIMIZER_SLOT.search(name) or scope == "optimizer_weights":
         return "optimizer state"
     if GRADIENTS_SCOPE.fullmatch(scope):
         return "gradients"
     if SAVER_SCOPE.fullmatch(scope):
         return "saver"
-    if node.op in SUMMARY_OPS or scope == "summaries":
+    if op in SUMMARY_OPS or scope == "summaries":
         return "summaries"
-    if node.op.startswith(OPTIMIZER_PREFIXES):
+    if op.startswith(OPTIMIZER_PREFIXES):
         return "optimizer updates"
-    return scope + "/" if "/" in node.name else "(top level)"
+    return scope + "/" if "/" in name else "(top level)"
