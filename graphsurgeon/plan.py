@@ -121,7 +121,7 @@ def plan(model: Model, recipe: Recipe | None = None) -> Plan:
     cut = plan_cut(bound, specs, wanted_outputs(bound, recipe), resolved_inputs=inputs, freezing=True)
     # what the run reads of the graph: a model loaded with check_all_nodes=False is checked only here
     check_nodes(bound.graph, model.source.path, cut.kept | {i.ref.node for i in cut.inputs})
-    variables = tuple(n.name for n in bound.graph.of_ops(VARIABLE_OPS) if n.name in cut.kept)
+    variables = tuple(name for name, op in bound.graph.name_ops() if op in VARIABLE_OPS and name in cut.kept)
     return Plan(recipe, model, bound, cut, variables)
 
 

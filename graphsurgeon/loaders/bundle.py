@@ -6,6 +6,7 @@ milliseconds; a tensor's bytes are read only when asked for.
 """
 from __future__ import annotations
 
+import math
 import os
 import struct
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ class Bundle:
         self.header: Any = None  # BundleHeaderProto, required below
         self.entries = {}
         self.slice_entries: dict[bytes, object] = {}
+        self._shards: dict[int, Path] = {}
         try:
             for key, value in read_table(index):
                 if key == b"":
@@ -85,7 +87,11 @@ class Bundle:
         return self.header.endianness != 0
 
     def shard(self, entry) -> Path:
-        return Path(f"{self.prefix}.data-{entry.shard_id:05d}-of-{self.header.num_shards:05d}")
+        path = self._shards.get(entry.shard_id)
+        if path is None:
+            path = self._shards[entry.shard_id] = Path(
+                f"{self.prefix}.data-{entry.shard_id:05d}-of-{self.header.num_shards:05d}")
+        return path
 
     def shape(self, key: str) -> tuple[int, ...]:
         return tuple(d.size for d in self.entries[key].shape.dim)
@@ -198,10 +204,10 @@ def _check_entry_size(key: str, entry, path: Path) -> None:
     """A fixed-width tensor's entry must hold exactly dtype size x elements bytes."""
     width = itemsize(entry.dtype) if entry.dtype in DTYPES else 0  # 0: variable width, or not sized here
     shape = [d.size for d in entry.shape.dim]
-    if width and entry.size != width * int(np.prod(shape)):
+    if width and entry.size != width * math.prod(shape):
         raise CorruptCheckpointError(
             f"checkpoint tensor {key!r}: its index entry in {path.parent} says {name_of(entry.dtype)}{shape} "
-            f"({width * int(np.prod(shape))} bytes) but stores {entry.size} bytes at offset {entry.offset} of "
+            f"({width * math.prod(shape)} bytes) but stores {entry.size} bytes at offset {entry.offset} of "
             f"{path.name}; the index does not describe its data - re-save the checkpoint")
 
 
@@ -227,9 +233,9 @@ def _entry_problem(entry, num_shards: int) -> str | None:
     shape = [d.size for d in entry.shape.dim]
     if any(d < 0 for d in shape):
         return f"its shape {shape} has a negative dimension"
-    if entry.dtype != STRING and int(np.prod(shape, dtype=object)) * itemsize(entry.dtype) != entry.size:
+    if entry.dtype != STRING and math.prod(shape) * itemsize(entry.dtype) != entry.size:  # Python ints: no overflow
         return (f"the index says {entry.size} bytes, but shape {shape} of {name_of(entry.dtype)} "
-                f"takes {int(np.prod(shape, dtype=object)) * itemsize(entry.dtype)}")
+                f"takes {math.prod(shape) * itemsize(entry.dtype)}")
     return None
 
 
