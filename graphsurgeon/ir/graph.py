@@ -3,6 +3,11 @@
 A Graph is immutable. Stages build a new one from new Nodes; indexes derived
 from the nodes (consumers, the networkx view) are computed on demand and never
 edited by hand, so a node's inputs live in exactly one place.
+
+A loaded graph builds each Node on first use (ir.proto.ProtoNodes), and an
+edited one shares the nodes it did not change (EditedNodes). Code on a cut's
+path asks for what it needs (of_ops, op_of, name_ops, nodes_in) rather than
+iterating every node, so cutting a few thousand nodes out of 100k builds only those.
 """
 from __future__ import annotations
 
