@@ -57,12 +57,10 @@ def load_keras_archive(path: Path, trace: bool = True, unsafe_lambda: bool = Fal
     metadata, groups = _archive_metadata(archive, config)
     if not trace:
         return metadata
-    swap = replaced(config, replacements, custom_objects or {}) if replacements else None
-    objects = swap.custom_objects if swap else custom_objects or {}
-    kc.refuse_unsafe(swap.config if swap else config, path, unsafe_lambda, objects)
+    swap = replaced(config, replacements or {}, custom_objects or {})
+    kc.refuse_unsafe(swap.config, path, unsafe_lambda, swap.custom_objects)
     assets_dir = _extracted_assets(archive)
-    traced = _traced(path, swap.config if swap else config, metadata, swap.archive_groups(config, groups)
-                     if swap else groups, False, assets_dir, objects, unsafe_lambda, swap)
+    traced = _traced(path, swap, metadata, swap.archive_groups(config, groups), False, assets_dir, unsafe_lambda)
     return tables_from_assets(traced, assets_dir or _temporary_dir()) if traced.init_ops else traced
 
 
@@ -83,12 +81,10 @@ def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
     metadata = base if base.inputs else _with_io(base, config, FORMAT_H5)
     if not trace:
         return metadata
-    swap = replaced(config, replacements, custom_objects or {}) if replacements else None
-    objects = swap.custom_objects if swap else custom_objects or {}
-    kc.refuse_unsafe(swap.config if swap else config, path, unsafe_lambda, objects)
+    swap = replaced(config, replacements or {}, custom_objects or {})
+    kc.refuse_unsafe(swap.config, path, unsafe_lambda, swap.custom_objects)
     weights = {layer: [_entry(metadata, _node_name(layer, w)) for w in weight_names[layer]] for layer in names}
-    traced = _traced(path, swap.config if swap else config, metadata, swap.h5_weights(weights) if swap else weights,
-                     True, None, objects, unsafe_lambda, swap)
+    traced = _traced(path, swap, metadata, swap.h5_weights(weights), True, None, unsafe_lambda)
     return tables_from_assets(traced, _temporary_dir()) if traced.init_ops else traced
 
 
@@ -137,18 +133,18 @@ def _with_io(model: Model, config: dict, fmt: str) -> Model:
                          source=Source(model.source.path, fmt, traced=False, details=details))
 
 
-def _traced(path: Path, config: dict, metadata: Model, weights: dict, legacy_h5: bool, assets_dir: str | None,
-            custom_objects: dict, unsafe_lambda: bool, swap: Replaced | None = None) -> Model:
-    """``swap``: the layers --replace-layer replaced (``config`` is already rewritten), for the error message."""
+def _traced(path: Path, swap: Replaced, metadata: Model, weights: dict, legacy_h5: bool, assets_dir: str | None,
+            unsafe_lambda: bool) -> Model:
+    """``swap``: the config to build (with the --replace-layer functions, if any) and its custom objects."""
     # The metadata's names (what inspect shows) name the placeholders; the config gives their dtypes and shapes.
-    inputs = [(r.node, i.dtype, i.shape) for r, i in zip(metadata.inputs, kc.inputs_of(config))]
+    inputs = [(r.node, i.dtype, i.shape) for r, i in zip(metadata.inputs, kc.inputs_of(swap.config))]
     outputs = [r.node for r in metadata.outputs]
     try:
-        trace = _tf.trace_keras3(_tf.KerasTraceRequest(config, inputs, outputs, weights, legacy_h5, assets_dir,
-                                                       custom_objects, unsafe_lambda, swap.layers if swap else ()))
+        trace = _tf.trace_keras3(_tf.KerasTraceRequest(swap.config, inputs, outputs, weights, legacy_h5, assets_dir,
+                                                       swap.custom_objects, unsafe_lambda, swap.layers))
     except _tf.KerasTraceError as err:
         where = f"layer {err.layer!r}: " if err.layer else ""
-        raise LoadError(swap.failure(path, where, str(err)) if swap else _trace_failure(path, err)) from err
+        raise LoadError(swap.failure(path, where, str(err)) if swap.layers else _trace_failure(path, err)) from err
     graph = graph_from_proto(trace.graph_def, str(path))
     nodes = [Node(n.name, "Const", attrs={"dtype": n.attrs["dtype"]}, weight=trace.weights[n.name])
              if n.name in trace.weights else n for n in graph]

@@ -21,7 +21,7 @@ from graphsurgeon.loaders.keras_replace import replace_layers
 
 @dataclass(frozen=True)
 class Replaced:
-    """A Keras 3 config with layers replaced, and what tracing it needs."""
+    """A Keras 3 config with layers replaced (none, without --replace-layer), and the custom objects it needs."""
 
     config: dict
     custom_objects: dict[str, Any]
@@ -33,6 +33,8 @@ class Replaced:
 
     def archive_groups(self, original: dict, groups: Mapping[str, dict]) -> dict[str, dict]:
         """A .keras archive's weight groups under the paths Keras will ask for in the rewritten model."""
+        if not self.functions:
+            return dict(groups)
         before, after = layer_group_paths(original), layer_group_paths(self.config)
         moved = {before[key]: after[key] for key in before if key in after and key[-1] not in self.functions}
         kept = {path: group for path, group in groups.items() if path not in set(before.values())}
@@ -52,6 +54,8 @@ class Replaced:
 
 def replaced(config: dict, functions: Mapping[str, Callable], custom_objects: Mapping[str, Any]) -> Replaced:
     """``config`` with the layers named in ``functions`` made Lambdas calling them (an unknown name is an error)."""
+    if not functions:
+        return Replaced(config, dict(custom_objects), {})
     rewritten, stand_ins = replace_layers(config, functions, flavor="keras3")
     return Replaced(rewritten, {**custom_objects, **stand_ins}, dict(functions))
 
