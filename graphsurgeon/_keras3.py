@@ -94,7 +94,23 @@ def trace(tf: Any, request: KerasTraceRequest) -> Trace:
     keras.backend.clear_session()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Keras warns about optimizer state and containers it skips: not ours
-        return _trace_in(tf, tf.Graph(), request)
+        try:
+            return _trace_in(tf, tf.Graph(), request)
+        except KerasTraceError:
+            raise
+        except Exception as err:  # noqa: BLE001 - the user's own functions (--replace-layer) can raise anything
+            if not request.replaced:
+                raise
+            raise KerasTraceError("", _user_code_reason(err)) from err
+
+
+def _user_code_reason(err: BaseException) -> str:
+    """Why tracing with a user's function failed: the function's own error, not the generic one Keras wraps it in."""
+    # Lambda.compute_output_shape turns any error into "could not automatically infer the shape", which
+    # Keras wraps once more: the user's own error is under those.
+    while isinstance(err, NotImplementedError) and err.__context__ is not None:
+        err = err.__context__
+    return f"{type(err).__name__}: {_first_line(err)}"
 
 
 def _trace_in(tf: Any, graph: Any, request: KerasTraceRequest) -> Trace:

@@ -25,6 +25,7 @@ class KerasTraceRequest:
     order; ``outputs`` name its outputs in order. ``weights`` indexes the weights
     file: for a .keras archive {layer path: {index: entry}}, for a legacy .h5
     {layer name: [entry, ...]}, each entry (placeholder name, weights key, dtype, shape).
+    ``replaced`` names the layers whose config calls a function the user supplied (--replace-layer).
     """
 
     config: dict
@@ -35,3 +36,4 @@ class KerasTraceRequest:
     assets_dir: str | None
     custom_objects: Mapping[str, Any]
     unsafe_lambda: bool
+    replaced: Sequence[str] = ()  # layers --replace-layer gave the user's functions: their errors are the user's

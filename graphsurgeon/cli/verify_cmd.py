@@ -10,6 +10,7 @@ names, else the one the export's recorded recipe names, with the recipe's
 
   graphsurgeon verify serving/enc/1                  # replays the recorded recipe against its source
   graphsurgeon verify serving/enc/1 --against model_dir --feeds sample.npz --atol probabilities=1e-4
+  graphsurgeon verify serving/siamese/1 --replace-layer lambda=distance.py:abs_difference   # as given to export
 """
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--asset-dir", help="where the source's asset files are now (as given to export)")
     parser.add_argument("--weights", metavar="PREFIX_OR_DIR",
                         help="where a checkpoint the source restores at init is now (as given to export)")
+    parser.add_argument("--replace-layer", action="append", default=[], metavar="NAME=MODULE.py:FUNCTION",
+                        help="as given to export: rebuild the Keras source with your FUNCTION for layer NAME "
+                        "(never taken from the recorded recipe)")
     parser.add_argument("--tags", help=f"MetaGraph tags (default: {defaults.SERVE_TAG})")
     parser.add_argument("--atol", nargs="+", metavar="[KEY=]ATOL",
                         help=f"absolute tolerance, for all outputs or per output key (default {defaults.ATOL})")
@@ -52,7 +56,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     report = verify(args.directory, feeds=feeds, against=args.against, signature=args.signature, tags=tags,
                     atol=tolerance(args.atol, "--atol", defaults.ATOL),
                     rtol=tolerance(args.rtol, "--rtol", defaults.RTOL),
-                    asset_dir=args.asset_dir, weights=args.weights, replay=not args.no_replay)
+                    asset_dir=args.asset_dir, weights=args.weights, replay=not args.no_replay,
+                    replace_layers=args.replace_layer)
     if args.json:
         print_json(console, report)
     else:

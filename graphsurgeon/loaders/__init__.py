@@ -32,7 +32,7 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     Keras 3) unless ``trace`` is False (metadata only, for inspect and audit);
     ``architecture`` is the JSON for a weights-only file; ``replace_layers``
     maps layer names to functions that stand in for them (no stored bytecode
-    runs; Keras 1/2 .h5 files).
+    runs; every Keras format).
     A TF2 SavedModel's serving signatures are flattened together into one graph
     (``signature``: one key or a list of keys; default every one that can be frozen).
     ``weights`` is where a checkpoint the graph restores at init (a TF-Hub
@@ -59,10 +59,10 @@ def _load(path: Path, tags: Sequence[str] | None, trace: bool, signature: str | 
         from graphsurgeon.loaders.keras3 import h5_keras_version, load_keras3_h5, load_keras_archive
         from graphsurgeon.loaders.keras_h5 import load_keras_h5
     if path.suffix == ".keras":
-        return load_keras_archive(path, trace, unsafe_lambda, custom_objects)
+        return load_keras_archive(path, trace, unsafe_lambda, custom_objects, replace_layers)
     if path.suffix in KERAS_SUFFIXES:
         if h5_keras_version(path).startswith("3.") and architecture is None:
-            return load_keras3_h5(path, trace, unsafe_lambda, custom_objects)
+            return load_keras3_h5(path, trace, unsafe_lambda, custom_objects, replace_layers)
         return load_keras_h5(path, trace, architecture, unsafe_lambda, custom_objects, replace_layers)
     if path.suffix in GRAPHDEF_SUFFIXES:
         _require_file(path)

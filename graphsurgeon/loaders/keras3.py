@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders import keras_config as kc
 from graphsurgeon.loaders.graphdef import graph_from_proto
+from graphsurgeon.loaders.keras3_replace import Replaced, replaced
 from graphsurgeon.loaders.keras_archive import ASSETS_PREFIX, ArchiveH5Source, KerasArchive
 from graphsurgeon.loaders.keras_h5 import _metadata_model, _node_name, _text
 from graphsurgeon.loaders.keras_layers import layer_graph
@@ -47,20 +49,23 @@ def h5_keras_version(path: Path) -> str:
 
 
 def load_keras_archive(path: Path, trace: bool = True, unsafe_lambda: bool = False,
-                       custom_objects: dict | None = None) -> Model:
+                       custom_objects: dict | None = None, replacements: Mapping[str, Callable] | None = None,
+                       ) -> Model:
+    """``replacements`` maps layer names to functions that stand in for them (see keras3_replace.py)."""
     archive = KerasArchive(path)
     config = archive.config if archive.keras_version.startswith("3.") else kc.upgraded(archive.config)
     metadata, groups = _archive_metadata(archive, config)
     if not trace:
         return metadata
-    kc.refuse_unsafe(config, path, unsafe_lambda, custom_objects or {})
+    swap = replaced(config, replacements or {}, custom_objects or {})
+    kc.refuse_unsafe(swap.config, path, unsafe_lambda, swap.custom_objects)
     assets_dir = _extracted_assets(archive)
-    traced = _traced(path, config, metadata, groups, False, assets_dir, custom_objects or {}, unsafe_lambda)
+    traced = _traced(path, swap, metadata, swap.archive_groups(config, groups), False, assets_dir, unsafe_lambda)
     return tables_from_assets(traced, assets_dir or _temporary_dir()) if traced.init_ops else traced
 
 
 def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
-                   custom_objects: dict | None = None) -> Model:
+                   custom_objects: dict | None = None, replacements: Mapping[str, Callable] | None = None) -> Model:
     with h5py.File(path, "r") as f:
         raw = f.attrs.get("model_config")
         root = f["model_weights"] if "model_weights" in f else f
@@ -76,9 +81,10 @@ def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
     metadata = base if base.inputs else _with_io(base, config, FORMAT_H5)
     if not trace:
         return metadata
-    kc.refuse_unsafe(config, path, unsafe_lambda, custom_objects or {})
+    swap = replaced(config, replacements or {}, custom_objects or {})
+    kc.refuse_unsafe(swap.config, path, unsafe_lambda, swap.custom_objects)
     weights = {layer: [_entry(metadata, _node_name(layer, w)) for w in weight_names[layer]] for layer in names}
-    traced = _traced(path, config, metadata, weights, True, None, custom_objects or {}, unsafe_lambda)
+    traced = _traced(path, swap, metadata, swap.h5_weights(weights), True, None, unsafe_lambda)
     return tables_from_assets(traced, _temporary_dir()) if traced.init_ops else traced
 
 
@@ -127,16 +133,18 @@ def _with_io(model: Model, config: dict, fmt: str) -> Model:
                          source=Source(model.source.path, fmt, traced=False, details=details))
 
 
-def _traced(path: Path, config: dict, metadata: Model, weights: dict, legacy_h5: bool, assets_dir: str | None,
-            custom_objects: dict, unsafe_lambda: bool) -> Model:
+def _traced(path: Path, swap: Replaced, metadata: Model, weights: dict, legacy_h5: bool, assets_dir: str | None,
+            unsafe_lambda: bool) -> Model:
+    """``swap``: the config to build (with the --replace-layer functions, if any) and its custom objects."""
     # The metadata's names (what inspect shows) name the placeholders; the config gives their dtypes and shapes.
-    inputs = [(r.node, i.dtype, i.shape) for r, i in zip(metadata.inputs, kc.inputs_of(config))]
+    inputs = [(r.node, i.dtype, i.shape) for r, i in zip(metadata.inputs, kc.inputs_of(swap.config))]
     outputs = [r.node for r in metadata.outputs]
     try:
-        trace = _tf.trace_keras3(_tf.KerasTraceRequest(config, inputs, outputs, weights, legacy_h5, assets_dir,
-                                                       custom_objects, unsafe_lambda))
+        trace = _tf.trace_keras3(_tf.KerasTraceRequest(swap.config, inputs, outputs, weights, legacy_h5, assets_dir,
+                                                       swap.custom_objects, unsafe_lambda, swap.layers))
     except _tf.KerasTraceError as err:
-        raise LoadError(_trace_failure(path, err)) from err
+        where = f"layer {err.layer!r}: " if err.layer else ""
+        raise LoadError(swap.failure(path, where, str(err)) if swap.layers else _trace_failure(path, err)) from err
     graph = graph_from_proto(trace.graph_def, str(path))
     nodes = [Node(n.name, "Const", attrs={"dtype": n.attrs["dtype"]}, weight=trace.weights[n.name])
              if n.name in trace.weights else n for n in graph]

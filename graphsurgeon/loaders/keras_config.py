@@ -127,6 +127,28 @@ def weights_by_layer(config: dict, groups: dict[str, dict[str, tuple]]) -> dict[
     return found
 
 
+def layer_group_paths(config: dict) -> dict[tuple[str, ...], str]:
+    """(names of the enclosing models' layers..., layer name) -> the weights-file group Keras's saver gives it.
+
+    The same walk as weights_by_layer; a layer whose class changes (--replace-layer)
+    changes its own group and the numbering of later layers of its class.
+    """
+    found: dict[tuple[str, ...], str] = {}
+    pending: list[tuple[dict, str, tuple[str, ...]]] = [(config, "", ())]
+    while pending:
+        model, prefix, names = pending.pop(0)
+        used: dict[str, int] = {}
+        for layer in (model.get("config") or {}).get("layers") or []:
+            if model.get("class_name") == "Sequential" and layer.get("class_name") == "InputLayer":
+                continue
+            path = f"{prefix}layers/{_unique(snake_case(str(layer.get('class_name', ''))), used)}"
+            key = (*names, str((layer.get("config") or {}).get("name", path)))
+            found[key] = path
+            if isinstance((layer.get("config") or {}).get("layers"), list):
+                pending.append((layer, f"{path}/", key))
+    return found
+
+
 def _unique(name: str, used: dict[str, int]) -> str:
     """Keras's saving_lib._get_unique_name."""
     if name not in used:
@@ -138,7 +160,7 @@ def _unique(name: str, used: dict[str, int]) -> str:
 
 def refuse_unsafe(config: dict, source: Path, unsafe_lambda: bool, custom_objects: dict) -> None:
     """Refuse, before any Keras code runs: Lambda bytecode, classes not supplied, backend-bound layers."""
-    refuse_lambdas(config, source, unsafe_lambda)
+    refuse_lambdas(config, source, unsafe_lambda, frozenset(custom_objects))
     for layer in [config, *layer_dicts(config)]:
         name = (layer.get("config") or {}).get("name")
         what = f"layer {name!r}" if name and layer is not config else "the model"

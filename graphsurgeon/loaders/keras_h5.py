@@ -225,9 +225,14 @@ def layer_dicts(config) -> list[dict]:
     return _layers(config)
 
 
-def refuse_lambdas(config, path: Path, unsafe_lambda: bool) -> None:
-    """A Lambda layer's stored function (bytecode or source) would run when Keras loads it: refuse by name."""
-    lambdas = [layer["config"].get("name", "?") for layer in _layers(config) if layer["class_name"] == "Lambda"]
+def refuse_lambdas(config, path: Path, unsafe_lambda: bool, supplied: Collection[str] = ()) -> None:
+    """A Lambda layer's stored function (bytecode or source) would run when Keras loads it: refuse by name.
+
+    A Lambda whose function is a name in ``supplied`` (the custom objects, where
+    --replace-layer puts the user's functions) carries no code from the file.
+    """
+    lambdas = [layer["config"].get("name", "?") for layer in _layers(config) if layer["class_name"] == "Lambda"
+               and not (isinstance(layer["config"].get("function"), str) and layer["config"]["function"] in supplied)]
     if lambdas and not unsafe_lambda:
         raise LoadError(
             f"{path}: layer {lambdas[0]!r} is a Lambda layer whose function is stored as Python bytecode; loading it "

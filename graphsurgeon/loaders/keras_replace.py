@@ -9,8 +9,8 @@ bytecode is dropped from the config unread. Any layer can be replaced this way
 (a replacement has no weights of its own).
 
 This module reads and rewrites configs only (no Keras import), so the Keras 2
-.h5 loader and the Keras 3 .keras loader share it; ``flavor`` says which
-Lambda config to write.
+.h5 loader and the Keras 3 loaders share it; ``flavor`` says which Lambda
+config to write (keras3_replace.py has what is particular to Keras 3).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graphsurgeon import _tf
 from graphsurgeon.errors import LoadError, UsageError, close_matches
 
 REGISTERED_PREFIX = "graphsurgeon_replacement_"  # the custom-object name each function is registered under
@@ -63,7 +64,8 @@ def _load_function(replacement: LayerReplacement) -> Callable:
     if spec is None or spec.loader is None:
         raise UsageError(f"--replace-layer {replacement.layer}: cannot import {path}; give a Python file")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with _tf.quiet_native_logs():  # the module may import TensorFlow, and with it its C++ start-up lines
+        spec.loader.exec_module(module)
     function = getattr(module, replacement.function, None)
     if not callable(function):
         near = close_matches(replacement.function, [n for n, v in vars(module).items() if callable(v)])

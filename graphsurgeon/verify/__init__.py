@@ -54,7 +54,8 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
            against: str | os.PathLike | None = None, signature: str | None = None,
            tags: Sequence[str] = defaults.EXPORT_TAGS, atol: Tolerance = defaults.ATOL,
            rtol: Tolerance = defaults.RTOL, asset_dir: str | None = None, replay: bool = True,
-           inputs: Mapping[str, np.ndarray] | None = None, weights: str | None = None) -> VerifyReport:
+           inputs: Mapping[str, np.ndarray] | None = None, weights: str | None = None,
+           replace_layers: Sequence[str] | None = None) -> VerifyReport:
     """Check ``directory`` the way Serving will meet it.
 
     ``feeds`` maps input keys (or SIGNATURE/KEY) to arrays; numeric inputs
@@ -67,6 +68,9 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
     overrides (``replay`` False skips that); ``asset_dir`` is where the
     source's asset files are now, and ``weights`` where a checkpoint it
     restores at init is now, as for export (default: the recipe's).
+    ``replace_layers`` ("NAME=module.py:function", as for export) rebuilds a
+    Keras source whose layers the export replaced: verify never runs the
+    replacement a recorded recipe names (the record is part of the directory).
     """
     directory = Path(directory)
     feeds = feeds if feeds is not None else inputs
@@ -75,7 +79,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
     findings = lint(directory, list(tags))
     model = load(directory, tags=tags, trace=False)  # the C++ loader runs the directory as it is
     keys = _signature_keys(model, signature)
-    reference = Reference.open(directory, against, replay, asset_dir, findings, weights)
+    reference = Reference.open(directory, against, replay, asset_dir, findings, weights, replace_layers)
     shapes = {key: reference.input_shapes(model, key) for key in keys} if reference else {}
     _refuse_unmatched_feeds(feeds or {}, model, keys)
     planned = {key: sample_inputs(model, key, feeds or {}, shapes.get(key, {})) for key in keys}

@@ -43,11 +43,18 @@ class Reference:
 
     @classmethod
     def open(cls, directory: Path, against, replay: bool, asset_dir: str | None,
-             findings: list[Finding], weights: str | None = None) -> "Reference | None":
+             findings: list[Finding], weights: str | None = None,
+             replace_layers: Sequence[str] | None = None) -> "Reference | None":
+        """``replace_layers``: --replace-layer as given to verify (the record's are never run)."""
         record = read_record(directory) if replay else None
         recipe = _without_code_options(record.recipe, findings) if record is not None else Recipe()
         if weights is not None:
             recipe = recipe.replace(weights=weights)
+        if replace_layers:
+            recipe = recipe.replace(replace_layers=tuple(replace_layers))
+        elif recipe.replace_layers:
+            findings.append(_replacement_not_given(recipe.replace_layers))
+            return None
         if against is None:
             if record is None:
                 return None
@@ -109,7 +116,10 @@ def _dims(shape_proto) -> Shape | None:
 
 
 def _without_code_options(recipe: Recipe, findings: list[Finding]) -> Recipe:
-    """The record is a file inside the directory being checked: options that run code are never taken from it."""
+    """The record is a file inside the directory being checked: options that run code are never taken from it.
+
+    (Its --replace-layer is kept here so Reference.open can say which to give; it is never run from the record.)
+    """
     asked = [option for option, value in (("--custom-objects", recipe.custom_objects),
                                           ("--unsafe-lambda", recipe.unsafe_lambda)) if value]
     if not asked:
@@ -117,6 +127,14 @@ def _without_code_options(recipe: Recipe, findings: list[Finding]) -> Recipe:
     findings.append(Finding("recorded recipe", True, f"the record asks for {' and '.join(asked)}; verify never runs "
                             "code a model directory names, so the source is loaded without them"))
     return replace(recipe, custom_objects=None, unsafe_lambda=None)
+
+
+def _replacement_not_given(recorded: Sequence[str]) -> Finding:
+    """--replace-layer imports a Python file: the one a record names is not run; the user gives it to verify."""
+    options = " ".join(f"--replace-layer {text}" for text in recorded)
+    return Finding("recorded recipe", False, f"the export was traced with {options}; verify never runs code a "
+                   f"model directory names, so it cannot rebuild the source without them: pass {options} to verify "
+                   "to compare outputs (or --no-replay to only load and run the export)")
 
 
 def _as_source_dtype(source: Model, name: str, value: np.ndarray) -> np.ndarray:

@@ -104,7 +104,12 @@ def test_siamese_lambda_replaced_matches_reference_without_unmarshalling(siamese
                                                       ["dense_1:0"])])
     np.testing.assert_allclose(out, reference["out0"], atol=1e-5)
     np.testing.assert_allclose(out.ravel(), [0.011644, 0.013402], atol=1e-6)
-    report = verify(path)  # replays the recorded recipe, replacement included, against siamese.h5
+    # verify replays the recorded recipe against siamese.h5, but never imports the file a record names:
+    # the replacement is the user's to give.
+    unreplayed = verify(path)
+    assert not unreplayed.ok and any(f"pass --replace-layer {replacement} to verify" in f.message
+                                     for f in unreplayed.findings), unreplayed
+    report = verify(path, replace_layers=[replacement])
     assert report.ok and all(o.max_abs_error is not None for c in report.signatures for o in c.outputs), report
     # The shared tower's two call sites read the same constants: variables/ holds each weight once.
     with h5py.File(source) as f:
