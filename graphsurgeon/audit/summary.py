@@ -12,7 +12,7 @@ from graphsurgeon.ir.sizes import node_bytes, weight_bytes
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.ir.weights import numeric_nbytes
 from graphsurgeon.surgery.batch import batch_notes
-from graphsurgeon.surgery.training import removal_group
+from graphsurgeon.surgery.training import removal_groups
 
 
 @dataclass(frozen=True)
@@ -124,15 +124,16 @@ def compare(before: Model, after: Model) -> CutReport:
     # A variable frozen into a differently named constant (a VarHandleOp read by
     # ReadVariableOp) moved its bytes rather than losing them.
     kept_keys = {n.weight for n in after.graph if n.weight is not None}
-    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for name, op in before.graph.name_ops():  # a graph over a GraphDef builds only the Consts and variables
-        if name not in kept:
-            group = groups[removal_group(name, op)]
-            group[0] += 1
-            owns_bytes = op == "Const" or op in VARIABLE_OPS  # node_bytes is 0 for the rest
-            if owns_bytes and before.variable_keys.get(name, name) not in kept_keys:
-                group[1] += node_bytes(before, before.graph[name])
-    removed = sorted((RemovedGroup(g, n, b) for g, (n, b) in groups.items()), key=lambda r: (-r.nbytes, -r.nodes, r.group))
+    # by name and op: a graph over a GraphDef builds only the Consts and variables, for their bytes
+    gone = [(name, op) for name, op in before.graph.name_ops() if name not in kept]
+    labels = removal_groups(gone)
+    nbytes: dict[str, int] = defaultdict(int)
+    for (name, op), label in zip(gone, labels):
+        owns_bytes = op == "Const" or op in VARIABLE_OPS  # node_bytes is 0 for the rest
+        if owns_bytes and before.variable_keys.get(name, name) not in kept_keys:
+            nbytes[label] += node_bytes(before, before.graph[name])
+    removed = sorted((RemovedGroup(g, n, nbytes[g]) for g, n in Counter(labels).items()),
+                     key=lambda r: (-r.nbytes, -r.nodes, r.group))
     after_summary_inputs = [
         TensorDesc(r.node, "Placeholder", dt.name_of(after.graph[r.node].attrs["dtype"].type),
                    _attr_shape(after.graph[r.node], 0))

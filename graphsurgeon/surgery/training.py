@@ -1,7 +1,11 @@
 """Which nodes exist only for training: gradients, optimizer updates, summaries, the saver."""
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 import re
+from collections.abc import Sequence
 
 from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.ops import OPTIMIZER_PREFIXES
@@ -36,8 +40,24 @@ SAVER_SCOPE = re.compile(r"save(_\d+)?")
 
 def removal_group(name: str, op: str) -> str:
     """A label for why a removed node (``name``, ``op``) was there: a training role, else its top-level scope."""
-    scope = name.split("/", 1)[0]
-    if OPTIMIZER_SLOT.search(name) or scope == "optimizer_weights":
+    return _group(name.split("/", 1)[0], op, "/" in name, OPTIMIZER_SLOT.search(name) is not None)
+
+
+def removal_groups(nodes: Sequence[tuple[str, str]]) -> list[str]:
+    """removal_group of each (name, op): one regex pass over all the names, for the 94k a cut removes."""
+    text = "\n".join(name for name, _ in nodes)
+    starts = list(itertools.accumulate((len(name) + 1 for name, _ in nodes), initial=0))
+    slotted = {bisect.bisect_right(starts, m.start()) - 1 for m in _OPTIMIZER_SLOT_LINES.finditer(text)}
+    return [_group(name.split("/", 1)[0], op, "/" in name, i in slotted) for i, (name, op) in enumerate(nodes)]
+
+
+# OPTIMIZER_SLOT over newline-joined names: ^ and $ at each name's ends (the pattern never spans a newline).
+_OPTIMIZER_SLOT_LINES = re.compile(OPTIMIZER_SLOT.pattern, re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _group(scope: str, op: str, scoped: bool, optimizer_slot: bool) -> str:
+    if optimizer_slot or scope == "optimizer_weights":
         return "optimizer state"
     if GRADIENTS_SCOPE.fullmatch(scope):
         return "gradients"
@@ -47,4 +67,4 @@ def removal_group(name: str, op: str) -> str:
         return "summaries"
     if op.startswith(OPTIMIZER_PREFIXES):
         return "optimizer updates"
-    return scope + "/" if "/" in name else "(top level)"
+    return scope + "/" if scoped else "(top level)"
