@@ -22,6 +22,7 @@ os.environ["KERAS_BACKEND"] = "tensorflow"  # graphsurgeon builds TensorFlow gra
 
 import keras  # noqa: E402
 from keras.src.backend.common.stateless_scope import StatelessScope  # noqa: E402
+from keras.src.layers.preprocessing.index_lookup import IndexLookup  # noqa: E402
 from keras.src.legacy.saving import saving_utils  # noqa: E402
 from keras.src.saving import object_registration, saving_lib, serialization_lib  # noqa: E402
 
@@ -121,6 +122,7 @@ def _trace_in(tf: Any, graph: Any, request: KerasTraceRequest) -> Trace:
         feeds = [tf.compat.v1.placeholder(dtype, shape, name=name) for name, dtype, shape in request.inputs]
         with graph.name_scope(KERAS_SCOPE):  # Keras's own names stay clear of the input and output names
             model = _model(request.config, request.legacy_h5)
+            _static_vocabulary_sizes(model)
             if request.legacy_h5:
                 _assign_legacy(tf, model, request.weights, made)
             else:
@@ -165,6 +167,31 @@ def _culprit(config: dict, legacy_h5: bool) -> tuple[str, str] | None:
                 continue
             return str((layer.get("config") or {}).get("name", layer.get("class_name"))), _first_line(err)
     return None
+
+
+def _static_vocabulary_sizes(model: Any) -> None:
+    """Make lookup layers (StringLookup, IntegerLookup, TextVectorization's) give their vocabulary size as an int.
+
+    In a TF1 graph IndexLookup.vocabulary_size() is the table's size op, not a
+    number. Loading a multi_hot or count layer compares it with the size its
+    config froze, which a tensor never equals, and the layer's output width
+    comes from it. The size is known when Keras builds the table from the
+    vocabulary's tokens, so it is recorded there.
+    """
+    for layer in model._flatten_layers():
+        if isinstance(layer, IndexLookup):
+            _record_vocabulary_size(layer)
+
+
+def _record_vocabulary_size(layer: Any) -> None:
+    from_tokens, traced_size, sizes = layer._lookup_table_from_tokens, layer.vocabulary_size, []
+
+    def table_from_tokens(tokens: Any) -> Any:
+        sizes.append(layer._token_start_index() + len(tokens))
+        return from_tokens(tokens)
+
+    layer._lookup_table_from_tokens = table_from_tokens
+    layer.vocabulary_size = lambda: sizes[-1] if sizes else traced_size()
 
 
 def _load_state(tf: Any, model: Any, weights: Mapping[str, Any], assets_dir: str | None,
@@ -224,7 +251,7 @@ def _alias_layer_outputs(tf: Any, graph: Any, calls: Mapping[str, list]) -> None
     """
     for name in sorted(calls):
         results = calls[name]
-        if len(results) != 1 or not tf.is_tensor(results[0]) or name in _taken(graph, name):
+        if len(results) != 1 or not isinstance(results[0], tf.Tensor) or name in _taken(graph, name):
             continue
         alias = tf.identity(results[0], name=name)
         if alias.op.name != name:
