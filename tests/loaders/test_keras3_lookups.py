@@ -55,13 +55,14 @@ def test_integer_lookup_serves_with_its_vocabulary_as_an_asset(exported):
 
 def test_text_vectorization_serves_string_sentences(exported):
     source, path = exported["text"]
-    got, expected = _served(path, {"text": SENTENCES}, ["score", "topics"]), _predicted(source, SENTENCES)
-    for served, want in zip(got, expected):
+    got, expected = _served(path, {"text": SENTENCES}, ["score", "topics", "pooled"]), _predicted(source, SENTENCES)
+    assert len(got) == len(expected) == 3
+    for served, want in zip(got, expected):  # int ids padded to 5, multi_hot, ragged ids (nan for "")
         np.testing.assert_allclose(served, want, atol=1e-5)
     ops = {n.op for n in gs.load(path, trace=False).graph}
     assert {"StringLower", "StaticRegexReplace", "StringSplitV2", "LookupTableFindV2"} <= ops
     # One table per layer: TextVectorization's first, unused table (it loads its vocabulary twice) is pruned.
-    assert len(list((path / "assets").iterdir())) == 2 and "LookupTableImportV2" not in ops
+    assert len(list((path / "assets").iterdir())) == 3 and "LookupTableImportV2" not in ops
 
 
 def test_tf_idf_text_vectorization_is_refused_in_one_line(generated, cli, tmp_path):
@@ -75,3 +76,13 @@ def test_tf_idf_text_vectorization_is_refused_in_one_line(generated, cli, tmp_pa
     assert result.code == 1 and len(result.err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
     assert "layer 'bag_of_words' is a TextVectorization with output_mode='tf_idf'" in result.err
     assert "reads its IDF weights as numbers" in result.err
+
+
+def test_named_variables_are_indexed_after_numbered_ones():
+    # A tf_idf lookup stores `idf_weights` beside numbered variables; inspect once failed parsing it as a number.
+    from graphsurgeon.loaders.keras_config import weights_by_layer
+
+    config = {"class_name": "Functional", "config": {"layers": [
+        {"class_name": "TextVectorization", "config": {"name": "vectorize"}}]}}
+    groups = {"layers/text_vectorization": {"idf_weights": ("idf",), "10": ("ten",), "2": ("two",)}}
+    assert weights_by_layer(config, groups) == {"vectorize": ["two", "ten", "idf"]}
