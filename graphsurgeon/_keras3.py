@@ -10,11 +10,12 @@ with constants read lazily from the file. No weight bytes are read here.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,11 +119,10 @@ def _trace_in(tf: Any, graph: Any, request: KerasTraceRequest) -> Trace:
     made: dict[str, str] = {}
     with graph.as_default(), StatelessScope(initialize_variables=False), \
             object_registration.CustomObjectScope(dict(request.custom_objects)), \
-            serialization_lib.SafeModeScope(not request.unsafe_lambda):
+            serialization_lib.SafeModeScope(not request.unsafe_lambda), _static_vocabulary_sizes():
         feeds = [tf.compat.v1.placeholder(dtype, shape, name=name) for name, dtype, shape in request.inputs]
         with graph.name_scope(KERAS_SCOPE):  # Keras's own names stay clear of the input and output names
             model = _model(request.config, request.legacy_h5)
-            _static_vocabulary_sizes(model)
             if request.legacy_h5:
                 _assign_legacy(tf, model, request.weights, made)
             else:
@@ -169,29 +169,33 @@ def _culprit(config: dict, legacy_h5: bool) -> tuple[str, str] | None:
     return None
 
 
-def _static_vocabulary_sizes(model: Any) -> None:
-    """Make lookup layers (StringLookup, IntegerLookup, TextVectorization's) give their vocabulary size as an int.
+@contextlib.contextmanager
+def _static_vocabulary_sizes() -> Iterator[None]:
+    """While tracing, lookup layers (StringLookup, IntegerLookup, TextVectorization's) give their size as an int.
 
     In a TF1 graph IndexLookup.vocabulary_size() is the table's size op, not a
-    number. Loading a multi_hot or count layer compares it with the size its
+    number. Setting the vocabulary of a multi_hot, count or one_hot layer (in its
+    constructor or from the archive's assets) compares it with the size its
     config froze, which a tensor never equals, and the layer's output width
     comes from it. The size is known when Keras builds the table from the
-    vocabulary's tokens, so it is recorded there.
+    vocabulary's tokens, so it is recorded there. The class is restored after.
     """
-    for layer in model._flatten_layers():
-        if isinstance(layer, IndexLookup):
-            _record_vocabulary_size(layer)
+    from_tokens, traced_size, sizes = IndexLookup._lookup_table_from_tokens, IndexLookup.vocabulary_size, {}
 
+    def table_from_tokens(layer: Any, tokens: Any) -> Any:
+        count = tokens.shape[0] if hasattr(tokens, "shape") else len(tokens)
+        if count is not None:
+            sizes[id(layer)] = layer._token_start_index() + int(count)
+        return from_tokens(layer, tokens)
 
-def _record_vocabulary_size(layer: Any) -> None:
-    from_tokens, traced_size, sizes = layer._lookup_table_from_tokens, layer.vocabulary_size, []
+    def vocabulary_size(layer: Any) -> Any:
+        return sizes[id(layer)] if id(layer) in sizes else traced_size(layer)
 
-    def table_from_tokens(tokens: Any) -> Any:
-        sizes.append(layer._token_start_index() + len(tokens))
-        return from_tokens(tokens)
-
-    layer._lookup_table_from_tokens = table_from_tokens
-    layer.vocabulary_size = lambda: sizes[-1] if sizes else traced_size()
+    IndexLookup._lookup_table_from_tokens, IndexLookup.vocabulary_size = table_from_tokens, vocabulary_size
+    try:
+        yield
+    finally:
+        IndexLookup._lookup_table_from_tokens, IndexLookup.vocabulary_size = from_tokens, traced_size
 
 
 def _load_state(tf: Any, model: Any, weights: Mapping[str, Any], assets_dir: str | None,
