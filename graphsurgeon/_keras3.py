@@ -10,11 +10,12 @@ with constants read lazily from the file. No weight bytes are read here.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ os.environ["KERAS_BACKEND"] = "tensorflow"  # graphsurgeon builds TensorFlow gra
 
 import keras  # noqa: E402
 from keras.src.backend.common.stateless_scope import StatelessScope  # noqa: E402
+from keras.src.layers.preprocessing.index_lookup import IndexLookup  # noqa: E402
 from keras.src.legacy.saving import saving_utils  # noqa: E402
 from keras.src.saving import object_registration, saving_lib, serialization_lib  # noqa: E402
 
@@ -117,7 +119,7 @@ def _trace_in(tf: Any, graph: Any, request: KerasTraceRequest) -> Trace:
     made: dict[str, str] = {}
     with graph.as_default(), StatelessScope(initialize_variables=False), \
             object_registration.CustomObjectScope(dict(request.custom_objects)), \
-            serialization_lib.SafeModeScope(not request.unsafe_lambda):
+            serialization_lib.SafeModeScope(not request.unsafe_lambda), _static_vocabulary_sizes():
         feeds = [tf.compat.v1.placeholder(dtype, shape, name=name) for name, dtype, shape in request.inputs]
         with graph.name_scope(KERAS_SCOPE):  # Keras's own names stay clear of the input and output names
             model = _model(request.config, request.legacy_h5)
@@ -165,6 +167,35 @@ def _culprit(config: dict, legacy_h5: bool) -> tuple[str, str] | None:
                 continue
             return str((layer.get("config") or {}).get("name", layer.get("class_name"))), _first_line(err)
     return None
+
+
+@contextlib.contextmanager
+def _static_vocabulary_sizes() -> Iterator[None]:
+    """While tracing, lookup layers (StringLookup, IntegerLookup, TextVectorization's) give their size as an int.
+
+    In a TF1 graph IndexLookup.vocabulary_size() is the table's size op, not a
+    number. Setting the vocabulary of a multi_hot, count or one_hot layer (in its
+    constructor or from the archive's assets) compares it with the size its
+    config froze, which a tensor never equals, and the layer's output width
+    comes from it. The size is known when Keras builds the table from the
+    vocabulary's tokens, so it is recorded there. The class is restored after.
+    """
+    from_tokens, traced_size, sizes = IndexLookup._lookup_table_from_tokens, IndexLookup.vocabulary_size, {}
+
+    def table_from_tokens(layer: Any, tokens: Any) -> Any:
+        count = tokens.shape[0] if hasattr(tokens, "shape") else len(tokens)
+        if count is not None:
+            sizes[id(layer)] = layer._token_start_index() + int(count)
+        return from_tokens(layer, tokens)
+
+    def vocabulary_size(layer: Any) -> Any:
+        return sizes[id(layer)] if id(layer) in sizes else traced_size(layer)
+
+    IndexLookup._lookup_table_from_tokens, IndexLookup.vocabulary_size = table_from_tokens, vocabulary_size
+    try:
+        yield
+    finally:
+        IndexLookup._lookup_table_from_tokens, IndexLookup.vocabulary_size = from_tokens, traced_size
 
 
 def _load_state(tf: Any, model: Any, weights: Mapping[str, Any], assets_dir: str | None,
@@ -224,7 +255,7 @@ def _alias_layer_outputs(tf: Any, graph: Any, calls: Mapping[str, list]) -> None
     """
     for name in sorted(calls):
         results = calls[name]
-        if len(results) != 1 or not tf.is_tensor(results[0]) or name in _taken(graph, name):
+        if len(results) != 1 or not isinstance(results[0], tf.Tensor) or name in _taken(graph, name):
             continue
         alias = tf.identity(results[0], name=name)
         if alias.op.name != name:

@@ -32,7 +32,7 @@ from graphsurgeon.loaders.keras3_replace import Replaced, replaced
 from graphsurgeon.loaders.keras_archive import ASSETS_PREFIX, ArchiveH5Source, KerasArchive
 from graphsurgeon.loaders.keras_h5 import _metadata_model, _node_name, _text
 from graphsurgeon.loaders.keras_layers import layer_graph
-from graphsurgeon.loaders.keras_tables import tables_from_assets
+from graphsurgeon.loaders.keras_tables import refuse_untraceable, tables_from_assets
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb, shape_proto
 
@@ -137,6 +137,7 @@ def _traced(path: Path, swap: Replaced, metadata: Model, weights: dict, legacy_h
             unsafe_lambda: bool) -> Model:
     """``swap``: the config to build (with the --replace-layer functions, if any) and its custom objects."""
     # The metadata's names (what inspect shows) name the placeholders; the config gives their dtypes and shapes.
+    refuse_untraceable(swap.config, str(path))
     inputs = [(r.node, i.dtype, i.shape) for r, i in zip(metadata.inputs, kc.inputs_of(swap.config))]
     outputs = [r.node for r in metadata.outputs]
     try:

@@ -121,7 +121,7 @@ def weights_by_layer(config: dict, groups: dict[str, dict[str, tuple]]) -> dict[
             path = f"{prefix}layers/{group}"
             name = owner or str((layer.get("config") or {}).get("name", group))
             entries = groups.get(path, {})
-            found.setdefault(name, []).extend(entries[i][0] for i in sorted(entries, key=int))
+            found.setdefault(name, []).extend(entries[i][0] for i in sorted(entries, key=_variable_order))
             if isinstance((layer.get("config") or {}).get("layers"), list):
                 pending.append((layer, f"{path}/", name))
     return found
@@ -147,6 +147,11 @@ def layer_group_paths(config: dict) -> dict[tuple[str, ...], str]:
             if isinstance((layer.get("config") or {}).get("layers"), list):
                 pending.append((layer, f"{path}/", key))
     return found
+
+
+def _variable_order(key: str) -> tuple[int, str]:
+    """Numbered variables (0, 1, ..., 10) in number order, then named ones (a lookup's idf_weights)."""
+    return (int(key), "") if key.isdigit() else (1 << 62, key)
 
 
 def _unique(name: str, used: dict[str, int]) -> str:

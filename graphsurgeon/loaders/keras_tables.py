@@ -8,7 +8,13 @@ by InitializeTableFromTextFileV2 from a vocabulary file shipped in assets/
 (one token per line, index = line number + offset), run by the ordered init
 op, and its shared_name is the node's own name, so exports are repeatable.
 A vocabulary a text file cannot hold (a token with a line break) keeps its
-constants.
+constants. A table nothing reads loses its initializer, so it and its
+vocabulary are pruned: TextVectorization loads its vocabulary twice, once
+through itself and once through its inner StringLookup, and the first table
+is dropped.
+
+One mode is refused before tracing: output_mode="tf_idf", whose layer reads
+its IDF weights as numbers while it loads its vocabulary (see refuse_untraceable).
 """
 from __future__ import annotations
 
@@ -20,13 +26,28 @@ from graphsurgeon import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Asset, Model
+from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.tensors import to_array
+from graphsurgeon.loaders.keras_h5 import layer_dicts
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
 
 SCOPE = "graphsurgeon_keras_vocabularies"
 WHOLE_LINE, LINE_NUMBER = -2, -1  # tf.lookup.TextFileIndex values for InitializeTableFromTextFileV2
 TABLE_OPS = frozenset({"HashTableV2", "MutableHashTableV2"})
+LOOKUP_LAYERS = frozenset({"StringLookup", "IntegerLookup", "TextVectorization"})
+
+
+def refuse_untraceable(config: dict, source: str) -> None:
+    """One line naming a lookup layer whose mode cannot be traced into a graph, before Keras runs."""
+    for layer in layer_dicts(config):
+        settings = layer.get("config") or {}
+        if layer.get("class_name") in LOOKUP_LAYERS and settings.get("output_mode") == "tf_idf":
+            raise LoadError(
+                f"{source}: layer {settings.get('name')!r} is a {layer['class_name']} with output_mode='tf_idf', "
+                "which graphsurgeon cannot trace: Keras reads its IDF weights as numbers while it loads the "
+                "vocabulary, and a trace reads no weights; serve the SavedModel Keras writes with "
+                "model.export(dir) instead, or use output_mode='count' and weigh the counts in a layer after it")
 
 
 def _attr(**kwargs) -> object:
@@ -36,8 +57,11 @@ def _attr(**kwargs) -> object:
 def tables_from_assets(model: Model, assets_dir: str) -> Model:
     """``model`` with its Keras vocabulary imports turned into text-file initializers over files in ``assets_dir``."""
     graph, nodes, assets, init_ops = model.graph, {n.name: n for n in model.graph}, list(model.assets), []
+    read = _tables_read(graph)
     for init in model.init_ops:
         node = graph[init]
+        if node.op == "LookupTableImportV2" and node.inputs[0].node not in read:
+            continue  # a table nothing looks up in
         vocabulary = _vocabulary(graph, node) if node.op == "LookupTableImportV2" else None
         if vocabulary is None:
             init_ops.append(init)
@@ -56,6 +80,11 @@ def tables_from_assets(model: Model, assets_dir: str) -> Model:
         if node.op in TABLE_OPS:  # a UUID per run otherwise
             nodes[name] = node.replace(attrs={**node.attrs, "shared_name": _attr(s=name.encode())})
     return model.replace(graph=graph.with_nodes(nodes.values()), assets=tuple(assets), init_ops=tuple(init_ops))
+
+
+def _tables_read(graph: Graph) -> set[str]:
+    """Table nodes some node other than a LookupTableImportV2 (a find, a size, an export) takes as input."""
+    return {ref.node for node in graph if node.op != "LookupTableImportV2" for ref in node.inputs}
 
 
 def _vocabulary(graph: Graph, node: Node) -> tuple[list[bytes], int] | None:
