@@ -175,5 +175,5 @@ def print_verify(console: Console, report) -> None:
             error = "" if out.max_abs_error is None else f"  max abs {out.max_abs_error:.3g}, max rel {out.max_rel_error:.3g}"
             console.print(f"  {mark} {sig.key}/{out.key}: {out.dtype}{out.shape}{error}")
     if report.signatures and not any(sig.ran for sig in report.signatures):
-        console.print("[red]no signature could be run[/red]: pass sample inputs with --inputs FILE.npz")
+        console.print("[red]no signature could be run[/red]: pass sample inputs with --feeds FILE.npz")
     console.print("[green]verified[/green]" if report.ok else "[red]verification failed[/red]")

@@ -152,6 +152,8 @@ def test_string_lookup_becomes_a_table_over_an_asset_file(generated, cli, tmp_pa
     words = np.array([[b"the", b"cat", b"dog"], [b"mat", b"on", b"zebra"]], dtype=object)
     expected = keras.saving.load_model(source, compile=False)(tf.constant(words), training=False).numpy()
     np.testing.assert_allclose(_served(path, {"words": words}, ["score"])[0], expected, atol=1e-5)
+    unfed = cli("verify", path)  # strings cannot be invented: verify says which flag supplies them
+    assert unfed.code == 1 and "no signature could be run: pass sample inputs with --feeds FILE.npz" in unfed.out
 
 
 def test_cut_names_inner_layers_and_uses_the_same_input_names(generated, cli, tmp_path):
