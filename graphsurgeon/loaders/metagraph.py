@@ -33,7 +33,7 @@ def model_from_meta_graph(meta: Any, source: Source, weights: WeightStore, asset
         assets_from_defs(asset_defs, assets_dir) if assets_dir is not None else [],
         assets_from_collection(graph, collections),
     )
-    keys = variable_keys(graph)
+    keys = variable_keys(graph, meta.saver_def if meta.HasField("saver_def") else None)
     weights, part_keys = with_parts(weights, parts_from_collections(collections), keys)
     return Model(
         graph=graph,

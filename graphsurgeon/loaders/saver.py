@@ -7,17 +7,24 @@ from a dict or a renamed scope breaks that, so the graph is the authority.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, RESTORE_OPS
+from graphsurgeon.loaders.init_ops import expand_groups
 from graphsurgeon.names import TensorRef
 
 
 
-def variable_keys(graph: Graph) -> dict[str, str]:
-    """Variable node name -> checkpoint key, for every variable the saver restores whole."""
+def variable_keys(graph: Graph, saver_def: Any = None) -> dict[str, str]:
+    """Variable node name -> checkpoint key, for every variable the saver restores whole.
+
+    The assigns are those the SaverDef's restore op runs, when the graph has it;
+    else every assign in the graph (one reading a restore op's output is a restore).
+    """
     keys: dict[str, str] = {}
     names_by_restore: dict[str, list[str | None]] = {}  # decoded once per restore op, not per variable
-    for node in graph.of_ops(INIT_ASSIGN_OPS):
+    for node in _assigns(graph, saver_def):
         if len(node.inputs) < 2:
             continue
         restored = _restore_output(graph, node.inputs[1])
@@ -31,6 +38,14 @@ def variable_keys(graph: Graph) -> dict[str, str]:
         if key is not None:
             keys[node.inputs[0].node] = key
     return keys
+
+
+def _assigns(graph: Graph, saver_def: Any) -> list[Node]:
+    """The assigns the saver's restore op groups (half of a trained graph's assigns are initializers)."""
+    restore_op = saver_def.restore_op_name.split(":")[0] if saver_def is not None else ""
+    if restore_op not in graph:
+        return graph.of_ops(INIT_ASSIGN_OPS)
+    return [graph[name] for name in expand_groups(graph, [restore_op]) if graph.op_of(name) in INIT_ASSIGN_OPS]
 
 
 def _restore_output(graph: Graph, ref: TensorRef) -> tuple[Node, int] | None:
