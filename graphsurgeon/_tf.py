@@ -291,7 +291,9 @@ def trace_keras3(request: KerasTraceRequest) -> Any:
 # ---------------------------------------------------------------- TF2 SavedModels
 
 class Unflattenable(Exception):
-    """A signature trace_saved_model will not flatten: ``reason`` is "composite inputs" or "state updates"."""
+    """A signature graphsurgeon will not flatten: ``reason`` is "composite inputs", "state updates" or
+    "captured resources" (its outputs read a resource, such as a lookup table, that freezing could not turn
+    into constants; the loader finds those in the flattened graph)."""
 
     def __init__(self, reason: str, names: list[str]):
         super().__init__(reason)
@@ -302,7 +304,7 @@ TracedSignatures = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]
 
 
 def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], updates_state: Callable[[str], bool],
-                      ) -> tuple[Any, TracedSignatures, dict[str, Unflattenable]]:
+                      ) -> tuple[Any, TracedSignatures, dict[str, Unflattenable], dict[str, str]]:
     """Flatten signatures ``keys`` of a TF2 SavedModel together into one graph, variables as constants.
 
     One tf.function calls every signature, so the converter inlines them all and
@@ -310,8 +312,10 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
     with the same key and spec in several signatures share one placeholder
     (named after the key; otherwise SIGNATURE_KEY). Returns (GraphDef or None,
     {key: ([(input key, placeholder name)], [(output key, tensor name)])},
-    {key: Unflattenable}) where refused keys (sparse/ragged inputs, ops
-    ``updates_state`` picks) are left out of the graph. Functional While/If are kept.
+    {key: Unflattenable}, {placeholder name: what it captured}) where refused keys
+    (sparse/ragged inputs, ops ``updates_state`` picks) are left out of the graph.
+    Functional While/If are kept. The last part names the resource and variant
+    captures the converter could not freeze (left as placeholders nothing feeds).
     """
     t = tf()
     with _native_stderr_captured():
@@ -323,7 +327,7 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
                    if r is not None}
         kept = [key for key in keys if key not in refused]
         if not kept:
-            return None, {}, refused
+            return None, {}, refused, {}
         placeholders = _shared_placeholders({key: functions[key].structured_input_signature[1] for key in kept})
         specs = sorted({name: spec for name, spec in placeholders.values()}.items())
         position = {name: i for i, (name, _) in enumerate(specs)}
@@ -345,13 +349,47 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
         # Aggressive inlining: without a tf.function's control outputs Grappler keeps stateful calls
         # un-inlined; it is safe here because signatures that update state were refused above.
         frozen = convert_variables_to_constants_v2(concrete, lower_control_flow=False, aggressive_inlining=True)
+        captured = _unfrozen_captures(t, loaded, concrete)
     tensors = iter(o.name for o in frozen.outputs)
     traced = {}
     for key in kept:
         output_keys = sorted(functions[key].structured_outputs)
         inputs = [(k, placeholders[key, k][0]) for k in sorted(functions[key].structured_input_signature[1])]
         traced[key] = (inputs, [(k, next(tensors)) for k in output_keys])
-    return frozen.graph.as_graph_def(), traced, refused
+    return frozen.graph.as_graph_def(), traced, refused, captured
+
+
+def _unfrozen_captures(t: ModuleType, loaded: Any, concrete: Any) -> dict[str, str]:
+    """{placeholder name: what it is} for each resource or variant the traced function captures.
+
+    Variables among them become constants; the loader asks which of the rest
+    a signature still reads. A lookup table is named with its place in the
+    SavedModel's object graph, so the user can tell which one it is.
+    """
+    from tensorflow.python.checkpoint import graph_view
+
+    objects, paths = graph_view.ObjectGraphView(loaded).breadth_first_traversal()
+    owners = {id(getattr(obj, "_resource_handle_value", None)): obj for obj in objects}
+    captured = {}
+    for external, internal in concrete.graph.captures:
+        if external.dtype in (t.resource, t.variant):
+            owner = owners.get(id(external))
+            where = ".".join(ref.name for ref in paths.get(owner, ())) if owner is not None else ""
+            captured[internal.op.name] = _what_resource(owner) + (f" at {where} in the SavedModel" if where else "")
+    return captured
+
+
+def _what_resource(owner: Any) -> str:
+    kind = type(owner).__qualname__ if owner is not None else ""
+    if "HashTable" in kind:
+        return f"a lookup table, a {kind.rpartition('_Restored')[2] or 'hash table'},"
+    creator = getattr(owner, "_create_resource", None)
+    if creator is not None and hasattr(creator, "concrete_functions"):
+        called = [c.graph.as_graph_def() for c in creator.concrete_functions]
+        ops = {n.op for g in called for n in list(g.node) + [n for f in g.library.function for n in f.node_def]}
+        if any("HashTable" in op for op in ops):
+            return "a lookup table, a hash table,"
+    return "a captured resource"
 
 
 def _refusal(t: ModuleType, function: Any, updates_state: Callable[[str], bool]) -> Unflattenable | None:

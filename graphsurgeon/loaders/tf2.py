@@ -18,6 +18,7 @@ from graphsurgeon import _tf
 from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError, LoadError, close_matches
 from graphsurgeon.ir.consts import const_node
+from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset, Model, Source
 from graphsurgeon.ir.ops import updates_state
 from graphsurgeon.ir.proto import graph_from_proto
@@ -54,13 +55,13 @@ def traced_signatures(model: Model, directory: Path, tags: list[str], wanted: Se
     chosen = list(dict.fromkeys(wanted)) if wanted else keys
     if not chosen:
         raise LoadError(f"{directory} is a TF2 SavedModel with no serving signatures; re-export it with signatures")
-    graph_def, traced, refused = _tf.trace_saved_model(str(directory), tags, chosen, updates_state)
+    graph, traced, refused = _flattened(directory, tags, chosen)
     if refused and (wanted or not traced):
         key = next(k for k in chosen if k in refused)
         raise _refusal(refused[key], key, directory, keys)
     for key, refusal in refused.items():
         log.warning("signature %r of %s is left out: %s", key, directory, _reason(refusal))
-    graph, assets = _shipped_assets(graph_from_proto(graph_def, str(directory)), model)
+    graph, assets = _shipped_assets(graph, model)
     signatures, inputs, outputs = {}, {}, {}
     for key, (input_pairs, output_pairs) in traced.items():
         signature = pb.meta_graph_pb2.SignatureDef(method_name=model.signatures[key].method_name)
@@ -79,8 +80,53 @@ def traced_signatures(model: Model, directory: Path, tags: list[str], wanted: Se
                  inputs=tuple(inputs.values()), outputs=tuple(outputs.values()))
 
 
+def _flattened(directory: Path, tags: list[str], keys: list[str]) -> tuple[Graph | None, _tf.TracedSignatures,
+                                                                          dict[str, _tf.Unflattenable]]:
+    """The kept signatures flattened together, and the refused ones with their reasons.
+
+    A signature whose outputs still read a captured resource after freezing (a
+    lookup table, say) is refused and the rest traced again without it: the
+    placeholder left in its place has no value in Serving, so the export would
+    load and then fail on every request.
+    """
+    refused: dict[str, _tf.Unflattenable] = {}
+    while True:
+        graph_def, traced, more, captured = _tf.trace_saved_model(str(directory), tags, keys, updates_state)
+        refused.update(more)
+        if graph_def is None:
+            return None, {}, refused
+        graph = graph_from_proto(graph_def, str(directory))
+        reading = _reading_captures(graph, traced, captured)
+        if not reading:
+            return graph, traced, refused
+        refused.update(reading)
+        keys = [k for k in keys if k not in refused]
+
+
+def _reading_captures(graph: Graph, traced: _tf.TracedSignatures, captured: dict[str, str],
+                      ) -> dict[str, _tf.Unflattenable]:
+    """Signatures whose outputs depend on a captured resource left as an unfed placeholder."""
+    left = {node.name for node in graph.of_ops({"Placeholder"}) if node.name in captured}
+    reading = {}
+    for key, (_, outputs) in traced.items():
+        seen: set[str] = set()
+        stack = [TensorRef.parse(tensor).node for _, tensor in outputs]
+        while stack:
+            name = stack.pop()
+            if name not in seen:
+                seen.add(name)
+                stack.extend(graph[name].input_nodes())
+        names = [f"placeholder {name!r}: {captured[name]}" for name in sorted(seen & left)]
+        if names:
+            reading[key] = _tf.Unflattenable("captured resources", names)
+    return reading
+
+
 def _reason(refusal) -> str:
     names = ", ".join(refusal.names[:3]) + (", ..." if len(refusal.names) > 3 else "")
+    if refusal.reason == "captured resources":
+        return (f"reads a captured resource that freezing cannot turn into constants ({'; '.join(refusal.names)}), "
+                "which nothing would feed in Serving")
     if refusal.reason == "state updates":
         return f"updates variables ({names}), which a frozen graph cannot"
     return f"takes sparse or ragged inputs ({names}), which flattening would split into anonymous dense parts"
@@ -91,6 +137,12 @@ def _refusal(refusal, key: str, directory: Path, keys: list[str]) -> Exception:
         return FreezeError(
             f"signature {key!r} of {directory} {_reason(refusal)}, so it cannot be exported this way. Choose "
             f"read-only signatures with --signature (this model has {keys})"
+        )
+    if refusal.reason == "captured resources":
+        return FreezeError(
+            f"signature {key!r} of {directory} {_reason(refusal)}, so it cannot be exported this way. Export the "
+            "model from its source file (.keras) instead, where graphsurgeon rebuilds tables from their "
+            "vocabulary, or serve this SavedModel as it is"
         )
     return LoadError(
         f"signature {key!r} of {directory} {_reason(refusal)}, so graphsurgeon refuses it. Export the model's TF1 "

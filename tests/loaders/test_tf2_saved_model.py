@@ -140,3 +140,11 @@ def test_verify_runs_an_original_tf2_saved_model_as_it_is(corpus):
     report = verify(corpus / "serving_half_plus_two_tf2_cpu" / "00000123", signature="serving_default")
     assert any(c.ran for c in report.signatures)
     assert all(o.ok for c in report.signatures for o in c.outputs)
+
+
+def test_signature_reading_a_captured_lookup_table_is_refused_not_published(generated, tmp_path, cli):
+    source = generated / "keras3" / "lookup_export"  # Keras 3 model.export: the StringLookup's table is captured
+    refused = cli("export", source, "-o", tmp_path / "lookup")
+    assert refused.code == 1 and "signature 'serve'" in refused.err, refused.err
+    assert "a lookup table, a StaticHashTable" in refused.err and "from its source file (.keras)" in refused.err
+    assert not (tmp_path / "lookup").exists()
