@@ -7,6 +7,7 @@ definitions, a Session for initializers) through the names defined here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -303,8 +304,23 @@ class Unflattenable(Exception):
 TracedSignatures = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]  # key -> (inputs, outputs)
 
 
+@dataclasses.dataclass(frozen=True)
+class CapturedResource:
+    """A resource a traced signature captured, which freezing leaves as a Placeholder.
+
+    For a restored hash table, ``table`` is its creator's HashTableV2 NodeDef
+    and ``initializer`` a GraphDef of its initializer frozen on its own: the
+    table's handle a resource Placeholder, its keys and values (or its
+    vocabulary file's path) constants. The loader rebuilds the table from them.
+    """
+
+    description: str
+    table: Any = None
+    initializer: Any = None
+
+
 def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], updates_state: Callable[[str], bool],
-                      ) -> tuple[Any, TracedSignatures, dict[str, Unflattenable], dict[str, str]]:
+                      ) -> tuple[Any, TracedSignatures, dict[str, Unflattenable], dict[str, CapturedResource]]:
     """Flatten signatures ``keys`` of a TF2 SavedModel together into one graph, variables as constants.
 
     One tf.function calls every signature, so the converter inlines them all and
@@ -359,8 +375,8 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
     return frozen.graph.as_graph_def(), traced, refused, captured
 
 
-def _unfrozen_captures(t: ModuleType, loaded: Any, concrete: Any) -> dict[str, str]:
-    """{placeholder name: what it is} for each resource or variant the traced function captures.
+def _unfrozen_captures(t: ModuleType, loaded: Any, concrete: Any) -> dict[str, CapturedResource]:
+    """{placeholder name: what it captured} for each resource or variant the traced function captures.
 
     Variables among them become constants; the loader asks which of the rest
     a signature still reads. A lookup table is named with its place in the
@@ -375,20 +391,47 @@ def _unfrozen_captures(t: ModuleType, loaded: Any, concrete: Any) -> dict[str, s
         if external.dtype in (t.resource, t.variant):
             owner = owners.get(id(external))
             where = ".".join(ref.name for ref in paths.get(owner, ())) if owner is not None else ""
-            captured[internal.op.name] = _what_resource(owner) + (f" at {where} in the SavedModel" if where else "")
+            description = _what_resource(owner) + (f" at {where!r} in the SavedModel" if where else "")
+            table, initializer = _table_parts(t, owner)
+            captured[internal.op.name] = CapturedResource(description, table, initializer)
     return captured
 
 
+def _table_parts(t: ModuleType, owner: Any) -> tuple[Any, Any]:
+    """(HashTableV2 NodeDef, frozen initializer GraphDef) of a restored hash table, or (None, None)."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    creator: Any = getattr(owner, "_create_resource", None)
+    initialize = getattr(owner, "_initialize", None)
+    if not hasattr(creator, "concrete_functions") or not callable(initialize):
+        return None, None
+    tables = [n for c in creator.concrete_functions for n in _nodes_and_function_nodes(c.graph.as_graph_def())
+              if n.op == "HashTableV2"]
+    if len(tables) != 1:
+        return None, None
+    try:
+        wrapped = t.compat.v1.wrap_function(initialize, [])
+        frozen = convert_variables_to_constants_v2(wrapped, lower_control_flow=False, aggressive_inlining=True)
+    except (ValueError, TypeError, t.errors.OpError):  # an initializer TF cannot trace alone: the table is refused
+        return None, None
+    return tables[0], frozen.graph.as_graph_def()
+
+
+def _nodes_and_function_nodes(graph_def: Any) -> list[Any]:
+    return list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+
+
 def _what_resource(owner: Any) -> str:
-    kind = type(owner).__qualname__ if owner is not None else ""
+    """"a lookup table (KIND)" when the restored object is or creates a hash table, else "a captured resource"."""
+    kind = type(owner).__qualname__.rpartition("_Restored")[2] if owner is not None else ""
     if "HashTable" in kind:
-        return f"a lookup table, a {kind.rpartition('_Restored')[2] or 'hash table'},"
+        return f"a lookup table ({kind})"
     creator = getattr(owner, "_create_resource", None)
     if creator is not None and hasattr(creator, "concrete_functions"):
-        called = [c.graph.as_graph_def() for c in creator.concrete_functions]
-        ops = {n.op for g in called for n in list(g.node) + [n for f in g.library.function for n in f.node_def]}
-        if any("HashTable" in op for op in ops):
-            return "a lookup table, a hash table,"
+        ops = {n.op for c in creator.concrete_functions for n in _nodes_and_function_nodes(c.graph.as_graph_def())}
+        tables = sorted(op for op in ops if "HashTable" in op)
+        if tables:
+            return f"a lookup table ({tables[0]})"
     return "a captured resource"
 
 

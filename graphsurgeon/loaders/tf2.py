@@ -22,6 +22,7 @@ from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset, Model, Source
 from graphsurgeon.ir.ops import updates_state
 from graphsurgeon.ir.proto import graph_from_proto
+from graphsurgeon.loaders.tf2_tables import rebuilt_tables
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
 
@@ -55,13 +56,14 @@ def traced_signatures(model: Model, directory: Path, tags: list[str], wanted: Se
     chosen = list(dict.fromkeys(wanted)) if wanted else keys
     if not chosen:
         raise LoadError(f"{directory} is a TF2 SavedModel with no serving signatures; re-export it with signatures")
-    graph, traced, refused = _flattened(directory, tags, chosen)
+    flattened, init_ops, traced, refused = _flattened(directory, tags, chosen, model)
     if refused and (wanted or not traced):
         key = next(k for k in chosen if k in refused)
         raise _refusal(refused[key], key, directory, keys)
     for key, refusal in refused.items():
         log.warning("signature %r of %s is left out: %s", key, directory, _reason(refusal))
-    graph, assets = _shipped_assets(graph, model)
+    assert flattened is not None  # some signature was traced, or the refusal was raised
+    graph, assets = flattened
     signatures, inputs, outputs = {}, {}, {}
     for key, (input_pairs, output_pairs) in traced.items():
         signature = pb.meta_graph_pb2.SignatureDef(method_name=model.signatures[key].method_name)
@@ -77,33 +79,35 @@ def traced_signatures(model: Model, directory: Path, tags: list[str], wanted: Se
         details["skipped_signatures"] = "\n".join(f"{k}: {_reason(r)}" for k, r in sorted(refused.items()))
     source = Source(str(directory), "saved_model", details=details)
     return Model(graph=graph, source=source, signatures=signatures, assets=assets, extra_dir=model.extra_dir,
-                 inputs=tuple(inputs.values()), outputs=tuple(outputs.values()))
+                 inputs=tuple(inputs.values()), outputs=tuple(outputs.values()), init_ops=init_ops)
 
 
-def _flattened(directory: Path, tags: list[str], keys: list[str]) -> tuple[Graph | None, _tf.TracedSignatures,
-                                                                          dict[str, _tf.Unflattenable]]:
-    """The kept signatures flattened together, and the refused ones with their reasons.
+def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
+               ) -> tuple[tuple[Graph, tuple[Asset, ...]] | None, tuple[str, ...], _tf.TracedSignatures,
+                          dict[str, _tf.Unflattenable]]:
+    """((graph, its assets), table init ops, kept signatures, refused ones with their reasons).
 
-    A signature whose outputs still read a captured resource after freezing (a
-    lookup table, say) is refused and the rest traced again without it: the
-    placeholder left in its place has no value in Serving, so the export would
-    load and then fail on every request.
+    Captured hash tables are rebuilt (tf2_tables.py). A signature whose outputs
+    still read a captured resource is refused and the rest traced again without
+    it: the placeholder left in its place has no value in Serving, so the
+    export would load and then fail on every request.
     """
     refused: dict[str, _tf.Unflattenable] = {}
     while True:
         graph_def, traced, more, captured = _tf.trace_saved_model(str(directory), tags, keys, updates_state)
         refused.update(more)
         if graph_def is None:
-            return None, {}, refused
-        graph = graph_from_proto(graph_def, str(directory))
+            return None, (), {}, refused
+        graph, assets = _shipped_assets(graph_from_proto(graph_def, str(directory)), model)
+        graph, init_ops = rebuilt_tables(graph, captured, {a.filename: a.tensor for a in assets})
         reading = _reading_captures(graph, traced, captured)
         if not reading:
-            return graph, traced, refused
+            return (graph, assets), init_ops, traced, refused
         refused.update(reading)
         keys = [k for k in keys if k not in refused]
 
 
-def _reading_captures(graph: Graph, traced: _tf.TracedSignatures, captured: dict[str, str],
+def _reading_captures(graph: Graph, traced: _tf.TracedSignatures, captured: dict[str, _tf.CapturedResource],
                       ) -> dict[str, _tf.Unflattenable]:
     """Signatures whose outputs depend on a captured resource left as an unfed placeholder."""
     left = {node.name for node in graph.of_ops({"Placeholder"}) if node.name in captured}
@@ -116,7 +120,7 @@ def _reading_captures(graph: Graph, traced: _tf.TracedSignatures, captured: dict
             if name not in seen:
                 seen.add(name)
                 stack.extend(graph[name].input_nodes())
-        names = [f"placeholder {name!r}: {captured[name]}" for name in sorted(seen & left)]
+        names = [f"placeholder {name!r}: {captured[name].description}" for name in sorted(seen & left)]
         if names:
             reading[key] = _tf.Unflattenable("captured resources", names)
     return reading

@@ -142,9 +142,39 @@ def test_verify_runs_an_original_tf2_saved_model_as_it_is(corpus):
     assert all(o.ok for c in report.signatures for o in c.outputs)
 
 
-def test_signature_reading_a_captured_lookup_table_is_refused_not_published(generated, tmp_path, cli):
+WORDS = np.array([[b"the", b"cat", b"dog"], [b"mat", b"", b"on"], [b"zebra", b"sat", b"THE"]])  # dog, zebra: OOV
+
+
+def test_keras3_model_export_lookup_table_is_rebuilt_and_serves(generated, tmp_path, cli):
+    import keras
+
     source = generated / "keras3" / "lookup_export"  # Keras 3 model.export: the StringLookup's table is captured
-    refused = cli("export", source, "-o", tmp_path / "lookup")
-    assert refused.code == 1 and "signature 'serve'" in refused.err, refused.err
-    assert "a lookup table, a StaticHashTable" in refused.err and "from its source file (.keras)" in refused.err
-    assert not (tmp_path / "lookup").exists()
+    path = _export(cli, source, tmp_path / "lookup")
+    graph = gs.load(path, trace=False).graph
+    assert [n.op for n in graph if n.op in {"HashTableV2", "LookupTableImportV2"}] == ["HashTableV2",
+                                                                                       "LookupTableImportV2"]
+    assert not [n for n in graph.of_ops({"Placeholder"}) if n.attrs["dtype"].type == tf.resource.as_datatype_enum]
+    report = verify(path, inputs={"words": WORDS}, against=source)
+    assert report.ok and all(c.ran for c in report.signatures), report
+    [[served]] = run_in_cpp_loader(path, ["serve"], [Run({"words:0": WORDS}, ["Identity_1:0"])])
+    keras_model = keras.saving.load_model(generated / "keras3" / "lookup.keras", compile=False)
+    np.testing.assert_allclose(served, keras_model.predict(tf.constant(WORDS), verbose=0), atol=1e-5)
+
+
+def test_captured_tables_from_files_and_tensors_serve_and_a_mutable_one_is_refused(generated, tmp_path, cli):
+    source = generated / "tf2" / "tables"
+    result = cli("export", source, "-o", tmp_path / "tables")
+    assert result.code == 0, result.err
+    assert "'seen_counts' of" in result.err and "placeholder" in result.err and "MutableHashTableV2" in result.err
+    path = tmp_path / "tables" / "1"
+    assert (path / "assets" / "colors.txt").read_text().split() == ["red", "green", "blue", "cyan"]
+    feeds = {"words": np.array([b"blue", b"pink", b"red"]), "ids": np.array([42, 5, 3], np.int64)}
+    report = verify(path, inputs=feeds, against=source)
+    assert report.ok and sorted(c.key for c in report.signatures if c.ran) == ["id_scores", "serving_default",
+                                                                                "word_ids"], report
+    [[ids]] = run_in_cpp_loader(path, ["serve"], [Run({"words:0": feeds["words"]},
+                                                      [gs.load(path).signatures["word_ids"].outputs["ids"].name])])
+    assert ids.tolist() == [2, -1, 0]  # line numbers in colors.txt; pink is out of vocabulary
+    refused = cli("export", source, "--signature", "seen_counts", "-o", tmp_path / "seen")
+    assert refused.code == 1 and "signature 'seen_counts'" in refused.err and "source file (.keras)" in refused.err
+    assert not (tmp_path / "seen").exists()
