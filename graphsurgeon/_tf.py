@@ -385,7 +385,8 @@ def _unfrozen_captures(t: ModuleType, loaded: Any, concrete: Any) -> dict[str, C
     from tensorflow.python.checkpoint import graph_view
 
     objects, paths = graph_view.ObjectGraphView(loaded).breadth_first_traversal()
-    owners = {id(getattr(obj, "_resource_handle_value", None)): obj for obj in objects}
+    owners = {id(obj._resource_handle_value): obj for obj in objects
+              if getattr(obj, "_resource_handle_value", None) is not None}
     captured = {}
     for external, internal in concrete.graph.captures:
         if external.dtype in (t.resource, t.variant):

@@ -6,7 +6,9 @@ inlines the call graph and turns captured variables into constants. The
 signatures are traced together, so a variable several of them read becomes one
 constant (stored once in variables/). A signature that updates variables is
 left out with its reason (an error when asked for by name): a frozen graph
-has no state to update.
+has no state to update. Captured hash tables are rebuilt (tf2_tables.py); a
+signature that reads any other captured resource is left out the same way,
+as the placeholder freezing leaves in its place has no value in Serving.
 """
 from __future__ import annotations
 
@@ -129,7 +131,7 @@ def _reading_captures(graph: Graph, traced: _tf.TracedSignatures, captured: dict
 def _reason(refusal) -> str:
     names = ", ".join(refusal.names[:3]) + (", ..." if len(refusal.names) > 3 else "")
     if refusal.reason == "captured resources":
-        return (f"reads a captured resource that freezing cannot turn into constants ({'; '.join(refusal.names)}), "
+        return (f"reads a captured resource that freezing cannot turn into constants ({'; '.join(refusal.names[:3])}), "
                 "which nothing would feed in Serving")
     if refusal.reason == "state updates":
         return f"updates variables ({names}), which a frozen graph cannot"
