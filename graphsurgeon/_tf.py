@@ -7,7 +7,6 @@ definitions, a Session for initializers) through the names defined here.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 import os
@@ -23,6 +22,14 @@ from typing import Any
 import numpy as np
 
 from graphsurgeon.protos import pb
+from graphsurgeon.tf2_trace import (
+    CapturedResource,
+    TracedSignatures,
+    Unflattenable,
+    nodes_and_function_nodes,
+    shared_placeholders,
+    what_resource,
+)
 
 # TensorFlow's C++ logging goes to stderr before Python can stop it; level 2
 # keeps warnings and errors out of a CLI whose output users read.
@@ -291,34 +298,6 @@ def trace_keras3(request: KerasTraceRequest) -> Any:
 
 # ---------------------------------------------------------------- TF2 SavedModels
 
-class Unflattenable(Exception):
-    """A signature graphsurgeon will not flatten: ``reason`` is "composite inputs", "state updates" or
-    "captured resources" (its outputs read a resource, such as a lookup table, that freezing could not turn
-    into constants; the loader finds those in the flattened graph)."""
-
-    def __init__(self, reason: str, names: list[str]):
-        super().__init__(reason)
-        self.reason, self.names = reason, names
-
-
-TracedSignatures = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]  # key -> (inputs, outputs)
-
-
-@dataclasses.dataclass(frozen=True)
-class CapturedResource:
-    """A resource a traced signature captured, which freezing leaves as a Placeholder.
-
-    For a restored hash table, ``table`` is its creator's HashTableV2 NodeDef
-    and ``initializer`` a GraphDef of its initializer frozen on its own: the
-    table's handle a resource Placeholder, its keys and values (or its
-    vocabulary file's path) constants. The loader rebuilds the table from them.
-    """
-
-    description: str
-    table: Any = None
-    initializer: Any = None
-
-
 def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], updates_state: Callable[[str], bool],
                       ) -> tuple[Any, TracedSignatures, dict[str, Unflattenable], dict[str, CapturedResource]]:
     """Flatten signatures ``keys`` of a TF2 SavedModel together into one graph, variables as constants.
@@ -344,7 +323,7 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
         kept = [key for key in keys if key not in refused]
         if not kept:
             return None, {}, refused, {}
-        placeholders = _shared_placeholders({key: functions[key].structured_input_signature[1] for key in kept})
+        placeholders = shared_placeholders({key: functions[key].structured_input_signature[1] for key in kept})
         specs = sorted({name: spec for name, spec in placeholders.values()}.items())
         position = {name: i for i, (name, _) in enumerate(specs)}
 
@@ -392,7 +371,7 @@ def _unfrozen_captures(t: ModuleType, loaded: Any, concrete: Any) -> dict[str, C
         if external.dtype in (t.resource, t.variant):
             owner = owners.get(id(external))
             where = ".".join(ref.name for ref in paths.get(owner, ())) if owner is not None else ""
-            description = _what_resource(owner) + (f" at {where!r} in the SavedModel" if where else "")
+            description = what_resource(owner) + (f" at {where!r} in the SavedModel" if where else "")
             table, initializer = _table_parts(t, owner)
             captured[internal.op.name] = CapturedResource(description, table, initializer)
     return captured
@@ -406,7 +385,7 @@ def _table_parts(t: ModuleType, owner: Any) -> tuple[Any, Any]:
     initialize = getattr(owner, "_initialize", None)
     if not hasattr(creator, "concrete_functions") or not callable(initialize):
         return None, None
-    tables = [n for c in creator.concrete_functions for n in _nodes_and_function_nodes(c.graph.as_graph_def())
+    tables = [n for c in creator.concrete_functions for n in nodes_and_function_nodes(c.graph.as_graph_def())
               if n.op == "HashTableV2"]
     if len(tables) != 1:
         return None, None
@@ -416,24 +395,6 @@ def _table_parts(t: ModuleType, owner: Any) -> tuple[Any, Any]:
     except (ValueError, TypeError, t.errors.OpError):  # an initializer TF cannot trace alone: the table is refused
         return None, None
     return tables[0], frozen.graph.as_graph_def()
-
-
-def _nodes_and_function_nodes(graph_def: Any) -> list[Any]:
-    return list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
-
-
-def _what_resource(owner: Any) -> str:
-    """"a lookup table (KIND)" when the restored object is or creates a hash table, else "a captured resource"."""
-    kind = type(owner).__qualname__.rpartition("_Restored")[2] if owner is not None else ""
-    if "HashTable" in kind:
-        return f"a lookup table ({kind})"
-    creator = getattr(owner, "_create_resource", None)
-    if creator is not None and hasattr(creator, "concrete_functions"):
-        ops = {n.op for c in creator.concrete_functions for n in _nodes_and_function_nodes(c.graph.as_graph_def())}
-        tables = sorted(op for op in ops if "HashTable" in op)
-        if tables:
-            return f"a lookup table ({tables[0]})"
-    return "a captured resource"
 
 
 def _refusal(t: ModuleType, function: Any, updates_state: Callable[[str], bool]) -> Unflattenable | None:
@@ -446,14 +407,3 @@ def _refusal(t: ModuleType, function: Any, updates_state: Callable[[str], bool])
     nodes = list(called.node) + [n for f in called.library.function for n in f.node_def]
     stateful = sorted({n.op for n in nodes if updates_state(n.op)})
     return Unflattenable("state updates", stateful) if stateful else None
-
-
-def _shared_placeholders(inputs: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], tuple[str, Any]]:
-    """(signature key, input key) -> (placeholder name, spec): one placeholder per input key whose spec agrees."""
-    specs: dict[str, set] = {}
-    for by_key in inputs.values():
-        for name, spec in by_key.items():
-            specs.setdefault(name, set()).add((spec.dtype, tuple(spec.shape.as_list()) if spec.shape.rank is not None
-                                               else None))
-    return {(key, name): (name if len(specs[name]) == 1 else f"{key}_{name}", spec)
-            for key, by_key in inputs.items() for name, spec in by_key.items()}

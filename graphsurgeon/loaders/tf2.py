@@ -27,6 +27,7 @@ from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.loaders.tf2_tables import rebuilt_tables
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
+from graphsurgeon.tf2_trace import CapturedResource, TracedSignatures, Unflattenable
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,8 @@ def traced_signatures(model: Model, directory: Path, tags: list[str], wanted: Se
 
 
 def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
-               ) -> tuple[tuple[Graph, tuple[Asset, ...]] | None, tuple[str, ...], _tf.TracedSignatures,
-                          dict[str, _tf.Unflattenable]]:
+               ) -> tuple[tuple[Graph, tuple[Asset, ...]] | None, tuple[str, ...], TracedSignatures,
+                          dict[str, Unflattenable]]:
     """((graph, its assets), table init ops, kept signatures, refused ones with their reasons).
 
     Captured hash tables are rebuilt (tf2_tables.py). A signature whose outputs
@@ -94,7 +95,7 @@ def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
     it: the placeholder left in its place has no value in Serving, so the
     export would load and then fail on every request.
     """
-    refused: dict[str, _tf.Unflattenable] = {}
+    refused: dict[str, Unflattenable] = {}
     while True:
         graph_def, traced, more, captured = _tf.trace_saved_model(str(directory), tags, keys, updates_state)
         refused.update(more)
@@ -109,8 +110,8 @@ def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
         keys = [k for k in keys if k not in refused]
 
 
-def _reading_captures(graph: Graph, traced: _tf.TracedSignatures, captured: dict[str, _tf.CapturedResource],
-                      ) -> dict[str, _tf.Unflattenable]:
+def _reading_captures(graph: Graph, traced: TracedSignatures, captured: dict[str, CapturedResource],
+                      ) -> dict[str, Unflattenable]:
     """Signatures whose outputs depend on a captured resource left as an unfed placeholder."""
     left = {node.name for node in graph.of_ops({"Placeholder"}) if node.name in captured}
     reading = {}
@@ -124,7 +125,7 @@ def _reading_captures(graph: Graph, traced: _tf.TracedSignatures, captured: dict
                 stack.extend(graph[name].input_nodes())
         names = [f"placeholder {name!r}: {captured[name].description}" for name in sorted(seen & left)]
         if names:
-            reading[key] = _tf.Unflattenable("captured resources", names)
+            reading[key] = Unflattenable("captured resources", names)
     return reading
 
 

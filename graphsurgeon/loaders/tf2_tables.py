@@ -22,13 +22,14 @@ from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.names import TensorRef
 from graphsurgeon.protos import pb
+from graphsurgeon.tf2_trace import CapturedResource
 
 SCOPE = "graphsurgeon_tf2_tables"
 INIT_OPS = frozenset({"LookupTableImportV2", "InitializeTableFromTextFileV2"})
 RESOURCE = pb.types_pb2.DT_RESOURCE
 
 
-def rebuilt_tables(graph: Graph, captured: Mapping[str, _tf.CapturedResource], assets: Mapping[str, TensorRef],
+def rebuilt_tables(graph: Graph, captured: Mapping[str, CapturedResource], assets: Mapping[str, TensorRef],
                    ) -> tuple[Graph, tuple[str, ...]]:
     """``graph`` with each captured hash table it can rebuild rebuilt, and their initializers (init ops).
 
