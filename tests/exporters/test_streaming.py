@@ -7,6 +7,10 @@ import sys
 
 import pytest
 
+# 256 MiB written per run: kept out of the default run (the suite's 8 minutes); `pytest -m slow` runs it,
+# and bench/heavy_export.py measures the same property at 1 and 2.25 GiB.
+pytestmark = pytest.mark.slow
+
 TENSORS, ROWS, COLS = 4, 8192, 2048  # four 64 MiB float32 variables: 256 MiB
 
 GENERATE = f"""
