@@ -9,7 +9,7 @@ from graphsurgeon.audit.candidates import FunctionCopy, candidate_inputs, candid
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
 from graphsurgeon.ir.sizes import node_bytes, weight_bytes
-from graphsurgeon.ir.types import output_dtype
+from graphsurgeon.ir.types import output_dtype, variable_nbytes
 from graphsurgeon.ir.weights import numeric_nbytes
 from graphsurgeon.surgery.batch import batch_notes
 from graphsurgeon.surgery.training import removal_groups
@@ -129,9 +129,9 @@ def compare(before: Model, after: Model) -> CutReport:
     labels = removal_groups(gone)
     nbytes: dict[str, int] = defaultdict(int)
     for (name, op), label in zip(gone, labels):
-        owns_bytes = op == "Const" or op in VARIABLE_OPS  # node_bytes is 0 for the rest
-        if owns_bytes and before.variable_keys.get(name, name) not in kept_keys:
-            nbytes[label] += node_bytes(before, before.graph[name])
+        if (op == "Const" or op in VARIABLE_OPS) and before.variable_keys.get(name, name) not in kept_keys:
+            nbytes[label] += variable_nbytes(name, before.weights, before.variable_keys) if op in VARIABLE_OPS \
+                else node_bytes(before, before.graph[name])  # the others own no bytes
     removed = sorted((RemovedGroup(g, n, nbytes[g]) for g, n in Counter(labels).items()),
                      key=lambda r: (-r.nbytes, -r.nodes, r.group))
     after_summary_inputs = [

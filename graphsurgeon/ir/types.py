@@ -101,7 +101,11 @@ def node_nbytes(node: Node, model_weights: WeightStore, variable_keys: Mapping[s
     if node.op == "Const":
         return const_nbytes(node, model_weights)
     if node.op in VARIABLE_OPS and variable_keys is not None:
-        key = variable_keys.get(node.name, node.name)
-        info = model_weights.get(key)
-        return info.nbytes if info is not None else 0
+        return variable_nbytes(node.name, model_weights, variable_keys)
     return 0
+
+
+def variable_nbytes(name: str, model_weights: WeightStore, variable_keys: Mapping[str, str]) -> int:
+    """Bytes variable ``name``'s checkpoint tensor holds (0 without one): from its name, the node unbuilt."""
+    info = model_weights.get(variable_keys.get(name, name))
+    return info.nbytes if info is not None else 0

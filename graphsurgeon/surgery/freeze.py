@@ -49,7 +49,7 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
         needed = reach_with_init(graph, model.init_ops, output_refs, inputs)[0].kept if output_refs \
             else frozenset(graph.names)
     _refuse_state_outputs(graph, output_refs)
-    variables = [n for n in graph.of_ops(VARIABLE_OPS) if n.name in needed]
+    variables = [graph[name] for name, op in graph.name_ops() if op in VARIABLE_OPS and name in needed]
     asset_paths = asset_path_variables(model, variables)
     model = model.replace(init_ops=model.init_ops + asset_path_assigns(model, asset_paths))
     graph = read_assets_in_init(graph, model.init_ops, asset_paths)
