@@ -40,6 +40,11 @@ def unregistered_ops(ops: Iterable[str], library=None) -> list[str]:
 
 def output_dtypes(node: Node, graph: Graph | None = None) -> list[int]:
     """DataType enums of every output of ``node`` (ref types kept as refs)."""
+    if node.op == "Placeholder":
+        # Its one output has the node's own "dtype" in every TensorFlow release. Answered without the op
+        # registry, so inspecting a Keras file (whose inputs are Placeholders) never imports TensorFlow,
+        # even on a fresh install whose op-definition cache is not written yet.
+        return [_attr_type(node, "dtype", None).type]
     op_def = _tf.op_def(node.op)
     if op_def is None:
         return _function_output_dtypes(node, graph)

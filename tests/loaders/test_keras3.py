@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -70,9 +71,11 @@ print("MODULES", json.dumps({"tensorflow": "tensorflow" in sys.modules, "keras":
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 def test_inspect_imports_neither_tensorflow_nor_keras_reads_no_weights_and_names_what_export_uses(
-        generated, cli, suffix):
+        generated, cli, suffix, tmp_path):
     source = generated / "keras3" / f"two_heads{suffix}"
-    result = subprocess.run([sys.executable, "-c", INSPECT_WITHOUT_KERAS, str(source)], capture_output=True, text=True)
+    cold = {**os.environ, "GRAPHSURGEON_CACHE_DIR": str(tmp_path / "empty-cache")}  # as on a fresh install
+    result = subprocess.run([sys.executable, "-c", INSPECT_WITHOUT_KERAS, str(source)], capture_output=True, text=True,
+                            env=cold)
     summary_text, _, modules = result.stdout.rpartition("MODULES ")
     assert json.loads(modules) == {"tensorflow": False, "keras": False, "reads": [], "code": 0}, result.stderr[-2000:]
     summary = json.loads(summary_text)
