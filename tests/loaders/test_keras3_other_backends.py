@@ -5,9 +5,11 @@ fixtures/other_backend.py; its README says with which versions).
 """
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -29,6 +31,15 @@ def exported(tmp_path_factory) -> dict[str, Path]:
     return {backend: out / backend / "1" for backend in BACKENDS}
 
 
+# Keras 3.15 (which saved the archives) writes `input_axes: null` into every initializer's config. A Keras
+# whose initializers lack that argument (3.12.4, the newest pip installs on Python 3.10) cannot rebuild them:
+# keras.saving.load_model fails on them too, so this is Keras's limit, not graphsurgeon's.
+KERAS_READS_THE_ARCHIVES = "input_axes" in inspect.signature(keras.initializers.VarianceScaling.__init__).parameters
+
+
+@pytest.mark.skipif(not KERAS_READS_THE_ARCHIVES, reason=(
+    f"Keras {keras.__version__} has no initializer argument input_axes, which these archives (saved by Keras "
+    "3.15.1) carry; keras.saving.load_model cannot rebuild them either"))
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_archive_from_another_backend_serves_what_that_backend_predicted(exported, backend):
     reference = np.load(COMMITTED / f"{backend}_two_inputs.npz")
