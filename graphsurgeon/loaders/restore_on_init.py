@@ -16,7 +16,7 @@ from pathlib import Path
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.region import Region
-from graphsurgeon.ir.ops import VARIABLE_OPS
+from graphsurgeon.ir.ops import RESTORE_OPS, VARIABLE_OPS
 from graphsurgeon.ir.variable_defs import restore_on_init
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders import checkpoint
@@ -27,13 +27,22 @@ log = logging.getLogger(__name__)
 
 def init_checkpoints(model: Model) -> dict[str, tuple[str, str]]:
     """Variable name -> (checkpoint prefix, key) for every variable whose initial value is a restore."""
-    out = {}
+    out: dict[str, tuple[str, str]] = {}
+    if not _restores_outside_saver(model):
+        return out  # the common case, decided without parsing every variable's VariableDef
     for name, op in model.graph.name_ops():
         if op in VARIABLE_OPS:
             found = restore_on_init(model.graph, name, model)
             if found is not None:
                 out[name] = found
     return out
+
+
+def _restores_outside_saver(model: Model) -> bool:
+    """Whether some restore op is not the saver's (a TF1 Saver names all its ops under its own scope)."""
+    restore_op = model.saver_def.restore_op_name if model.saver_def is not None else ""
+    scope = restore_op.rpartition("/")[0] + "/" if "/" in restore_op else None
+    return any(scope is None or not node.name.startswith(scope) for node in model.graph.of_ops(RESTORE_OPS))
 
 
 def local_prefix(recorded: str, weights: str | None, model_dir: Path) -> str | None:
