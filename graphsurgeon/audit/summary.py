@@ -8,8 +8,8 @@ from graphsurgeon import dtypes as dt
 from graphsurgeon.audit.candidates import FunctionCopy, candidate_inputs, candidate_outputs
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
-from graphsurgeon.ir.sizes import node_bytes, weight_bytes
-from graphsurgeon.ir.types import output_dtype, variable_nbytes
+from graphsurgeon.ir.sizes import weight_bytes
+from graphsurgeon.ir.types import const_value_nbytes, output_dtype, variable_nbytes
 from graphsurgeon.ir.weights import numeric_nbytes
 from graphsurgeon.surgery.batch import batch_notes
 from graphsurgeon.surgery.training import removal_groups
@@ -125,13 +125,14 @@ def compare(before: Model, after: Model) -> CutReport:
     # ReadVariableOp) moved its bytes rather than losing them.
     kept_keys = {n.weight for n in after.graph if n.weight is not None}
     # by name and op: a graph over a GraphDef builds only the Consts and variables, for their bytes
-    gone = [(name, op) for name, op in before.graph.name_ops() if name not in kept]
+    graph = before.graph
+    gone = [(name, op) for name, op in graph.name_ops() if name not in kept]
     labels = removal_groups(gone)
     nbytes: dict[str, int] = defaultdict(int)
     for (name, op), label in zip(gone, labels):
         if (op == "Const" or op in VARIABLE_OPS) and before.variable_keys.get(name, name) not in kept_keys:
             nbytes[label] += variable_nbytes(name, before.weights, before.variable_keys) if op in VARIABLE_OPS \
-                else node_bytes(before, before.graph[name])  # the others own no bytes
+                else const_value_nbytes(graph.attrs_of(name), graph.weight_of(name), before.weights)
     removed = sorted((RemovedGroup(g, n, nbytes[g]) for g, n in Counter(labels).items()),
                      key=lambda r: (-r.nbytes, -r.nodes, r.group))
     after_summary_inputs = [

@@ -110,6 +110,15 @@ class Graph:
         op_of = getattr(self._nodes, "op_of", None)
         return op_of(name) if op_of is not None else self._nodes[name].op
 
+    def attrs_of(self, name: str) -> Mapping[str, Any]:
+        """Node ``name``'s attrs, without building it in a graph over a GraphDef (the cut report sizes
+        the constants a cut removes by their attrs alone)."""
+        return _attrs_of(self._nodes, name)
+
+    def weight_of(self, name: str) -> str | None:
+        """Node ``name``'s lazy weight key (see Node.weight), without building it in a graph over a GraphDef."""
+        return _weight_of(self._nodes, name)
+
     def nodes_in(self, names: Container[str]) -> Iterator[Node]:
         """The nodes named in ``names``, in source order (building only those, in a graph over a GraphDef)."""
         nodes = self._nodes
@@ -232,6 +241,19 @@ class EditedNodes(Mapping[str, Node]):
         op_of = getattr(self._base, "op_of", None)
         return op_of(name) if op_of is not None else self._base[name].op
 
+    def attrs_of(self, name: str) -> Mapping[str, Any]:
+        node = self._new.get(name)
+        return node.attrs if node is not None else _attrs_of(self._base, self._unchanged(name))
+
+    def weight_of(self, name: str) -> str | None:
+        node = self._new.get(name)
+        return node.weight if node is not None else _weight_of(self._base, self._unchanged(name))
+
+    def _unchanged(self, name: str) -> str:
+        if name not in self._order:
+            raise KeyError(name)
+        return name
+
     def with_ops(self, ops: Container[str]) -> list[Node]:
         """The nodes whose op is in ``ops``, in order, asking the base for its own (see Graph.of_ops)."""
         base_with_ops = getattr(self._base, "with_ops", None)
@@ -241,3 +263,13 @@ class EditedNodes(Mapping[str, Node]):
         found.update((name, n) for name, n in self._new.items() if n.op in ops and name in self._order)
         position = {name: i for i, name in enumerate(self._order)}
         return sorted(found.values(), key=lambda n: position[n.name])
+
+
+def _attrs_of(nodes: Mapping[str, Node], name: str) -> Mapping[str, Any]:
+    attrs_of = getattr(nodes, "attrs_of", None)
+    return attrs_of(name) if attrs_of is not None else nodes[name].attrs
+
+
+def _weight_of(nodes: Mapping[str, Node], name: str) -> str | None:
+    weight_of = getattr(nodes, "weight_of", None)
+    return weight_of(name) if weight_of is not None else nodes[name].weight

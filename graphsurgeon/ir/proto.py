@@ -155,6 +155,15 @@ class ProtoNodes(Mapping[str, Node]):
     def op_of(self, name: str) -> str:
         return self.ops[self._index[name]]
 
+    def attrs_of(self, name: str) -> Mapping[str, Any]:
+        i = self._index[name]
+        node = self._built[i]
+        return node.attrs if node is not None else self._defs[i].attr
+
+    def weight_of(self, name: str) -> None:
+        self._index[name]  # KeyError for a name not in the graph
+        return None  # a Node built from a NodeDef holds its value inline
+
     def _build(self, i: int) -> Node:
         nd = self._defs[i]
         inputs, control = split_node_inputs(nd.input, self._refs)

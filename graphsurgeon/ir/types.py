@@ -87,9 +87,14 @@ def output_dtype(node: Node, port: int, graph: Graph | None = None) -> int:
 
 def const_nbytes(node: Node, weights: WeightStore) -> int:
     """Bytes a Const holds: from its lazy weight, or from its inline TensorProto's header."""
-    if node.weight is not None:
-        return weights[node.weight].nbytes
-    value = node.attrs.get("value")
+    return const_value_nbytes(node.attrs, node.weight, weights)
+
+
+def const_value_nbytes(attrs: Mapping[str, Any], weight: str | None, weights: WeightStore) -> int:
+    """const_nbytes from a Const's attrs and weight key (Graph.attrs_of and weight_of: the node unbuilt)."""
+    if weight is not None:
+        return weights[weight].nbytes
+    value = attrs.get("value")
     if value is None:
         return 0
     tensor = value.tensor

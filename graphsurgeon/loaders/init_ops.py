@@ -46,8 +46,8 @@ def _marked_groups(graph: Graph, collections: dict) -> list[str]:
     """NoOp groups whose collection or name marks them as initializers, outermost first."""
     marked = [TensorRef.parse(v.lstrip("^")).node for key in SCAFFOLD_COLLECTIONS
               for v in _node_list(collections, key)]
-    named = [n.name for n in graph.of_ops(("NoOp",)) if not n.inputs and n.control_inputs
-             and INIT_NAME.search(n.name.rsplit("/", 1)[-1])]
+    candidates = [name for name, op in graph.name_ops() if op == "NoOp" and INIT_NAME.search(name.rsplit("/", 1)[-1])]
+    named = [name for name in candidates if not graph[name].inputs and graph[name].control_inputs]
     inner = {c for name in named for c in graph[name].control_inputs}
     return marked + [name for name in named if name not in inner]
 
