@@ -107,8 +107,7 @@ class Graph:
 
     def op_of(self, name: str) -> str:
         """The op of node ``name`` (KeyError if there is none), without building it in a graph over a GraphDef."""
-        op_of = getattr(self._nodes, "op_of", None)
-        return op_of(name) if op_of is not None else self._nodes[name].op
+        return _op_of(self._nodes, name)
 
     def attrs_of(self, name: str) -> Mapping[str, Any]:
         """Node ``name``'s attrs, without building it in a graph over a GraphDef (the cut report sizes
@@ -233,13 +232,8 @@ class EditedNodes(Mapping[str, Node]):
         return iter(self._order)
 
     def op_of(self, name: str) -> str:
-        if name not in self._order:
-            raise KeyError(name)
         node = self._new.get(name)
-        if node is not None:
-            return node.op
-        op_of = getattr(self._base, "op_of", None)
-        return op_of(name) if op_of is not None else self._base[name].op
+        return node.op if node is not None else _op_of(self._base, self._unchanged(name))
 
     def attrs_of(self, name: str) -> Mapping[str, Any]:
         node = self._new.get(name)
@@ -263,6 +257,12 @@ class EditedNodes(Mapping[str, Node]):
         found.update((name, n) for name, n in self._new.items() if n.op in ops and name in self._order)
         position = {name: i for i, name in enumerate(self._order)}
         return sorted(found.values(), key=lambda n: position[n.name])
+
+
+# A mapping that builds Nodes on demand (ir.proto.ProtoNodes, EditedNodes) answers these itself.
+def _op_of(nodes: Mapping[str, Node], name: str) -> str:
+    op_of = getattr(nodes, "op_of", None)
+    return op_of(name) if op_of is not None else nodes[name].op
 
 
 def _attrs_of(nodes: Mapping[str, Node], name: str) -> Mapping[str, Any]:

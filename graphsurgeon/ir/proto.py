@@ -111,7 +111,8 @@ class ProtoNodes(Mapping[str, Node]):
     """
 
     def __init__(self, graph_def: Any, path: str):
-        self._graph_def, self._defs, self._path = graph_def, graph_def.node, path
+        self._graph_def = graph_def  # owns the NodeDefs whose attr maps the Nodes share
+        self._defs, self._path = graph_def.node, path
         names = [nd.name for nd in self._defs]
         self._index = {name: i for i, name in enumerate(names)}
         self.ops = [nd.op for nd in self._defs]  # read without building Nodes
