@@ -54,7 +54,6 @@ def _load(path: Path, tags: Sequence[str] | None, trace: bool, signature: str | 
         return load_saved_model(path, tags, trace, signature)
     if path.suffix in (".keras", *KERAS_SUFFIXES):
         _require_file(path)
-    if path.suffix in (".keras", *KERAS_SUFFIXES):
         # imported here: h5py and the Keras loaders cost a graph's load a tenth of a second
         from graphsurgeon.loaders.keras3 import h5_keras_version, load_keras3_h5, load_keras_archive
         from graphsurgeon.loaders.keras_h5 import load_keras_h5
