@@ -1,6 +1,7 @@
 """fixtures/build.py: a failing child script shows its own error, and a good build prints one clean line."""
 from __future__ import annotations
 
+import runpy
 import shutil
 import subprocess
 import sys
@@ -35,3 +36,15 @@ def test_a_failing_child_shows_its_error_not_a_bare_called_process_error(tmp_pat
     assert "TypeError: randint() got a float bound" in result.stderr
     assert "CalledProcessError" not in result.stderr
     assert "cuInit" not in result.stderr and "deprecated" not in result.stderr  # TF's noise held back
+
+
+def test_the_stamp_changes_with_a_builder_script(tmp_path):
+    # tests/conftest.py reuses fixtures/generated only when its stamp is the checkout's own
+    for script in (REPO / "fixtures").glob("*.py"):
+        shutil.copy(script, tmp_path / script.name)
+    stamp = runpy.run_path(str(tmp_path / "stamp.py"))["stamp"]
+    before = stamp()
+    assert stamp() == before  # the same scripts and versions: the same stamp
+    with (tmp_path / "keras_models.py").open("a") as f:
+        f.write("\n# edited\n")
+    assert stamp() != before
