@@ -76,4 +76,4 @@ def _data_upstream(graph: Graph, ref: TensorRef) -> Graph:
             if src.node not in seen:
                 seen.add(src.node)
                 stack.append(src.node)
-    return graph.with_nodes(n.replace(control_inputs=()) for n in graph if n.name in seen)
+    return graph.with_nodes(n.replace(control_inputs=()) for n in graph.nodes_in(seen))

@@ -31,7 +31,7 @@ def evaluate(model: Model, variables: Sequence[str]) -> WeightStore:
             f"the initializer of {variables[0]!r} reads variable {stateful[0]!r}; graphsurgeon runs "
             "initializers only when they are independent - supply a checkpoint instead"
         )
-    subgraph = graph.with_nodes(n for n in graph if n.name in needed)
+    subgraph = graph.with_nodes(graph.nodes_in(needed))
     try:
         values = _tf.run_graph(to_graph_def(subgraph, model.weights), [str(r) for r in initial.values()])
     except _tf.import_error() as err:

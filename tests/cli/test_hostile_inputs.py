@@ -285,3 +285,22 @@ def test_npz_is_read_without_unpickling(tmp_path):
     arrays = read_npz(str(tmp_path / "strings.npz"), "--inputs")
     assert arrays["text"].tolist() == [b"a", "é".encode()] and arrays["raw"].tolist() == [b"x"]
     assert arrays["n"].tolist() == [0, 1]
+
+
+# A damaged node the cut leaves behind (a dangling input, a dtype enum 999) does not stop it; one the cut keeps does.
+DANGLING = 'node { name: "lost" op: "Tanh" input: "gone" attr { key: "T" value { type: DT_FLOAT } } }\n'
+BAD_ENUM = 'node { name: "odd" op: "Tanh" input: "X" attr { key: "T" value { type: 999 } } }\n'
+
+
+@pytest.mark.parametrize("damaged, named", [(DANGLING, "node 'lost' reads from 'gone'"),
+                                            (BAD_ENUM, "dtype enum 999 is not a TensorFlow DataType")])
+def test_a_damaged_node_stops_only_a_cut_that_keeps_it(cli, tmp_path, damaged, named):
+    # no shape attr: the cut infers the input's shape from the nodes upstream of it, and only those
+    shapeless = 'node { name: "X" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }\n'
+    model = _pbtxt(tmp_path, "m.pbtxt", shapeless + IDENTITY + damaged)
+    assert cli("cut", model, "--inputs", "X", "--outputs", "pred", "-o", tmp_path / "ok.pb").code == 0
+    assert cli("export", model, "--inputs", "X", "--outputs", "pred", "-o", tmp_path / "s").code == 0
+    kept = "lost" if damaged is DANGLING else "odd"
+    line = _fails(cli, tmp_path, "cut", model, "--inputs", "X", "--outputs", kept, "-o", tmp_path / "bad.pb")
+    assert named in line
+    assert named in _fails(cli, tmp_path, "inspect", model)  # inspect looks at every node
