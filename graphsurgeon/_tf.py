@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import os
 import sys
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from graphsurgeon.native_stderr import native_stderr_held_back
 from graphsurgeon.protos import pb
 from graphsurgeon.tf2_trace import (
     CapturedResource,
@@ -36,42 +35,16 @@ from graphsurgeon.tf2_trace import (
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-@contextlib.contextmanager
-def _native_stderr_captured():
-    """Hold back what native code writes to fd 2; if the block fails, log it (shown with -v).
-
-    TensorFlow 2.21 logs INFO lines from C++ (oneDNN, CUDA probing) at import,
-    before TF_CPP_MIN_LOG_LEVEL takes effect, into the CLI's output. A failure
-    the caller turns into a one-line error must not print those lines either.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            os.dup2(saved, 2)
-            capture.seek(0)
-            native = capture.read().decode(errors="replace").strip()
-            if native:
-                logging.getLogger(__name__).debug("TensorFlow's native output before the failure:\n%s", native)
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def quiet_native_logs() -> contextlib.AbstractContextManager:
     """Hold back native stderr (TensorFlow's C++ start-up lines) for a block that may import TensorFlow."""
-    return _native_stderr_captured()
+    return native_stderr_held_back()
 
 
 @contextlib.contextmanager
 def importing_in_background() -> Iterator[None]:
     """Import tensorflow on a thread while the block does I/O-bound work (reads release the GIL).
 
-    The import holds fd 2 redirected (see _native_stderr_captured), so the block
+    The import holds fd 2 redirected (see native_stderr.py), so the block
     waits for it on exit: nothing the caller prints afterwards can be swallowed.
     """
     if "tensorflow" in sys.modules:
@@ -88,7 +61,7 @@ def importing_in_background() -> Iterator[None]:
 @functools.lru_cache(maxsize=None)
 def tf() -> ModuleType:
     loaded = {name: module for name, module in sys.modules.items() if name.endswith("_pb2")}
-    with _native_stderr_captured():
+    with native_stderr_held_back():
         import tensorflow
     for name, module in loaded.items():  # re-attach pb2 modules to the real packages
         parent, _, leaf = name.rpartition(".")
@@ -190,7 +163,7 @@ def _imported(graph_def: Any) -> Any:
 def run_graph(graph_def: Any, fetches: Sequence[str], feeds: Mapping[str, np.ndarray] | None = None) -> list[np.ndarray]:
     """Run ``fetches`` (tensor names) of a GraphDef in a fresh TF1 Session."""
     graph = _imported(_seeded(graph_def))
-    with _native_stderr_captured(), tf().compat.v1.Session(graph=graph) as session:
+    with native_stderr_held_back(), tf().compat.v1.Session(graph=graph) as session:
         return session.run(list(fetches), feed_dict=dict(feeds or {}))
 
 
@@ -214,7 +187,7 @@ def import_error() -> tuple[type[Exception], ...]:
 def save_tensors(prefix: str, names: Sequence[str], arrays: Sequence[np.ndarray]) -> None:
     """Write one checkpoint bundle with TensorFlow's own writer (eager SaveV2: no Graph, no Session)."""
     t = tf()
-    with _native_stderr_captured():
+    with native_stderr_held_back():
         t.raw_ops.SaveV2(prefix=prefix, tensor_names=list(names), shape_and_slices=[""] * len(names),
                          tensors=[t.convert_to_tensor(a) for a in arrays])
 
@@ -232,7 +205,7 @@ def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops:
 
     Seeded like run_graph, so initializers run here give the values freeze computed."""
     graph = _imported(_seeded(graph_def))
-    with _native_stderr_captured(), tf().compat.v1.Session(graph=graph) as session:
+    with native_stderr_held_back(), tf().compat.v1.Session(graph=graph) as session:
         if restore is not None:
             session.run(restore[1], {restore[0]: restore[2]})
         for op in init_ops:
@@ -252,7 +225,7 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
     Lambda bytecode and Keras 1 files; ``config_json`` is a config it rewrote (--replace-layer).
     """
     t = tf()
-    with _native_stderr_captured():
+    with native_stderr_held_back():
         import tf_keras
         from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -286,7 +259,7 @@ def trace_keras3(request: KerasTraceRequest) -> Any:
     """Trace a Keras 3 model with its weights as placeholders (see _keras3.py, the module that imports keras)."""
     t = tf()
     refusal = None
-    with _native_stderr_captured():
+    with native_stderr_held_back():
         from graphsurgeon import _keras3
 
         try:
@@ -313,7 +286,7 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
     captures the converter could not freeze (left as placeholders nothing feeds).
     """
     t = tf()
-    with _native_stderr_captured():
+    with native_stderr_held_back():
         from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
         loaded = t.saved_model.load(directory, tags=list(tags))

@@ -27,7 +27,7 @@ import graphsurgeon
 
 PACKAGE = Path(graphsurgeon.__file__).parent
 BASE = ("errors", "names", "dtypes", "protos", "limits", "defaults", "bundle_format", "npz", "_tf", "_keras3",
-        "keras_trace", "tf2_trace")
+        "keras_trace", "tf2_trace", "native_stderr")
 # unit -> rank: a unit may import units of lower rank only (or itself).
 LAYERS: dict[str, float] = {
     **{unit: 0 for unit in BASE},
