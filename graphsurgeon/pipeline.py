@@ -22,6 +22,7 @@ from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.exporters.saved_model.publish import check_base
 from graphsurgeon.exporters.saved_model.signatures import SignatureSpec, default_signature, from_source
 from graphsurgeon.exporters.saved_model.weights import Progress
+from graphsurgeon.formats.npz import read_npz
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.signatures import user_signatures
 from graphsurgeon.loaders import load
@@ -31,7 +32,6 @@ from graphsurgeon.record import recipe_record
 from graphsurgeon.surgery.assets import carry_all_assets
 from graphsurgeon.surgery.frontends import add_image_input, normalization
 from graphsurgeon.surgery.heads import add_top_k
-from graphsurgeon.npz import read_npz
 
 Source = Model | str | os.PathLike
 
@@ -55,11 +55,11 @@ def load_source(source: Source, recipe: Recipe, trace: bool = True, check_all_no
     custom_objects: dict = {}
     replace_layers = None
     if recipe.custom_objects:
-        from graphsurgeon.loaders.keras_h5 import custom_objects_from
+        from graphsurgeon.loaders.keras.h5 import custom_objects_from
 
         custom_objects = custom_objects_from(recipe.custom_objects)
     if recipe.replace_layers and trace:
-        from graphsurgeon.loaders.keras_replace import replacement_functions
+        from graphsurgeon.loaders.keras.replace import replacement_functions
 
         replace_layers = replacement_functions(recipe.replace_layers)
     return load(source, tags=recipe.tags, trace=trace, signature=recipe.signatures,
@@ -146,7 +146,7 @@ def write_frozen(source: Source, recipe: Recipe | None, path: str | os.PathLike,
 def written_signatures(version_dir: Path) -> dict[str, dict[str, Any]]:
     """The signatures of a written SavedModel, read from its saved_model.pb (no TensorFlow)."""
     from graphsurgeon.loaders.graphdef import parse_proto
-    from graphsurgeon.protos import pb
+    from graphsurgeon.tf.protos import pb
 
     saved = parse_proto(version_dir / "saved_model.pb", pb.saved_model_pb2.SavedModel(), "SavedModel")
     sigs: Mapping[str, Any] = saved.meta_graphs[0].signature_def

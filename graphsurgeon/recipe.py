@@ -56,7 +56,7 @@ class Recipe:
     custom_objects: str | None = None
     unsafe_lambda: bool | None = None
     weights: str | None = None
-    replace_layers: tuple[str, ...] | None = None  # "NAME=module.py:function" (loaders/keras_replace.py)
+    replace_layers: tuple[str, ...] | None = None  # "NAME=module.py:function" (loaders/keras/replace.py)
     # the cut
     inputs: tuple[InputSpec, ...] | None = None
     outputs: tuple[str, ...] | None = None

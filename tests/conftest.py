@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # no GPU here; skip TF's CUDA probing noise
 
 from graphsurgeon.cli.main import main  # noqa: E402
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

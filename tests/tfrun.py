@@ -71,11 +71,11 @@ def run_seeded_with_init(graph_def, init_ops: str | list[str], feeds, fetches):
     Unseeded random initializers differ on every run; graphsurgeon seeds them
     from node names, so the reference must use the same seeds to compare.
     """
-    from graphsurgeon import _tf
+    from graphsurgeon.tf import runtime
 
     graph = tf.Graph()
     with graph.as_default():
-        tf.graph_util.import_graph_def(_tf._seeded(graph_def), name="")
+        tf.graph_util.import_graph_def(runtime._seeded(graph_def), name="")
     with v1.Session(graph=graph) as session:
         for name in [init_ops] if isinstance(init_ops, str) else init_ops:
             session.run(graph.get_operation_by_name(name))

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from graphsurgeon import dtypes as dt
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.names import split_node_inputs
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.tf.protos import pb, shape_proto
 
 FLOAT = dt.enum_of("float32")
 BOOL = dt.enum_of("bool")

@@ -11,11 +11,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from graphsurgeon import dtypes as dt
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.ir.ops import READS, RESTORE_OPS, SHAPE_ATTR_OPS, UNFED_SOURCE_OPS, VARIABLE_OPS, updates_state
+from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.ir.types import output_dtypes
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames

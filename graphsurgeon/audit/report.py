@@ -15,9 +15,9 @@ from graphsurgeon.audit.risks import Risk, find_risks, tables
 from graphsurgeon.audit.split import KEPT, classify
 from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
 from graphsurgeon.errors import UsageError
+from graphsurgeon.formats.limits import PROTO_LIMIT, SERVING_PB_LIMIT
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.sizes import estimated_graph_def_bytes
-from graphsurgeon.limits import PROTO_LIMIT, SERVING_PB_LIMIT
 from graphsurgeon.plan import plan
 from graphsurgeon.recipe import Recipe
 from graphsurgeon.surgery.select import InputSpec, resolve_all

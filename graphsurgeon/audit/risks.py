@@ -5,7 +5,7 @@ import os
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from graphsurgeon import dtypes as dt
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import PYTHON_OPS, READS, is_assign
@@ -22,7 +22,7 @@ SIDE_EFFECT_OPS = {
     "PrintV2": "prints on the server at every request",
 }
 TABLE_INIT_PREFIXES = ("InitializeTable", "LookupTableImport")
-KERAS_OPTIMIZER_SCOPE = "optimizer_weights/"  # where loaders.keras_h5 puts a .h5 file's optimizer state
+KERAS_OPTIMIZER_SCOPE = "optimizer_weights/"  # where loaders.keras.h5 puts a .h5 file's optimizer state
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from graphsurgeon import dtypes as dt
 from graphsurgeon.audit.candidates import FunctionCopy, candidate_inputs, candidate_outputs
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
 from graphsurgeon.ir.sizes import weight_bytes

@@ -5,7 +5,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from graphsurgeon import dtypes as dt
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.types import const_nbytes

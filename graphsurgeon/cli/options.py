@@ -15,7 +15,7 @@ from graphsurgeon import defaults
 from graphsurgeon.audit.sizes import parse_size
 from graphsurgeon.errors import UsageError
 from graphsurgeon.exporters.saved_model.signatures import METHODS
-from graphsurgeon.npz import read_npz  # noqa: F401  (re-exported for the commands)
+from graphsurgeon.formats.npz import read_npz  # noqa: F401  (re-exported for the commands)
 from graphsurgeon.recipe import FrontEnd, Head, Recipe
 from graphsurgeon.surgery.select import InputSpec, parse_binding
 

@@ -20,9 +20,9 @@ import math
 from rich.console import Console
 
 from graphsurgeon import defaults
-from graphsurgeon.errors import UsageError
-from graphsurgeon.npz import read_npz
 from graphsurgeon.cli.render import print_json, print_verify
+from graphsurgeon.errors import UsageError
+from graphsurgeon.formats.npz import read_npz
 from graphsurgeon.verify import verify
 
 NAME = "verify"

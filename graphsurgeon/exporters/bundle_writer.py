@@ -2,19 +2,19 @@
 
 Each tensor's bytes are copied from their source in bounded chunks into one
 data file, with their CRC32C (which TensorFlow's reader checks on restore);
-the index is a table of BundleEntryProtos (graphsurgeon.bundle_format). Memory holds one
+the index is a table of BundleEntryProtos (graphsurgeon.formats.bundle). Memory holds one
 chunk, never a whole tensor, so models larger than memory can be written.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import google_crc32c
 
-from graphsurgeon.bundle_format import masked_crc, write_table
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.formats.bundle import masked_crc, write_table
+from graphsurgeon.tf.protos import pb, shape_proto
 
 
 class BundleWriter:

@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from graphsurgeon import _tf
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import UnloadableOutputError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.types import unregistered_ops
 from graphsurgeon.names import TensorRef, split_node_inputs
-from graphsurgeon.protos import pb
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import pb
 
 BACK_EDGE_OPS = frozenset({"NextIteration", "RefNextIteration"})  # a while loop's edge back to its Merge
 INIT_SIGNATURE = "__saved_model_init_op"
@@ -224,7 +224,7 @@ def _input_dtypes(graph: Graph, where: str) -> None:
 @functools.lru_cache(maxsize=None)
 def _op_signature(op: str) -> tuple[Any, dict[str, Any]] | None:
     """The registered OpDef and its attr defaults, once per op type (graphs repeat a few ops 100k times)."""
-    op_def = _tf.op_def(op)
+    op_def = runtime.op_def(op)
     if op_def is None:
         return None  # a function-library op: the importer types it
     return op_def, {a.name: a.default_value for a in op_def.attr if a.HasField("default_value")}

@@ -11,11 +11,11 @@ from graphsurgeon.errors import WriteError
 from graphsurgeon.exporters.atomic import atomic_file, check_target
 from graphsurgeon.exporters.checks import check_nodes
 from graphsurgeon.exporters.weight_checks import checked_weights
+from graphsurgeon.formats.limits import PROTO_LIMIT
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.ir.sizes import estimated_graph_def_bytes
-from graphsurgeon.limits import PROTO_LIMIT
 
 
 def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = False,

@@ -14,10 +14,10 @@ import google_crc32c
 import numpy as np
 from google.protobuf import text_format
 
-from graphsurgeon.bundle_format import masked_crc
 from graphsurgeon.errors import UsageError
-from graphsurgeon.ir import tensors
 from graphsurgeon.exporters.serving_protos import message_class
+from graphsurgeon.formats.bundle import masked_crc
+from graphsurgeon.ir import tensors
 
 WARMUP_FILE = "tf_serving_warmup_requests"
 MAX_WARMUP_RECORDS = 1000  # Serving reads at most this many

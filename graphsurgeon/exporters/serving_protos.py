@@ -18,7 +18,7 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, wrappers_pb2
 
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 F = descriptor_pb2.FieldDescriptorProto
 PACKAGE = "tensorflow.serving"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import CorruptCheckpointError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS

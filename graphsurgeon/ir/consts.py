@@ -1,10 +1,10 @@
 """Building Const nodes with inline values."""
 from __future__ import annotations
 
-from graphsurgeon import dtypes as dt
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.tensors import to_proto
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 
 def const_node(name: str, array, dtype: int, control_inputs: tuple[str, ...] = ()) -> Node:

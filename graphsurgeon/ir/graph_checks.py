@@ -17,11 +17,11 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from graphsurgeon import _tf
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import LoadError
+from graphsurgeon.formats import dtypes as dt
+from graphsurgeon.formats.limits import PROTO_LIMIT
 from graphsurgeon.ir.graph import Graph, Node
-from graphsurgeon.limits import PROTO_LIMIT
+from graphsurgeon.tf import runtime
 
 REFETCH = "re-export or re-download the model; the file is damaged or was edited by hand"
 
@@ -94,7 +94,7 @@ def expected_inputs(op: str, attrs: Mapping[str, Any]) -> int | None:
 @functools.lru_cache(maxsize=None)
 def _input_args(op: str) -> tuple[tuple[str, str, Any], ...] | None:
     """(number_attr, type_list_attr, that attr's default) per input arg of ``op``: its OpDef read once per run."""
-    op_def = _tf.op_def(op)
+    op_def = runtime.op_def(op)
     if op_def is None:
         return None
     defaults = {a.name: a.default_value for a in op_def.attr if a.HasField("default_value")}

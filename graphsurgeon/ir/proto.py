@@ -10,7 +10,7 @@ from graphsurgeon.ir.graph_checks import REFETCH, check_names
 from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef, split_node_inputs
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.tf.protos import pb, shape_proto
 
 # Shape annotations from old exporters are often inconsistent with the graph,
 # which makes TensorFlow refuse to import it; nothing relies on them.

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 
-from graphsurgeon import _tf
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.names import TensorRef
+from graphsurgeon.tf import runtime
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ def _inferred_shape(model: Model, ref: TensorRef) -> tuple[int, ...] | None:
     upstream = _data_upstream(model.graph, ref)
     graph_def = to_graph_def(upstream, model.weights, lazy_as_placeholders=True)
     try:
-        (shape,) = _tf.static_shapes(graph_def, [str(ref)])
-    except _tf.import_error() as err:
+        (shape,) = runtime.static_shapes(graph_def, [str(ref)])
+    except runtime.import_error() as err:
         log.warning("cannot infer the shape of %s (%s); its Placeholder gets an unknown shape", ref, err)
         return None
     return None if shape is None else tuple(shape)

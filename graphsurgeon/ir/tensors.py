@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphsurgeon.dtypes import DTYPES, VALUE_FIELDS, base, numpy_of
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.formats.dtypes import DTYPES, VALUE_FIELDS, base, numpy_of
+from graphsurgeon.tf.protos import pb, shape_proto
 
 
 def to_array(proto) -> np.ndarray:

@@ -5,14 +5,13 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from graphsurgeon import _tf
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import GraphSurgeonError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.ops import READS, VARIABLE_OPS
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
-
+from graphsurgeon.tf import runtime
 
 
 def variable_behind(graph: Graph, ref: TensorRef) -> str:
@@ -35,7 +34,7 @@ def _attr_type(node: Node, name: str, default: Any) -> Any:  # an AttrValue prot
 def unregistered_ops(ops: Iterable[str], library=None) -> list[str]:
     """Ops neither registered in this TensorFlow nor defined by the graph's function library."""
     functions = {f.signature.name for f in getattr(library, "function", ())}
-    return sorted({op for op in ops if op not in functions and _tf.op_def(op) is None})
+    return sorted({op for op in ops if op not in functions and runtime.op_def(op) is None})
 
 
 def output_dtypes(node: Node, graph: Graph | None = None) -> list[int]:
@@ -45,7 +44,7 @@ def output_dtypes(node: Node, graph: Graph | None = None) -> list[int]:
         # registry, so inspecting a Keras file (whose inputs are Placeholders) never imports TensorFlow,
         # even on a fresh install whose op-definition cache is not written yet.
         return [_attr_type(node, "dtype", None).type]
-    op_def = _tf.op_def(node.op)
+    op_def = runtime.op_def(node.op)
     if op_def is None:
         return _function_output_dtypes(node, graph)
     defaults = {a.name: a.default_value for a in op_def.attr if a.HasField("default_value")}

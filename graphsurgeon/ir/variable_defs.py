@@ -10,7 +10,7 @@ from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import RESTORE_OPS
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 VARIABLE_COLLECTIONS = ("variables", "local_variables", "trainable_variables", "model_variables")
 

@@ -13,10 +13,10 @@ from typing import Protocol
 
 import numpy as np
 
-from graphsurgeon import _tf
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import CorruptCheckpointError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.region import Region
+from graphsurgeon.tf import runtime
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,14 @@ class CheckpointSource:
     def reader(self):
         with self._lock:
             if self._reader is None:
-                self._reader = _tf.checkpoint_reader(self.pattern)
+                self._reader = runtime.checkpoint_reader(self.pattern)
             return self._reader
 
     def read(self, key: str) -> np.ndarray:
         """TensorFlow's reader checks each tensor's checksum and size; its failure becomes one line."""
         try:
             return self.reader().get_tensor(key)
-        except _tf.checkpoint_read_error() as err:
+        except runtime.checkpoint_read_error() as err:
             message = str(getattr(err, "message", err)).strip()
             first = message.splitlines()[0] if message else type(err).__name__
             raise CorruptCheckpointError(

@@ -14,7 +14,7 @@ from graphsurgeon.loaders.graphdef import load_graphdef, parse_proto
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
 from graphsurgeon.loaders.restore_on_init import with_init_checkpoints
 from graphsurgeon.loaders.saved_model import is_saved_model, load_saved_model
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 GRAPHDEF_SUFFIXES = (".pb", ".pbtxt", ".graphdef")
 KERAS_SUFFIXES = (".h5", ".hdf5")
@@ -55,8 +55,8 @@ def _load(path: Path, tags: Sequence[str] | None, trace: bool, signature: str | 
     if path.suffix in (".keras", *KERAS_SUFFIXES):
         _require_file(path)
         # imported here: h5py and the Keras loaders cost a graph's load a tenth of a second
-        from graphsurgeon.loaders.keras3 import h5_keras_version, load_keras3_h5, load_keras_archive
-        from graphsurgeon.loaders.keras_h5 import load_keras_h5
+        from graphsurgeon.loaders.keras.h5 import load_keras_h5
+        from graphsurgeon.loaders.keras.keras3 import h5_keras_version, load_keras3_h5, load_keras_archive
     if path.suffix == ".keras":
         return load_keras_archive(path, trace, unsafe_lambda, custom_objects, replace_layers)
     if path.suffix in KERAS_SUFFIXES:

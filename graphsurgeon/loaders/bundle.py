@@ -1,6 +1,6 @@
 """TensorFlow's V2 checkpoint format (tensor bundles), read without importing tensorflow.
 
-PREFIX.index is a table of BundleEntryProtos (its format: graphsurgeon.bundle_format).
+PREFIX.index is a table of BundleEntryProtos (its format: graphsurgeon.formats.bundle).
 PREFIX.data-SSSSS-of-NNNNN hold the raw bytes. Reading the index costs
 milliseconds; a tensor's bytes are read only when asked for.
 """
@@ -17,14 +17,13 @@ import google_crc32c
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from graphsurgeon.bundle_format import STRING, decode_varint, masked_crc, read_table
-from graphsurgeon.dtypes import DTYPES, itemsize, name_of, numpy_of
 from graphsurgeon.errors import CorruptCheckpointError, LoadError
+from graphsurgeon.formats.bundle import STRING, decode_varint, masked_crc, read_table
+from graphsurgeon.formats.dtypes import DTYPES, itemsize, name_of, numpy_of
 from graphsurgeon.ir.region import Region
 from graphsurgeon.ir.weights import CHUNK_BYTES
 from graphsurgeon.loaders.bundle_slices import slice_key, slice_region
-from graphsurgeon.protos import pb
-
+from graphsurgeon.tf.protos import pb
 
 # What parsing a damaged index raises: offsets past the end, bad varints, corrupt protos, non-UTF-8 keys.
 DAMAGED_INDEX_ERRORS = (struct.error, IndexError, DecodeError, UnicodeDecodeError)

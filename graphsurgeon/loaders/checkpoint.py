@@ -15,12 +15,12 @@ from pathlib import Path
 
 from google.protobuf import text_format
 
-from graphsurgeon import _tf
-from graphsurgeon.bundle_format import CompressedIndex
 from graphsurgeon.errors import LoadError
+from graphsurgeon.formats.bundle import CompressedIndex
 from graphsurgeon.ir.weights import BundleSource, CheckpointSource, WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.bundle import Bundle
-from graphsurgeon.protos import pb
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import pb
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def read_index(pattern: str) -> WeightStore:
         dtypes = reader.reader().get_variable_to_dtype_map()
     # TensorFlow's reader reports a damaged file as an OpError, or as the IndexError/ValueError
     # its C++ status codes map to.
-    except (_tf.checkpoint_read_error(), IndexError, ValueError, RuntimeError) as err:
+    except (runtime.checkpoint_read_error(), IndexError, ValueError, RuntimeError) as err:
         message = (getattr(err, "message", None) or str(err) or type(err).__name__).splitlines()[0]
         raise LoadError(f"cannot read checkpoint {pattern}: {message}; the checkpoint may be damaged: "
                         "copy its .index and .data-* files again") from err

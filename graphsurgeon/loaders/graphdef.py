@@ -9,7 +9,7 @@ from google.protobuf import message, text_format
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.proto import graph_from_proto
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 
 def parse_proto(path: Path, proto: Any, what: str) -> Any:

@@ -19,7 +19,7 @@ from graphsurgeon.ir.model import Asset
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
 from graphsurgeon.ir.variable_defs import VARIABLE_COLLECTIONS
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 INIT_COLLECTIONS = ("saved_model_main_op", "main_op", "legacy_init_op", "table_initializer", "serving_init_op")
 # Hold the global/local variables initializers: only their non-initializer members are init ops.

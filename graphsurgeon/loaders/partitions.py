@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from graphsurgeon.ir.region import Region
-from graphsurgeon.ir.weights import CHUNK_BYTES, WeightInfo, WeightStore, array_chunks, numeric_nbytes
 from graphsurgeon.ir.variable_defs import VARIABLE_COLLECTIONS
+from graphsurgeon.ir.weights import CHUNK_BYTES, WeightInfo, WeightStore, array_chunks, numeric_nbytes
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from graphsurgeon.loaders.graphdef import parse_proto
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
 from graphsurgeon.loaders.object_graph import variable_keys_from_objects
 from graphsurgeon.loaders.tf2 import calls_functions, traced_signatures
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 
 def is_saved_model(path: Path) -> bool:

@@ -16,9 +16,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphsurgeon import _tf
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError, LoadError, close_matches
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset, Model, Source
@@ -26,8 +25,9 @@ from graphsurgeon.ir.ops import updates_state
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.loaders.tf2_tables import rebuilt_tables
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
-from graphsurgeon.tf2_trace import CapturedResource, TracedSignatures, Unflattenable
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import pb
+from graphsurgeon.tf.tf2_trace import CapturedResource, TracedSignatures, Unflattenable
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
     """
     refused: dict[str, Unflattenable] = {}
     while True:
-        graph_def, traced, more, captured = _tf.trace_saved_model(str(directory), tags, keys, updates_state)
+        graph_def, traced, more, captured = runtime.trace_saved_model(str(directory), tags, keys, updates_state)
         refused.update(more)
         if graph_def is None:
             return None, (), {}, refused

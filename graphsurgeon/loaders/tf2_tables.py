@@ -16,13 +16,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from graphsurgeon import _tf
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
-from graphsurgeon.tf2_trace import CapturedResource
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import pb
+from graphsurgeon.tf.tf2_trace import CapturedResource
 
 SCOPE = "graphsurgeon_tf2_tables"
 INIT_OPS = frozenset({"LookupTableImportV2", "InitializeTableFromTextFileV2"})

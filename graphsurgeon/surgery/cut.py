@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from graphsurgeon import dtypes as dt
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import PLACEHOLDER_OPS, UNFED_SOURCE_OPS
@@ -12,11 +12,11 @@ from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.ir.signatures import tensor_nodes, user_signatures
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb, shape_proto
 from graphsurgeon.surgery import batch
 from graphsurgeon.surgery.cutplan import CutPlan, plan_cut
 from graphsurgeon.surgery.library import prune_library
 from graphsurgeon.surgery.select import InputSpec
+from graphsurgeon.tf.protos import pb, shape_proto
 
 log = logging.getLogger(__name__)
 

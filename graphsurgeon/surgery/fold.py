@@ -11,7 +11,7 @@ from collections import deque
 
 import numpy as np
 
-from graphsurgeon import dtypes as dt
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.ops import MERGE_OPS, SWITCH_OPS

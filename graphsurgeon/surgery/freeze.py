@@ -10,21 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from graphsurgeon import _tf
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.ops import (ASSIGN_AS_VALUE, HANDLE_READS, REF_FLOW, REF_VARIABLE_OPS, VARIABLE_OPS,
-                                 updates_state)
+from graphsurgeon.ir.ops import ASSIGN_AS_VALUE, HANDLE_READS, REF_FLOW, REF_VARIABLE_OPS, VARIABLE_OPS, updates_state
 from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
 from graphsurgeon.surgery.assets import asset_path_assigns, asset_path_variables, read_assets_in_init
 from graphsurgeon.surgery.init_values import values_for_missing
 from graphsurgeon.surgery.reach import reach_with_init
 from graphsurgeon.surgery.select import resolve_all
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import pb
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +176,7 @@ def _assign_as_value(node: Node) -> Node:
 def _refuse_remaining_refs(graph: Graph, needed: frozenset[str]) -> None:
     """Any needed op that still takes a ref input would update state the frozen graph lacks."""
     for node in graph.nodes_in(needed):
-        op_def = _tf.op_def(node.op)
+        op_def = runtime.op_def(node.op)
         if op_def is not None and any(arg.is_ref for arg in op_def.input_arg):
             raise FreezeError(
                 f"the outputs depend on {node.op} {node.name!r}, which updates variable "

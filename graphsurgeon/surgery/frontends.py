@@ -19,9 +19,9 @@ from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
 from graphsurgeon.surgery.image_graph import image_frontend
 from graphsurgeon.surgery.select import resolve
+from graphsurgeon.tf.protos import pb
 
 SCOPE = "image_frontend"
 

@@ -11,15 +11,15 @@ import os
 
 import numpy as np
 
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import UsageError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.model import Asset, Model
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
 from graphsurgeon.surgery.select import resolve
+from graphsurgeon.tf.protos import pb
 
 SCOPE = "classification_head"
 PROBABILITY_OPS = frozenset({"Softmax", "Sigmoid"})

@@ -1,14 +1,14 @@
 """The image front end's graph: decode, resize and normalize a batch of encoded images.
 
 What the front end does is graphsurgeon's policy, so it lives here; the ops are
-TensorFlow's, reached through _tf.tf() (only _tf imports tensorflow).
+TensorFlow's, reached through runtime.tf() (only graphsurgeon.tf imports tensorflow).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from graphsurgeon import _tf
+from graphsurgeon.tf import runtime
 
 
 def image_frontend(height: int, width: int, channels: int, scale: float, offset: Sequence[float],
@@ -19,7 +19,7 @@ def image_frontend(height: int, width: int, channels: int, scale: float, offset:
     is that size, then normalized as (pixel * scale - offset) / divisor per
     channel. Returns the GraphDef (with its map_fn loop functions) and the output tensor name.
     """
-    t = _tf.tf()
+    t = runtime.tf()
     graph = t.Graph()
     with graph.as_default():
         encoded = t.compat.v1.placeholder(t.string, [None], name=input_name)

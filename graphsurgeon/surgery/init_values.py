@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from graphsurgeon import _tf
 from graphsurgeon.errors import FreezeError, close_matches
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
@@ -21,6 +20,7 @@ from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import initializers
 from graphsurgeon.surgery.reach import reach
+from graphsurgeon.tf import runtime
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def is_constant_initializer(model: Model, variable: str) -> bool:
 def is_constant_expression(graph: Graph, ref: TensorRef) -> bool:
     for name in reach(graph, [ref]).kept:
         node = graph[name]
-        op_def = _tf.op_def(node.op)
+        op_def = runtime.op_def(node.op)
         if (op_def is None or op_def.is_stateful or node.op in VARIABLE_OPS or node.op.startswith(NOT_CONSTANT)
                 or any(mark in node.op for mark in RANDOM_MARKS)):
             return False

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from graphsurgeon import _tf
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import FreezeError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, VARIABLE_OPS
@@ -20,6 +19,8 @@ from graphsurgeon.ir.variable_defs import is_restore as _is_restore
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery.reach import reach
+from graphsurgeon.tf import runtime
+
 
 def evaluate(model: Model, variables: Sequence[str]) -> WeightStore:
     graph = model.graph
@@ -33,8 +34,8 @@ def evaluate(model: Model, variables: Sequence[str]) -> WeightStore:
         )
     subgraph = graph.with_nodes(graph.nodes_in(needed))
     try:
-        values = _tf.run_graph(to_graph_def(subgraph, model.weights), [str(r) for r in initial.values()])
-    except _tf.import_error() as err:
+        values = runtime.run_graph(to_graph_def(subgraph, model.weights), [str(r) for r in initial.values()])
+    except runtime.import_error() as err:
         raise FreezeError(f"running the initializers of {len(initial)} variable(s) failed: {err}") from err
     dtypes = {name: dt.base(graph[name].attrs["dtype"].type) for name in initial}
     return WeightStore.from_arrays(dict(zip(initial, values)), dtypes)

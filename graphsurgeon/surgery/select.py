@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import NameNotFoundError, UsageError, close_matches
+from graphsurgeon.formats import dtypes as dt
+from graphsurgeon.formats.limits import INT64_MAX
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.types import output_dtypes
-from graphsurgeon.limits import INT64_MAX
 from graphsurgeon.names import TensorRef
 
 STRING = dt.enum_of("string")

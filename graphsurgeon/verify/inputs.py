@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import LoadError, UsageError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
 
 BATCH = 1  # an unknown dimension is filled with this (1 broadcasts against any fixed size)

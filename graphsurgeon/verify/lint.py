@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsurgeon import defaults
+from graphsurgeon.formats.limits import SERVING_PB_LIMIT
 from graphsurgeon.ir.ops import PYTHON_OPS
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
 from graphsurgeon.ir.types import unregistered_ops
-from graphsurgeon.limits import SERVING_PB_LIMIT
 from graphsurgeon.loaders.graphdef import parse_proto
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op")
 

@@ -1,18 +1,17 @@
 """The source model's own outputs, computed by TensorFlow from the original graph and checkpoint."""
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from graphsurgeon import _tf
 from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.ir.init_stages import stage_of
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.tf import runtime
 from graphsurgeon.verify.without_checkpoint import variable_initialization
 
 
@@ -37,8 +36,8 @@ def run_reference(source: Model, feeds: Mapping[str, np.ndarray], fetches: Seque
     assets = {a.tensor.node for a in source.assets}
     init_ops = first + sorted(source.init_ops, key=lambda name: stage_of(source.graph, name, assets))
     try:
-        return _tf.run_restored(to_graph_def(source.graph, source.weights), restore, init_ops,
+        return runtime.run_restored(to_graph_def(source.graph, source.weights), restore, init_ops,
                                 {**asset_feeds, **file_feeds}, dict(feeds), list(fetches))
-    except _tf.import_error() as err:
+    except runtime.import_error() as err:
         line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise GraphSurgeonError(f"running the source {source.source.path} failed: {line}") from err

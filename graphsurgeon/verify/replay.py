@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from graphsurgeon import defaults
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.exporters.weight_checks import checked_weights
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.loaders import load

@@ -3,7 +3,7 @@
 Each variable runs the assignment its author's init ran: a restore from a
 checkpoint it names (a TF-Hub module), fed the path where that checkpoint is
 now; else the assignment of its initial value, the one freeze evaluates. The
-graph is run seeded (see _tf.run_restored), so random initializers give the
+graph is run seeded (see runtime.run_restored), so random initializers give the
 values ``--init-from-initializers`` froze.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 
 from graphsurgeon.cli.main import main
 from graphsurgeon.errors import UsageError
-from graphsurgeon.npz import read_npz
+from graphsurgeon.formats.npz import read_npz
 
 PLACEHOLDER = ('node { name: "X" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } '
                'attr { key: "shape" value { shape { DIMS } } } }\n')
@@ -139,7 +139,7 @@ def test_verify_of_a_two_to_the_40_placeholder(cli, tmp_path):
 
 
 def test_verify_of_dtype_enum_999(cli, exported, tmp_path):
-    from graphsurgeon.protos import pb
+    from graphsurgeon.tf.protos import pb
 
     broken = tmp_path / "broken"  # not a version number: the C++-load fixture skips it
     shutil.copytree(exported, broken)

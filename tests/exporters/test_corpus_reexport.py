@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import graphsurgeon as gs
-from graphsurgeon import dtypes as dt
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.verify import verify
 
 TF1_SAVED_MODELS = {

@@ -96,10 +96,10 @@ def _worker(until: float, out: Path, export: bool) -> int:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
 
-    from graphsurgeon import _tf
+    from graphsurgeon.tf import runtime
     from tests.fuzz.harness import apply_bytes, apply_proto, byte_mutations, proto_mutations, run_case, seeds
 
-    _tf.tf()
+    runtime.tf()
     counts_file = out / f"counts-{os.getpid()}.json"
     counts = {"cases": 0, **{k: 0 for k in KINDS}}
     for seed in _forever(seeds(_generated())):

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import graphsurgeon as gs
 from graphsurgeon.errors import GraphSurgeonError
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphsurgeon import _tf
+from graphsurgeon.tf import runtime
 from tests.fuzz.harness import apply_bytes, apply_proto, byte_mutations, proto_mutations, run_case, seeds
 
 # Cases per seed, sized so the whole run stays near 30-60 s on 2 shared cores; a Keras case traces the model.
@@ -18,7 +18,7 @@ EXAMPLES = {"frozen_pb": 100, "cond_meta": 80, "ckpt_index": 60, "keras_h5": 15}
 @pytest.mark.fuzz
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_mutated_models_fail_only_with_graphsurgeon_errors(generated, name):
-    _tf.tf()  # imported before any case: a per-case alarm must never interrupt the import itself
+    runtime.tf()  # imported before any case: a per-case alarm must never interrupt the import itself
     (seed,) = [s for s in seeds(generated) if s.name == name]
     original = seed.files[seed.mutated].read_bytes()
 
@@ -49,9 +49,9 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(JSON)
 def test_any_json_config_is_scanned_or_refused_cleanly(config):
-    """keras_safety and the metadata layer view take any JSON a file could hold: a refusal or nothing."""
-    from graphsurgeon.loaders.keras_h5 import _layer_graph
-    from graphsurgeon.loaders.keras_safety import UnsafeKerasConfigError, check_config
+    """keras.safety and the metadata layer view take any JSON a file could hold: a refusal or nothing."""
+    from graphsurgeon.loaders.keras.h5 import _layer_graph
+    from graphsurgeon.loaders.keras.safety import UnsafeKerasConfigError, check_config
 
     try:
         check_config(config, "m.h5", allow_code=False)

@@ -12,7 +12,7 @@ from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.proto import ProtoNodes, graph_from_proto
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 from tests.tiny import op
 
 

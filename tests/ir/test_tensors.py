@@ -6,7 +6,7 @@ import pytest
 
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.tensors import to_array, to_proto
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.tf.protos import pb, shape_proto
 from tests.tiny import BOOL, FLOAT, INT32
 
 

@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from graphsurgeon import _tf, defaults
+from graphsurgeon import defaults
+from graphsurgeon.exporters.checks import check_graph_def, check_nodes, check_signatures, check_warmup
+from graphsurgeon.exporters.load_check import LoadChecker
 from graphsurgeon.exporters.saved_model import assets as asset_files
 from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
 from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, check_outside_source, staged_version
@@ -28,15 +30,14 @@ from graphsurgeon.exporters.saved_model.signatures import (
     signature_def,
 )
 from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
-from graphsurgeon.exporters.checks import check_graph_def, check_nodes, check_signatures, check_warmup
-from graphsurgeon.exporters.load_check import LoadChecker
-from graphsurgeon.exporters.weight_checks import checked_weights
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
+from graphsurgeon.exporters.weight_checks import checked_weights
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.ir.shapes import needs_inference
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
-from graphsurgeon.protos import pb
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import pb
 
 
 def export_saved_model(
@@ -88,7 +89,7 @@ def export_saved_model(
         # Signature shapes the graph does not record need TensorFlow's shape inference;
         # then its import overlaps the (I/O-bound) weight streaming.
         refs = [r for spec in specs if spec.source is None for r in (*spec.inputs.values(), *spec.outputs.values())]
-        preload = _tf.importing_in_background() if needs_inference(signed, refs, True) else contextlib.nullcontext()
+        preload = runtime.importing_in_background() if needs_inference(signed, refs, True) else contextlib.nullcontext()
         with preload:
             write_variables(model, restored, staging / "variables", progress)
         # Flushing the weights to disk overlaps the signature work (which imports TensorFlow);
@@ -135,7 +136,7 @@ def _signatures(model: Model, given: Sequence[SignatureSpec] | None) -> list[Sig
 def _meta_graph(model: Model, tags, sig_defs: dict, saver_def, assets) -> Any:
     meta = pb.meta_graph_pb2.MetaGraphDef()
     meta.meta_info_def.tags.extend(tags)
-    meta.meta_info_def.tensorflow_version = _tf.tensorflow_version()
+    meta.meta_info_def.tensorflow_version = runtime.tensorflow_version()
     meta.graph_def.CopyFrom(to_graph_def(model.graph, model.weights))
     if saver_def is not None:
         meta.saver_def.CopyFrom(saver_def)

@@ -6,13 +6,13 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import MissingAssetError, UsageError, WriteError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 
 def with_extra_assets(graph: Graph, assets: Sequence[Asset], extra: Sequence[str]) -> tuple[Graph, list[Asset]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from graphsurgeon.errors import OutputExistsError, UsageError, WriteError
 from graphsurgeon.exporters.atomic import fsync_dir, process_alive
 from graphsurgeon.exporters.swap import exchange, pause_for_tests
-from graphsurgeon.limits import INT64_MAX
+from graphsurgeon.formats.limits import INT64_MAX
 
 TEMP_PREFIX = ".graphsurgeon-tmp-"
 RETIRED = "old-"  # TEMP_PREFIX + "old-N-PID": version N, moved aside while its replacement goes in

@@ -5,14 +5,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import UsageError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.ir.signatures import has_sparse, tensor_nodes
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.tf.protos import pb, shape_proto
 
 DEFAULT_KEY = "serving_default"
 METHODS = {

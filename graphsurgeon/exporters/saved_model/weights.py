@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphsurgeon import _tf
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import WriteError
 from graphsurgeon.exporters.bundle_writer import BundleWriter
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
@@ -23,7 +22,8 @@ from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.ir.types import const_nbytes
 from graphsurgeon.ir.weights import array_chunks
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import pb, shape_proto
 
 SAVE_SCOPE = "save"
 Progress = Callable[[int, int], None]
@@ -179,9 +179,9 @@ def _chunks(model: Model, r: Restored):
 
 def _save(prefix: str, batch: list[Restored], model: Model) -> None:
     try:
-        _tf.save_tensors(prefix, [b.key for b in batch], [_value(model, b) for b in batch])
+        runtime.save_tensors(prefix, [b.key for b in batch], [_value(model, b) for b in batch])
         return
-    except _tf.checkpoint_read_error() as err:
+    except runtime.checkpoint_read_error() as err:
         message = err.message.splitlines()[0]
     raise WriteError(f"writing variables failed: {message}; check free space and permissions")
 

@@ -1,4 +1,4 @@
-"""Keras 3 tracing, owned by _tf.py (which imports it lazily): the only module that imports keras.
+"""Keras 3 tracing, owned by runtime.py (which imports it lazily): the only module that imports keras.
 
 The model is rebuilt from its config inside a TF1 graph and a Keras
 StatelessScope, so no variable is ever given a value: Keras defers every
@@ -27,7 +27,7 @@ from keras.src.layers.preprocessing.index_lookup import IndexLookup  # noqa: E40
 from keras.src.legacy.saving import saving_utils  # noqa: E402
 from keras.src.saving import object_registration, saving_lib, serialization_lib  # noqa: E402
 
-from graphsurgeon.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402
+from graphsurgeon.tf.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402
 
 
 @dataclass

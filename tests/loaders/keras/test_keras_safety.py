@@ -1,4 +1,4 @@
-"""keras_safety: no code stored in a Keras file runs, and no module it names is imported.
+"""loaders.keras.safety: no code stored in a Keras file runs, and no module it names is imported.
 
 The scan is an allow-list: Keras's own classes and functions, and the user's
 --custom-objects; anything else, and any field holding a lambda or bytecode,
@@ -18,11 +18,15 @@ import h5py
 import pytest
 
 from graphsurgeon.errors import LoadError
-from graphsurgeon.loaders.keras_names import KERAS_NAMES
-from graphsurgeon.loaders.keras_safety import (UnsafeKerasConfigError, check_config, check_keras_archive,
-                                               looks_like_bytecode)
+from graphsurgeon.loaders.keras.names import KERAS_NAMES
+from graphsurgeon.loaders.keras.safety import (
+    UnsafeKerasConfigError,
+    check_config,
+    check_keras_archive,
+    looks_like_bytecode,
+)
 
-RESIDUAL = Path(__file__).resolve().parents[3] / "shared" / "reliability" / "keras-code" / "residual_wrapper.h5"
+RESIDUAL = Path(__file__).resolve().parents[4] / "shared" / "reliability" / "keras-code" / "residual_wrapper.h5"
 BYTECODE = base64.encodebytes(marshal.dumps((lambda x: x).__code__)).decode("ascii")
 
 
@@ -116,7 +120,7 @@ def test_allow_list_covers_the_installed_keras():
         for module in ("layers", "initializers", "regularizers", "constraints"):
             missing |= {n for n in dir(getattr(package, module)) if not n.startswith("_")
                         and isinstance(getattr(getattr(package, module), n), type)} - KERAS_NAMES
-    assert not missing, f"add to graphsurgeon/loaders/keras_names.py: {sorted(missing)}"
+    assert not missing, f"add to graphsurgeon/loaders/keras/names.py: {sorted(missing)}"
 
 
 def test_corpus_keras_files_pass_or_name_their_custom_class(corpus):

@@ -3,9 +3,9 @@
 Generated from the layers, initializers, activations, regularizers, constraints,
 losses, metrics, optimizers, models, mixed-precision and dtype-policy modules of
 tf_keras and Keras 3, plus tf_keras's cell wrappers and op layers.
-tests/loaders/test_keras_safety.py fails (naming what is missing) when an installed
+tests/loaders/keras/test_keras_safety.py fails (naming what is missing) when an installed
 Keras defines a name this list lacks. Being listed is not enough for Lambda-like
-layers: keras_safety refuses any field that carries a function.
+layers: keras.safety refuses any field that carries a function.
 """
 from __future__ import annotations
 

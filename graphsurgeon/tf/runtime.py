@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from graphsurgeon.native_stderr import native_stderr_held_back
-from graphsurgeon.protos import pb
-from graphsurgeon.tf2_trace import (
+from graphsurgeon.tf.native_stderr import native_stderr_held_back
+from graphsurgeon.tf.protos import pb
+from graphsurgeon.tf.tf2_trace import (
     CapturedResource,
     TracedSignatures,
     Unflattenable,
@@ -252,18 +252,18 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
     return frozen.graph.as_graph_def(), input_names, outputs, constants
 
 
-from graphsurgeon.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402  (the loader uses them through _tf)
+from graphsurgeon.tf.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402  (the loader uses them through runtime)
 
 
 def trace_keras3(request: KerasTraceRequest) -> Any:
-    """Trace a Keras 3 model with its weights as placeholders (see _keras3.py, the module that imports keras)."""
+    """Trace a Keras 3 model with its weights as placeholders (see keras3_trace.py, the module that imports keras)."""
     t = tf()
     refusal = None
     with native_stderr_held_back():
-        from graphsurgeon import _keras3
+        from graphsurgeon.tf import keras3_trace
 
         try:
-            return _keras3.trace(t, request)
+            return keras3_trace.trace(t, request)
         except KerasTraceError as err:
             refusal = err  # the user's error, raised below: TensorFlow's held-back start-up lines stay hidden
     raise refusal

@@ -2,9 +2,9 @@
 
 Metadata (trace=False) comes from the config and the weights file's dataset
 headers alone: no Keras, no TensorFlow, no weight bytes; the input placeholders
-and output names are already the ones an export will use (keras_config.py).
+and output names are already the ones an export will use (keras/config.py).
 Tracing refuses unsafe configs first, then has Keras 3 rebuild the model with
-its weights as placeholders (_keras3.py through _tf.py) and swaps those for
+its weights as placeholders (keras3_trace.py through runtime.py) and swaps those for
 constants read lazily from the file.
 """
 from __future__ import annotations
@@ -20,21 +20,21 @@ from typing import Any
 
 import h5py
 
-from graphsurgeon import _tf
-from graphsurgeon import dtypes as dt
 from graphsurgeon.errors import LoadError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
-from graphsurgeon.loaders import keras_config as kc
 from graphsurgeon.loaders.graphdef import graph_from_proto
-from graphsurgeon.loaders.keras3_replace import Replaced, replaced
-from graphsurgeon.loaders.keras_archive import ASSETS_PREFIX, ArchiveH5Source, KerasArchive
-from graphsurgeon.loaders.keras_h5 import _metadata_model, _node_name, _text
-from graphsurgeon.loaders.keras_layers import layer_graph
-from graphsurgeon.loaders.keras_tables import refuse_untraceable, tables_from_assets
+from graphsurgeon.loaders.keras import config as kc
+from graphsurgeon.loaders.keras.archive import ASSETS_PREFIX, ArchiveH5Source, KerasArchive
+from graphsurgeon.loaders.keras.h5 import _metadata_model, _node_name, _text
+from graphsurgeon.loaders.keras.keras3_replace import Replaced, replaced
+from graphsurgeon.loaders.keras.layers import layer_graph
+from graphsurgeon.loaders.keras.tables import refuse_untraceable, tables_from_assets
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import pb, shape_proto
 
 FORMAT_ARCHIVE, FORMAT_H5 = "keras", "keras_h5"
 
@@ -141,9 +141,9 @@ def _traced(path: Path, swap: Replaced, metadata: Model, weights: dict, legacy_h
     inputs = [(r.node, i.dtype, i.shape) for r, i in zip(metadata.inputs, kc.inputs_of(swap.config))]
     outputs = [r.node for r in metadata.outputs]
     try:
-        trace = _tf.trace_keras3(_tf.KerasTraceRequest(swap.config, inputs, outputs, weights, legacy_h5, assets_dir,
+        trace = runtime.trace_keras3(runtime.KerasTraceRequest(swap.config, inputs, outputs, weights, legacy_h5, assets_dir,
                                                        swap.custom_objects, unsafe_lambda, swap.layers))
-    except _tf.KerasTraceError as err:
+    except runtime.KerasTraceError as err:
         where = f"layer {err.layer!r}: " if err.layer else ""
         raise LoadError(swap.failure(path, where, str(err)) if swap.layers else _trace_failure(path, err)) from err
     graph = graph_from_proto(trace.graph_def, str(path))

@@ -15,7 +15,7 @@ import pytest
 
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
 
-COMMITTED = Path(__file__).resolve().parents[2] / "fixtures" / "committed"
+COMMITTED = Path(__file__).resolve().parents[3] / "fixtures" / "committed"
 BACKENDS = ["jax", "torch"]
 BOUND = {"jax": ("jax_doubled", "JaxLayer", "JAX"), "torch": ("torch_linear", "TorchModuleWrapper", "PyTorch")}
 

@@ -1,4 +1,4 @@
-"""The request a Keras 3 trace takes and the error it raises: shared by the loader, _tf and _keras3.
+"""The request a Keras 3 trace takes and the error it raises: shared by the loader, runtime and keras3_trace.
 
 Plain data, so the loader can build a request without importing Keras or TensorFlow.
 """
@@ -19,7 +19,7 @@ class KerasTraceError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class KerasTraceRequest:
-    """What tracing a Keras 3 model needs (see _keras3.trace): all decided by the loader, from the file alone.
+    """What tracing a Keras 3 model needs (see keras3_trace.trace): all decided by the loader, from the file alone.
 
     ``inputs`` are (name, dtype, shape) of the placeholders fed to the model in
     order; ``outputs`` name its outputs in order. ``weights`` indexes the weights

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from graphsurgeon import dtypes as dt
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Node
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.tf.protos import pb, shape_proto
 
 KERAS_CLASS_ATTR = "_keras_class"
 

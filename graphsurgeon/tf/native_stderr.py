@@ -1,6 +1,6 @@
 """Holding back what native code writes to file descriptor 2 (TensorFlow's C++ start-up lines).
 
-Plain os-level redirection, no TensorFlow: _tf uses it around every import of
+Plain os-level redirection, no TensorFlow: runtime uses it around every import of
 and call into TensorFlow that may log from C++.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ def native_stderr_held_back() -> Iterator[None]:
             capture.seek(0)
             native = capture.read().decode(errors="replace").strip()
             if native:
-                logging.getLogger("graphsurgeon._tf").debug("TensorFlow's native output before the failure:\n%s", native)
+                logging.getLogger("graphsurgeon.tf.runtime").debug("TensorFlow's native output before the failure:\n%s", native)
             raise
         finally:
             os.dup2(saved, 2)

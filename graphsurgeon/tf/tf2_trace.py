@@ -1,4 +1,4 @@
-"""What a TF2 SavedModel trace returns and refuses: shared by the loader and _tf.
+"""What a TF2 SavedModel trace returns and refuses: shared by the loader and runtime.
 
 Plain data and proto helpers, so the loader reads a trace's result without
 importing TensorFlow (as keras_trace.py does for Keras 3 traces).

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphsurgeon import _tf
 from graphsurgeon.errors import LoadError, UsageError, close_matches
+from graphsurgeon.tf import runtime
 
 REGISTERED_PREFIX = "graphsurgeon_replacement_"  # the custom-object name each function is registered under
 NOT_LAYERS = frozenset({"DTypePolicy", "FloatDTypePolicy", "Policy"})  # named configs that are not layers
@@ -64,7 +64,7 @@ def _load_function(replacement: LayerReplacement) -> Callable:
     if spec is None or spec.loader is None:
         raise UsageError(f"--replace-layer {replacement.layer}: cannot import {path}; give a Python file")
     module = importlib.util.module_from_spec(spec)
-    with _tf.quiet_native_logs():  # the module may import TensorFlow, and with it its C++ start-up lines
+    with runtime.quiet_native_logs():  # the module may import TensorFlow, and with it its C++ start-up lines
         spec.loader.exec_module(module)
     function = getattr(module, replacement.function, None)
     if not callable(function):

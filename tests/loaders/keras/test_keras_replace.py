@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
-from graphsurgeon.loaders.keras_replace import REGISTERED_PREFIX, LayerReplacement, replace_layers
+from graphsurgeon.loaders.keras.replace import REGISTERED_PREFIX, LayerReplacement, replace_layers
 from graphsurgeon.verify import verify
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
 

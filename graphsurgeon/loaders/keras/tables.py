@@ -22,15 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from graphsurgeon import dtypes as dt
+from graphsurgeon.errors import LoadError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Asset, Model
-from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.tensors import to_array
-from graphsurgeon.loaders.keras_h5 import layer_dicts
+from graphsurgeon.loaders.keras.h5 import layer_dicts
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb
+from graphsurgeon.tf.protos import pb
 
 SCOPE = "graphsurgeon_keras_vocabularies"
 WHOLE_LINE, LINE_NUMBER = -2, -1  # tf.lookup.TextFileIndex values for InitializeTableFromTextFileV2

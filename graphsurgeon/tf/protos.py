@@ -4,7 +4,7 @@ tensorflow/__init__ takes seconds and half a gigabyte; the *_pb2 modules need
 none of it (they import only each other and google.protobuf). While they load,
 empty parent packages pointing at the wheel's folders stand in for the real
 ones; they are removed right after, so a later `import tensorflow` (ours in
-_tf.py, or the user's) runs the real package and reuses the loaded modules.
+runtime.py, or the user's) runs the real package and reuses the loaded modules.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ nothing: every weight is a variable node whose bytes are read from its HDF5
 dataset on request; inspect and audit use this. Tracing loads the model with
 tf_keras, traces it with training=False (batch norm and dropout in inference
 mode) and freezes the trace. Before any Keras code touches the file, its JSON
-config is scanned by keras_safety (anything carrying code, or naming classes
+config is scanned by keras.safety (anything carrying code, or naming classes
 that are neither Keras's nor --custom-objects', is refused) and Keras 1 configs
 are refused, so no code from the file runs. A damaged file (h5py's many
 exception types) is one LoadError.
@@ -22,18 +22,18 @@ from typing import Any
 import h5py
 import numpy as np
 
-from graphsurgeon import _tf
-from graphsurgeon.dtypes import BY_NAME
 from graphsurgeon.errors import LoadError
+from graphsurgeon.formats.dtypes import BY_NAME
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
-from graphsurgeon.loaders.keras_layers import LayerGraph, layer_graph
-from graphsurgeon.loaders.keras_safety import check_config
-from graphsurgeon.loaders.keras_replace import REGISTERED_PREFIX, replace_layers
+from graphsurgeon.loaders.keras.layers import LayerGraph, layer_graph
+from graphsurgeon.loaders.keras.replace import REGISTERED_PREFIX, replace_layers
+from graphsurgeon.loaders.keras.safety import check_config
 from graphsurgeon.names import TensorRef
-from graphsurgeon.protos import pb, shape_proto
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import pb, shape_proto
 
 OPTIMIZER_SCOPE = "optimizer_weights"
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def _layer_graph(f, weights_by_layer: dict[str, list[str]]) -> LayerGraph | None
     try:
         return layer_graph(config, weights_by_layer)
     # A config of unexpected shape (hand-edited, damaged) gets no layer view; loading it
-    # for export goes through keras_safety and Keras, which name what is wrong.
+    # for export goes through keras.safety and Keras, which name what is wrong.
     except (AttributeError, TypeError, ValueError, KeyError, IndexError) as err:
         log.debug("no layer graph from the model config: %s", err)
         return None
@@ -265,19 +265,19 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
             config: dict | None) -> Model:
     """``config``: a rewritten model config to build instead of the file's (weights still come from the file)."""
     try:
-        graph_def, input_names, outputs, constants = _tf.trace_keras(
+        graph_def, input_names, outputs, constants = runtime.trace_keras(
             str(path), architecture, custom_objects, json.dumps(config) if config is not None else None)
     except ModuleNotFoundError as err:
         if err.name != "tf_keras":
             raise
         # Not a dependency: each tf_keras release requires its own TensorFlow minor, and installing one would
         # replace the user's TensorFlow.
-        minor = ".".join(_tf.tensorflow_version().split(".")[:2])
+        minor = ".".join(runtime.tensorflow_version().split(".")[:2])
         raise LoadError(f"{path}: Keras 2 .h5 files are traced with tf_keras, which is not installed; install the "
                         f"release matching your TensorFlow {minor}: pip install 'tf_keras=={minor}.*'") from err
     # Keras reads the file itself: a damaged file surfaces as any of h5py's errors, or as a
     # TensorFlow error or a failed assert inside Keras.
-    except (*H5_ERRORS, AssertionError, _tf.checkpoint_read_error()) as err:
+    except (*H5_ERRORS, AssertionError, runtime.checkpoint_read_error()) as err:
         fix = ("if it names a custom layer or function, supply it with --custom-objects module.py"
                if isinstance(err, (ValueError, TypeError)) else "the file may be damaged: re-save or re-download it")
         raise LoadError(f"{path}: Keras could not rebuild the model ({type(err).__name__}: {_first_line(err)}); "
@@ -321,7 +321,7 @@ def custom_objects_from(module_path: str | None) -> dict:
         raise LoadError(f"cannot import --custom-objects {module_path}: give a Python file")
     module = importlib.util.module_from_spec(spec)
     try:
-        with _tf.quiet_native_logs():  # the module may import keras, and with it TensorFlow's C++ start-up lines
+        with runtime.quiet_native_logs():  # the module may import keras, and with it TensorFlow's C++ start-up lines
             spec.loader.exec_module(module)
     except Exception as err:  # the user's own module: whatever it raises, report it as theirs
         where = f" (line {err.lineno})" if isinstance(err, SyntaxError) else ""

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphsurgeon.loaders.keras_config import layer_group_paths
-from graphsurgeon.loaders.keras_replace import replace_layers
+from graphsurgeon.loaders.keras.config import layer_group_paths
+from graphsurgeon.loaders.keras.replace import replace_layers
 
 
 @dataclass(frozen=True)

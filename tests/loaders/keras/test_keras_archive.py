@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
-from graphsurgeon.loaders.keras_archive import WEIGHTS, MemberWindow, open_member
+from graphsurgeon.loaders.keras.archive import WEIGHTS, MemberWindow, open_member
 
 
 def _recompressed(source, target, compression: int):

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
-from graphsurgeon.loaders import keras_config as kc
-from graphsurgeon.loaders.keras3_replace import replaced
-from graphsurgeon.loaders.keras_safety import UnsafeKerasConfigError, check_config
+from graphsurgeon.loaders.keras import config as kc
+from graphsurgeon.loaders.keras.keras3_replace import replaced
+from graphsurgeon.loaders.keras.safety import UnsafeKerasConfigError, check_config
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
 
 FUNCTIONS = '''import keras
@@ -73,7 +73,7 @@ def test_export_with_the_replacement_equals_keras_predict(generated, cli, tmp_pa
 
 NO_UNMARSHALLING = """
 import sys, graphsurgeon as gs
-from graphsurgeon.loaders.keras_replace import replacement_functions
+from graphsurgeon.loaders.keras.replace import replacement_functions
 source, code, replacement = sys.argv[1], bytes.fromhex(sys.argv[2]), sys.argv[3]
 hits = []
 sys.addaudithook(lambda event, args: hits.append(1) if event == "marshal.loads" and bytes(args[0]) == code else None)

@@ -10,7 +10,7 @@ modules it is given.
 
 So the scan is an allow-list over the whole parsed config (every nested dict
 and list, iteratively): every class or function named must be Keras's own
-(keras_names.KERAS_NAMES, from modules of keras, keras.src, tf_keras or
+(names.KERAS_NAMES, from modules of keras, keras.src, tf_keras or
 tensorflow.keras) or one the user supplied with --custom-objects; no field may
 hold a lambda or bytecode. The scan reads JSON only: it never decodes bytecode
 beyond its first bytes, and never imports anything the config names.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsurgeon.errors import LoadError
-from graphsurgeon.loaders.keras_names import KERAS_NAMES
+from graphsurgeon.loaders.keras.names import KERAS_NAMES
 
 KERAS_PACKAGES = ("keras", "tf_keras", "tensorflow.keras", "tensorflow.python.keras")
 # Keras 3's own markers for plain values (tuples, arrays, bytes, tensors) and for named functions.

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from graphsurgeon.errors import LoadError
-from graphsurgeon.loaders.keras_h5 import layer_dicts, refuse_lambdas
-from graphsurgeon.loaders.keras_safety import check_config
+from graphsurgeon.loaders.keras.h5 import layer_dicts, refuse_lambdas
+from graphsurgeon.loaders.keras.safety import check_config
 
 MODEL_CLASSES = frozenset({"Functional", "Model", "Sequential"})
 BACKEND_WRAPPERS = {"TorchModuleWrapper": "PyTorch", "JaxLayer": "JAX", "FlaxLayer": "JAX (Flax)"}
@@ -178,7 +178,7 @@ def refuse_unsafe(config: dict, source: Path, unsafe_lambda: bool, custom_object
             raise LoadError(f"{source}: {what} is of class {registered!r}, which is not part of Keras; supply "
                             f"the class with --custom-objects module.py (a file that defines {layer['class_name']})")
     # Last, so the specific reasons above come first: everything else that names code is refused by
-    # keras_safety's allow-list (bytecode in any field, __lambda__, modules outside Keras).
+    # keras.safety's allow-list (bytecode in any field, __lambda__, modules outside Keras).
     check_config(config, str(source), allow_code=unsafe_lambda, custom_names=sorted(custom_objects))
 
 

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 import graphsurgeon as gs
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
-from tests.loaders.test_keras3 import _rewritten
+from tests.loaders.keras.test_keras3 import _rewritten
 
 SENTENCES = np.array([["The cat sat on the mat."], ["a DOG, a zebra; and   more unknown words than fit"], [""],
                       ["mat? Mat! MAT..."]], dtype=object)
@@ -83,7 +83,7 @@ def test_tf_idf_text_vectorization_is_refused_in_one_line(generated, cli, tmp_pa
 
 def test_named_variables_are_indexed_after_numbered_ones():
     # A tf_idf lookup stores `idf_weights` beside numbered variables; inspect once failed parsing it as a number.
-    from graphsurgeon.loaders.keras_config import weights_by_layer
+    from graphsurgeon.loaders.keras.config import weights_by_layer
 
     config = {"class_name": "Functional", "config": {"layers": [
         {"class_name": "TextVectorization", "config": {"name": "vectorize"}}]}}
