@@ -13,6 +13,8 @@ from collections.abc import Iterable
 class GraphSurgeonError(Exception):
     """Bad input: says what happened, which name, and how to fix it."""
 
+    node = ""  # the node to blame, when there is one (a plan's refusals name theirs)
+
 
 class LoadError(GraphSurgeonError):
     """A model file is missing, truncated or of an unknown kind."""

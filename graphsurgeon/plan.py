@@ -1,44 +1,56 @@
 """plan(model, recipe) -> Plan: every name resolved and the cut validated once, before any weight is read.
 
-The Plan is what a run will do: the recipe's bindings applied (a graph edit,
-no weight read), the inputs (each with the tensor it replaces and the
-Placeholder the cut creates), the outputs, the nodes kept (one backward
-sweep), the init ops kept with them, and the variables to freeze. apply()
-runs freeze, cut and strip on it without resolving a name or walking the
-graph again; audit renders it, so audit reports as a risk exactly what cut
-would refuse, with the same words.
+The Plan is what a run will do: every name the recipe holds resolved once
+(inputs, outputs, bindings, signature keys, the front end's image input, the
+head's output; Keras layer names included), the recipe's bindings applied (a
+graph edit, no weight read), the nodes kept (one backward sweep), the init ops
+kept with them, the variables to freeze with their checkpoint keys, and every
+refusal a cut, freeze or export would raise. Plan.apply() runs freeze, cut and
+strip on it without resolving a name or walking the graph again; audit renders
+it, so audit reports as a risk exactly what cut would refuse, in the same words.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from graphsurgeon.errors import CutError, UsageError
-from graphsurgeon.ir.graph import Graph
-from graphsurgeon.ir.graph_checks import check_nodes
+from graphsurgeon.errors import CutError, GraphSurgeonError, NameNotFoundError, UsageError, close_matches
 from graphsurgeon.ir.init_stages import staged
 from graphsurgeon.ir.model import Asset, Model
-from graphsurgeon.ir.ops import VARIABLE_OPS
+from graphsurgeon.ir.resolve import CALL_SITE, Resolver
 from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.names import TensorRef
 from graphsurgeon.recipe import Recipe
 from graphsurgeon.surgery.bind import bind
 from graphsurgeon.surgery.cut import apply_cut
 from graphsurgeon.surgery.cutplan import CutInput, CutPlan, plan_cut
-from graphsurgeon.surgery.freeze import freeze
+from graphsurgeon.surgery.freeze import FreezePlan, freeze_planned, plan_freeze
+from graphsurgeon.surgery.heads import OUTPUTS as HEAD_OUTPUTS
 from graphsurgeon.surgery.prune import strip_training
-from graphsurgeon.surgery.select import InputSpec, resolve_all
+from graphsurgeon.surgery.select import InputSpec
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a run will do; ``problems`` is what a cut would refuse (empty when it is valid)."""
+    """What a run will do; ``problems`` is what a cut, freeze or export would refuse (empty when it is valid).
+
+    ``names`` maps every name the recipe gave (and the source's own outputs, when
+    it named none) to the tensors it resolved to. ``keys`` maps exported tensors
+    to the signature keys the recipe chose (``--keys``, or a Keras layer's name).
+    ``image_input`` and ``head_output`` are the exported tensors the front end
+    and the head attach to.
+    """
 
     recipe: Recipe
     source: Model  # the source as loaded
     model: Model  # the source with the recipe's bindings applied
     cut: CutPlan
-    variables: tuple[str, ...]  # variable nodes the outputs need, in graph order
+    freezing: FreezePlan
+    names: Mapping[str, tuple[TensorRef, ...]]
+    bindings: Mapping[TensorRef, object]
+    keys: Mapping[TensorRef, str]
+    image_input: TensorRef | None = None
+    head_output: TensorRef | None = None
 
     @property
     def inputs(self) -> tuple[CutInput, ...]:
@@ -61,13 +73,30 @@ class Plan:
         return self.cut.init_ops
 
     @property
-    def problems(self) -> tuple[CutError, ...]:
-        return self.cut.problems
+    def variables(self) -> tuple[str, ...]:
+        """Variable nodes the outputs need, in graph order."""
+        return self.freezing.variables
+
+    @property
+    def checkpoint_keys(self) -> Mapping[str, str]:
+        """Each variable frozen from the checkpoint -> its checkpoint key (``shared_name`` honoured)."""
+        return self.freezing.keys
+
+    @property
+    def problems(self) -> tuple[GraphSurgeonError, ...]:
+        return (*self.cut.problems, *self.freezing.problems)
 
     @property
     def assets(self) -> tuple[Asset, ...]:
         """The asset files the kept graph reads."""
         return tuple(a for a in self.model.assets if a.tensor.node in self.kept)
+
+    def exported(self, ref: TensorRef) -> TensorRef:
+        """The tensor of the export that stands for source tensor ``ref`` (an input's is its Placeholder)."""
+        for cut_input in self.cut.inputs:
+            if cut_input.ref == ref:
+                return TensorRef(cut_input.placeholder)
+        return ref
 
     def init_stages(self) -> dict[str, list[str]]:
         """The kept init ops by the stage the export's ordered init op runs them in."""
@@ -79,21 +108,33 @@ class Plan:
         return tuple(self.init_stages()["tables"])
 
     def check(self) -> "Plan":
-        """The plan, or the first thing a cut would refuse."""
-        self.cut.check()
+        """The plan, or the first thing it would refuse."""
+        if self.problems:
+            raise self.problems[0]
         return self
 
     def variable_bytes(self) -> int:
         """Bytes a freeze of this plan reads: what the kept variables hold in the checkpoint."""
         weights = self.model.weights
-        keys = (self.model.variable_keys.get(name, name) for name in self.variables)
-        return sum(weights[key].nbytes for key in keys if key in weights)
+        return sum(weights[key].nbytes for key in self.checkpoint_keys.values())
+
+    def apply(self) -> Model:
+        """Freeze, cut and strip as planned: a self-contained model whose kept variables are (lazy) constants."""
+        self.check()
+        frozen, unread = freeze_planned(self.model, self.freezing)
+        # freeze renames nothing it keeps; the nodes it adds (a frozen value behind a
+        # PlaceholderWithDefault, a gather's params) are needed, and handles it stopped reading are not.
+        before, after = self.model.graph, frozen.graph
+        kept = (self.kept - unread) | frozenset(n for n in after.names if n not in before)
+        result = apply_cut(frozen, self.cut, kept, batch_policy=self.recipe.batch)
+        return strip_training(result, sweep_unreached=False) if self.recipe.strips else result
 
     def resolved(self) -> dict:
         """The names the recipe resolved to, for the record an export writes (JSON-safe)."""
         return {"inputs": [{"name": i.spec.name, "tensor": str(i.ref), "placeholder": i.placeholder}
                            for i in self.inputs],
                 "outputs": [str(r) for r in self.outputs],
+                "names": {name: [str(r) for r in refs] for name, refs in sorted(self.names.items())},
                 "bindings": sorted((self.recipe.bindings or {}).keys()),
                 "variables": len(self.variables), "kept_nodes": len(self.kept),
                 "assets": [a.filename for a in self.assets],
@@ -101,47 +142,30 @@ class Plan:
 
 
 def plan(model: Model, recipe: Recipe | None = None) -> Plan:
-    """Resolve the recipe's names against ``model`` and validate the cut it describes.
+    """Resolve the recipe's names against ``model`` and validate the cut, freeze and export it describes.
 
     Raises for names that do not exist or values that cannot be bound (nothing
-    could be planned). A cut that is well named but invalid (an unfed
-    Placeholder, a boundary inside a while loop) is kept in ``problems`` so
-    that audit can report it; ``Plan.check()`` and apply() raise it.
+    could be planned). A well-named run that would be refused (an unfed
+    Placeholder, a boundary inside a while loop, a variable with no value, an
+    output that updates state) is kept in ``problems`` so that audit can report
+    it; ``Plan.check()`` and ``Plan.apply()`` raise it.
     """
     recipe = recipe or Recipe()
     model.require_graph("plan a cut of")
+    names = Resolver(model)
     specs = recipe.input_specs
-    bound = model
-    inputs = None
-    if recipe.bindings:
-        check_nodes(model.graph, model.source.path)  # binding folds values anywhere in the graph
-        # bind keeps every name, so inputs resolved before binding stay valid after it
-        inputs = resolve_all(model.graph, [s.name for s in specs], "input")
-        bound = bind(model, _resolved_bindings(model.graph, recipe.bindings, inputs))
-    cut = plan_cut(bound, specs, wanted_outputs(bound, recipe), resolved_inputs=inputs, freezing=True)
-    # what the run reads of the graph: a model loaded with check_all_nodes=False is checked only here
-    check_nodes(bound.graph, model.source.path, cut.kept | {i.ref.node for i in cut.inputs})
-    variables = tuple(name for name, op in bound.graph.name_ops() if op in VARIABLE_OPS and name in cut.kept)
-    return Plan(recipe, model, bound, cut, variables)
-
-
-def apply(planned: Plan) -> Model:
-    """freeze, cut and strip as planned: a self-contained model whose kept variables are (lazy) constants."""
-    planned.check()
-    recipe, model = planned.recipe, planned.model
-    frozen = freeze(model, planned.outputs, [i.ref for i in planned.inputs],
-                    init_from_initializers=recipe.inits_from_initializers, needed=planned.kept)
-    # freeze renames nothing it keeps; the nodes it adds (a frozen value behind a
-    # PlaceholderWithDefault, a gather's params) are needed, and those it drops are not.
-    before, after = frozenset(model.graph.names), frozenset(frozen.graph.names)
-    kept = (planned.kept & after) | (after - before)
-    # A resource handle whose reads all became constants is needed no more.
-    read = {ref.node for node in frozen.graph.nodes_in(kept) for ref in node.inputs}
-    read |= {ref.node for ref in planned.outputs}
-    kept -= {name for name in planned.variables
-             if name in after and name not in read and frozen.graph[name].op == "VarHandleOp"}
-    result = apply_cut(frozen, planned.cut, kept, batch_policy=recipe.batch)
-    return strip_training(result, sweep_unreached=False) if recipe.strips else result
+    inputs = tuple(names.tensor(s.name, "input") for s in specs)
+    bindings = _bindings(names, recipe.bindings or {}, inputs)
+    bound = bind(model, bindings) if bindings else model
+    outputs = names.all(wanted_outputs(model, recipe), "output")
+    cut = plan_cut(bound, specs, inputs, outputs, freezing=True)
+    freezing = plan_freeze(bound, cut.outputs, cut.kept, recipe.inits_from_initializers)
+    planned = Plan(recipe, model, bound, cut, freezing, {}, bindings, {})
+    image_input = planned.exported(names.tensor(recipe.front_end.image_input, "--image-input")) \
+        if recipe.front_end else None
+    head_output = _head_output(planned, names)
+    keys = {**_layer_keys(planned, names), **_user_keys(planned, names)}
+    return Plan(recipe, model, bound, cut, freezing, names.resolved(), bindings, keys, image_input, head_output)
 
 
 def wanted_outputs(model: Model, recipe: Recipe) -> list[str]:
@@ -160,11 +184,10 @@ def signature_outputs(model: Model) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _resolved_bindings(graph: Graph, bindings: Mapping[str, object],
-                       inputs: Sequence[TensorRef]) -> dict[TensorRef, object]:
+def _bindings(names: Resolver, given: Mapping[str, object], inputs: Sequence[TensorRef]) -> dict[TensorRef, object]:
     resolved = {}
-    for name, value in bindings.items():
-        (ref,) = resolve_all(graph, [name], "--set name")
+    for name, value in given.items():
+        ref = names.tensor(name, "--set name")
         if ref in inputs:
             raise UsageError(f"--set {name} binds a tensor that is also an input; a bound tensor is a constant, "
                              "so drop it from --inputs or from --set")
@@ -172,17 +195,76 @@ def _resolved_bindings(graph: Graph, bindings: Mapping[str, object],
     return resolved
 
 
+def _head_output(planned: Plan, names: Resolver) -> TensorRef | None:
+    head = planned.recipe.head
+    if head is None:
+        return None
+    if head.output is not None:
+        ref = names.tensor(head.output, "--top-k-output")
+        if ref not in planned.outputs:
+            raise UsageError(f"--top-k-output {head.output} is not among the outputs "
+                             f"({', '.join(str(r) for r in planned.outputs)}); add it to --outputs")
+        return planned.exported(ref)
+    if len(planned.outputs) != 1:
+        raise UsageError(f"the model has {len(planned.outputs)} outputs; choose the one for --top-k with "
+                         f"--top-k-output (one of {', '.join(str(r) for r in planned.outputs)})")
+    return planned.exported(planned.outputs[0])
+
+
+def _user_keys(planned: Plan, names: Resolver) -> dict[TensorRef, str]:
+    """--keys NAME=KEY by exported tensor. NAME is any name the user typed for an input or output (node,
+    tensor, Keras layer, the source's name of an input the cut renamed, or the name the cut gave it)."""
+    placeholders = {i.placeholder: i.ref for i in planned.inputs}
+    ends = {*planned.input_refs, *planned.outputs}
+    keys: dict[TensorRef, str] = {}
+    for name, key in (planned.recipe.keys or {}).items():
+        if planned.recipe.head is not None and name in HEAD_OUTPUTS:
+            keys[TensorRef(name)] = key
+            continue
+        try:
+            refs = (placeholders[name],) if name in placeholders else names.tensors(name, "--keys name")
+        except NameNotFoundError:
+            refs = ()
+        if not refs or not set(refs) <= ends:
+            near = close_matches(name, _end_names(planned)) if not refs else []  # a typo, not another tensor
+            raise UsageError(f"--keys {name}={key}: {name!r} is neither an input nor an output of the export; "
+                             + (f"did you mean {near[0]!r}? " if near else "")
+                             + f"name one of: {', '.join(_end_names(planned))}")
+        keys.update({planned.exported(ref): _numbered(key, i) for i, ref in enumerate(refs)})
+    return keys
+
+
+def _layer_keys(planned: Plan, names: Resolver) -> dict[TensorRef, str]:
+    """An output named by a Keras layer is keyed by the layer's name (model@1 -> model_1), not its tensor's node."""
+    keys: dict[TensorRef, str] = {}
+    for name in planned.recipe.outputs or ():
+        if TensorRef.parse(name).node in planned.model.graph:
+            continue
+        refs = names.tensors(name, "output")
+        keys.update({planned.exported(ref): _numbered(name.replace(CALL_SITE, "_"), i) for i, ref in enumerate(refs)})
+    return keys
+
+
+def _numbered(key: str, index: int) -> str:
+    return key if index == 0 else f"{key}_{index}"
+
+
+def _end_names(planned: Plan) -> list[str]:
+    spelled = [i.spec.name for i in planned.inputs] + list(planned.recipe.outputs or ())
+    return spelled or [str(r) for r in (*planned.input_refs, *planned.outputs)]
+
+
+# Until the public API settles on Plan.apply(): the module-level spellings scripts used.
+def apply(planned: Plan) -> Model:
+    return planned.apply()
+
+
 def extract(model: Model, inputs: Sequence[str | InputSpec], outputs: Sequence[str | TensorRef], *,
             bindings: Mapping[str, object] | None = None, init_from_initializers: bool = False,
             strip: bool = True, batch_policy: str | None = None) -> Model:
-    """Bind, freeze what the outputs need, cut between inputs and outputs, strip training nodes.
-
-    The result is self-contained: every variable it keeps is a (lazy) constant.
-    ``batch_policy`` ("auto", "dynamic", "static") decides the inputs' batch dimension (surgery/batch.py).
-    """
     if not outputs:
         raise CutError("a cut needs at least one output: pass --outputs NODE[:PORT]")
     recipe = Recipe(inputs=tuple(s if isinstance(s, InputSpec) else InputSpec(str(s)) for s in inputs),
                     outputs=tuple(str(o) for o in outputs), bindings=dict(bindings) if bindings else None,
                     init_from_initializers=init_from_initializers, strip=strip, batch=batch_policy)
-    return apply(plan(model, recipe))
+    return plan(model, recipe).apply()

@@ -7,7 +7,8 @@ import pytest
 
 import graphsurgeon as gs
 from graphsurgeon import defaults
-from graphsurgeon.surgery import reach, select
+from graphsurgeon.ir import resolve
+from graphsurgeon.surgery import reach
 
 
 def _files(folder):
@@ -23,7 +24,7 @@ def test_cli_export_and_library_export_are_byte_identical(cli, generated, tmp_pa
     exported = gs.export(source, recipe, tmp_path / "lib")
     assert exported.path == tmp_path / "lib" / "1"
     assert _files(tmp_path / "cli" / "1") == _files(exported.path)
-    assert exported.signatures["serving_default"]["outputs"] == {"code": "encoder/out:0"}
+    assert exported.signatures["serving_default"].outputs == {"code": "encoder/out:0"}
 
 
 def test_the_export_records_its_recipe(generated, tmp_path):
@@ -64,24 +65,24 @@ def test_verify_per_output_tolerance(cli, generated, tmp_path):
 
 
 def test_one_export_resolves_each_name_once_and_sweeps_once(generated, tmp_path, monkeypatch):
-    resolved, sweeps = [], []
-    real_resolve, real_init = select.resolve, reach._Sweep.__init__
-
-    def counting_resolve(graph, name, what="name"):
-        if isinstance(name, str):
-            resolved.append(name)
-        return real_resolve(graph, name, what)
+    """Every resolution goes through graphsurgeon.ir.resolve (strings and TensorRefs alike): the plan resolves
+    each name the recipe holds once, --keys reuse those answers, and no stage resolves again."""
+    sweeps = []
+    real_init = reach._Sweep.__init__
 
     def counting_init(self, *args, **kwargs):
         sweeps.append(1)
         real_init(self, *args, **kwargs)
 
-    monkeypatch.setattr(select, "resolve", counting_resolve)
     monkeypatch.setattr(reach._Sweep, "__init__", counting_init)
-    recipe = gs.Recipe(inputs=["x"], outputs=["logits"], bindings={"is_training": False, "keep_prob": 1.0})
-    gs.export(generated / "bn_dropout", recipe, tmp_path / "bn")
-    assert sorted(resolved) == ["is_training", "keep_prob", "logits", "x"]
+    recipe = gs.Recipe(inputs=["x"], outputs=["logits"], bindings={"is_training": False, "keep_prob": 1.0},
+                       keys={"x": "pixels", "logits:0": "scores"})
+    with resolve.counting() as counts:
+        exported = gs.export(generated / "bn_dropout", recipe, tmp_path / "bn")
+    assert counts == {"x": 1, "is_training": 1, "keep_prob": 1, "logits": 1, "logits:0": 1}
     assert len(sweeps) == 1
+    signature = exported.signatures["serving_default"]
+    assert signature.inputs == {"pixels": "x:0"} and signature.outputs == {"scores": "logits:0"}
 
 
 def test_a_cut_that_leaves_a_placeholder_unfed_is_a_cut_error_before_freezing(corpus):

@@ -14,13 +14,14 @@ from graphsurgeon import defaults
 from graphsurgeon.audit.risks import Risk, find_risks, tables
 from graphsurgeon.audit.split import KEPT, classify
 from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
-from graphsurgeon.errors import UsageError
+from graphsurgeon.errors import CutError, UsageError
 from graphsurgeon.formats.limits import PROTO_LIMIT, SERVING_PB_LIMIT
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.resolve import Resolver
 from graphsurgeon.ir.sizes import estimated_graph_def_bytes
 from graphsurgeon.plan import plan
 from graphsurgeon.recipe import Recipe
-from graphsurgeon.surgery.select import InputSpec, resolve_all
+from graphsurgeon.surgery.select import InputSpec
 from graphsurgeon.surgery.training import removal_group
 
 SCHEMA_VERSION = 1
@@ -105,12 +106,13 @@ def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (),
         planned = plan(model, recipe)
         model = planned.model  # with the recipe's bindings, as a cut would see it
         input_refs, output_refs, planned_kept = tuple(planned.input_refs), planned.outputs, planned.kept
-        cut_risks = [Risk("cut refused", p.node, str(p), "change --inputs/--outputs as it says")
-                     for p in planned.problems]
+        cut_risks = [Risk(f"{'cut' if isinstance(p, CutError) else 'export'} refused", p.node, str(p),
+                          "change the recipe as it says") for p in planned.problems]
     else:
-        input_refs = resolve_all(model.graph, [s.name for s in recipe.input_specs], "input")
+        names = Resolver(model)
+        input_refs = tuple(names.tensor(s.name, "input") for s in recipe.input_specs)
         wanted = list(recipe.outputs or ()) or _signature_outputs(model) or [str(r) for r in model.outputs]
-        output_refs = resolve_all(model.graph, wanted, "output")
+        output_refs = names.all(wanted, "output")
     graph = model.graph
     reasons = classify(model, input_refs, output_refs, planned_kept)
     weights = weights_of(model)

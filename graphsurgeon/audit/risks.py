@@ -115,7 +115,7 @@ def _ref_outputs(model: Model) -> list[Risk]:
     risks = []
     for key, sig in sorted(model.signatures.items()):
         for out_key, info in sorted(sig.outputs.items()):
-            if info.dtype > 100:
+            if dt.is_ref(info.dtype):
                 risks.append(Risk("ref-typed output", info.name,
                                   f"signature {key!r} output {out_key!r} ({info.name}) is reference-typed "
                                   f"({dt.name_of(info.dtype)}_ref); TensorFlow 2 loaders refuse it",

@@ -11,6 +11,7 @@ from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
 from graphsurgeon.ir.sizes import weight_bytes
 from graphsurgeon.ir.types import const_value_nbytes, output_dtype, variable_nbytes
 from graphsurgeon.ir.weights import numeric_nbytes
+from graphsurgeon.plan import Plan
 from graphsurgeon.surgery.batch import batch_notes
 from graphsurgeon.surgery.training import removal_groups
 
@@ -118,8 +119,9 @@ class CutReport:
     notes: list[str] = field(default_factory=list)  # e.g. an input's batch dimension relaxed or fixed
 
 
-def compare(before: Model, after: Model) -> CutReport:
-    """What ``after`` kept of ``before``, and what it removed grouped by why or where."""
+def compare(before: Model, after: Model, planned: Plan | None = None) -> CutReport:
+    """What ``after`` kept of ``before``, and what it removed grouped by why or where (``planned``: the
+    Plan that made ``after``, whose inputs say which source tensor each Placeholder stands for)."""
     kept = set(after.graph.names)
     # A variable frozen into a differently named constant (a VarHandleOp read by
     # ReadVariableOp) moved its bytes rather than losing them.
@@ -148,5 +150,5 @@ def compare(before: Model, after: Model) -> CutReport:
         removed_nodes=sum(g.nodes for g in removed),
         removed_bytes=sum(g.nbytes for g in removed),
         removed=removed,
-        notes=batch_notes(before, after),
+        notes=batch_notes(before, after, {i.placeholder: i.ref for i in planned.inputs} if planned else {}),
     )

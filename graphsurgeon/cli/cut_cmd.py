@@ -20,7 +20,6 @@ from graphsurgeon.audit.summary import compare
 from graphsurgeon.cli import options
 from graphsurgeon.cli.progress import DelayedProgress
 from graphsurgeon.cli.render import print_cut_report, print_export, print_json
-from graphsurgeon.exporters.atomic import check_target
 from graphsurgeon.pipeline import export, write_frozen
 
 NAME = "cut"
@@ -47,11 +46,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 def cut_and_write(args: argparse.Namespace, console: Console) -> int:
     """Shared by cut and freeze: plan, apply, write, report."""
-    check_target(Path(args.output), args.force)
     with DelayedProgress("writing weights") as progress:
-        path, source, result = write_frozen(args.model, options.recipe_from(args), args.output, force=args.force,
-                                            progress=progress)
-    report = compare(source, result)
+        written = write_frozen(args.model, options.recipe_from(args), args.output, force=args.force,
+                               progress=progress)
+    path = written.path
+    report = compare(written.source, written.result, written.plan)
     if args.json:
         print_json(console, {"output": str(path), "bytes_written": path.stat().st_size, **dataclasses.asdict(report)})
     else:

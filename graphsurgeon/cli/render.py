@@ -19,7 +19,14 @@ def make_console() -> Console:
 
 
 def print_json(console: Console, data: object) -> None:
-    console.print_json(json.dumps(dataclasses.asdict(data) if dataclasses.is_dataclass(data) and not isinstance(data, type) else data))
+    console.print_json(json.dumps(data, default=_plain))
+
+
+def _plain(value: object) -> object:
+    """A result dataclass (anywhere in a report) as the dict JSON writes."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _shape(desc: TensorDesc) -> str:
@@ -135,26 +142,26 @@ def print_export(console: Console, result, model_name: str, as_json: bool = Fals
         print_json(console, report)
         return
     console.print(f"published [bold]{report['path']}[/bold]")
-    for key, sig in report["signatures"].items():
-        inputs = ", ".join(f"{k}={v}" for k, v in sig["inputs"].items())
-        outputs = ", ".join(f"{k}={v}" for k, v in sig["outputs"].items())
-        console.print(f"  {key} ({sig['method'].rsplit('/', 1)[-1]}): {inputs} -> {outputs}")
+    for key, sig in result.signatures.items():
+        inputs = ", ".join(f"{k}={v}" for k, v in sig.inputs.items())
+        outputs = ", ".join(f"{k}={v}" for k, v in sig.outputs.items())
+        console.print(f"  {key} ({sig.method.rsplit('/', 1)[-1]}): {inputs} -> {outputs}")
     for kind, example in report["requests"].items():
         console.print(f"{kind} request example:\n  {example}", soft_wrap=True)
 
 
 def request_examples(model_name: str, signatures: dict) -> dict:
     """A REST and a gRPC request for serving_default, as a user would write them."""
-    sig = signatures.get("serving_default")
+    sig = signatures.get(defaults.DEFAULT_SIGNATURE)
     if sig is None:
         return {}
     instance = {key: {"b64": "<base64 of the bytes>"} if "string" in key or key == defaults.IMAGE_KEY else "<value>"
-                for key in sig["inputs"]}
-    body = json.dumps({"signature_name": "serving_default", "instances": [instance]})
+                for key in sig.inputs}
+    body = json.dumps({"signature_name": defaults.DEFAULT_SIGNATURE, "instances": [instance]})
     rest = f"curl -d '{body}' http://localhost:8501/v1/models/{model_name}:predict"
     grpc = (f"request = predict_pb2.PredictRequest(); request.model_spec.name = {model_name!r}; "
-            "request.model_spec.signature_name = 'serving_default'; "
-            + "; ".join(f"request.inputs[{k!r}].CopyFrom(tf.make_tensor_proto(...))" for k in sig["inputs"])
+            f"request.model_spec.signature_name = {defaults.DEFAULT_SIGNATURE!r}; "
+            + "; ".join(f"request.inputs[{k!r}].CopyFrom(tf.make_tensor_proto(...))" for k in sig.inputs)
             + "; stub.Predict(request)  # localhost:8500")
     return {"rest": rest, "grpc": grpc}
 

@@ -7,15 +7,16 @@ from pathlib import Path
 
 from google.protobuf import text_format
 
-from graphsurgeon.errors import WriteError
+from graphsurgeon.errors import UnloadableOutputError, WriteError
 from graphsurgeon.exporters.atomic import atomic_file, check_target
-from graphsurgeon.exporters.checks import check_nodes
+from graphsurgeon.exporters.checks import UNLOADABLE_FIX
 from graphsurgeon.exporters.weight_checks import checked_weights
 from graphsurgeon.formats.limits import PROTO_LIMIT
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.ir.sizes import estimated_graph_def_bytes
+from graphsurgeon.ir.validate import validate
 
 
 def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = False,
@@ -36,7 +37,7 @@ def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = Fals
             "export a SavedModel instead (graphsurgeon export / --format saved_model), which keeps weights in variables/"
         )
     # Structure first, from the graph without its weights: a bad graph fails before any weight is read.
-    check_nodes(list(model.graph), model.graph.library, str(path))
+    validate(model.graph, str(path), UnloadableOutputError, UNLOADABLE_FIX)
     graph_def = to_graph_def(model.graph, model.weights, progress=progress)
     with atomic_file(path, force) as tmp:
         if path.suffix == ".pbtxt":

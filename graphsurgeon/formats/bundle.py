@@ -21,7 +21,6 @@ FOOTER_SIZE = 48  # two block handles padded to 40 bytes, then the magic
 RESTART_INTERVAL = 16  # keys between full (unshared) keys in a block, as leveldb writes them
 BLOCK_SIZE = 4096  # a data block is flushed once it reaches this size
 CRC_MASK_DELTA = 0xA282EAD8
-STRING = 7  # DataType DT_STRING: its tensors are stored as varint lengths, a CRC, then the bytes
 
 
 def masked_crc(crc: int) -> int:

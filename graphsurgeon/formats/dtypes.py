@@ -18,7 +18,10 @@ DTYPES: dict[int, tuple[str, np.dtype | None]] = {
     23: ("uint64", np.dtype(np.uint64)),
 }
 BY_NAME = {name: enum for enum, (name, _) in DTYPES.items()} | {"float": 1, "double": 2, "half": 19}
-VARIABLE_WIDTH = frozenset({7, 20, 21})
+STRING = BY_NAME["string"]
+COMPLEX = frozenset({BY_NAME["complex64"], BY_NAME["complex128"]})  # two repeated-field values per element
+VARIABLE_WIDTH = frozenset({STRING, BY_NAME["resource"], BY_NAME["variant"]})
+REF_OFFSET = 100  # DataType enums 101..199 are the reference types of 1..99 (DT_FLOAT_REF = 101)
 # Types TensorFlow defines that numpy cannot hold: (name, bytes per element in a TensorProto's content).
 WITHOUT_NUMPY = {11: ("qint8", 1), 12: ("quint8", 1), 13: ("qint32", 4), 14: ("bfloat16", 2), 15: ("qint16", 2),
                  16: ("quint16", 2), 24: ("float8_e5m2", 1), 25: ("float8_e4m3fn", 1), 26: ("float8_e4m3fnuz", 1),
@@ -35,7 +38,17 @@ class UnsupportedDtypeError(GraphSurgeonError, TypeError):
 
 
 def base(enum: int) -> int:
-    return enum - 100 if 100 < enum < 200 else enum  # 101..199 are the ref types
+    """The value type of a reference type (float32_ref -> float32); other types as they are."""
+    return enum - REF_OFFSET if is_ref(enum) else enum
+
+
+def is_ref(enum: int) -> bool:
+    return REF_OFFSET < enum < 2 * REF_OFFSET
+
+
+def ref_of(enum: int) -> int:
+    """The reference type of a value type (an op's is_ref output)."""
+    return enum + REF_OFFSET
 
 
 def name_of(enum: int) -> str:

@@ -52,6 +52,22 @@ class Asset:
 
 
 @dataclass(frozen=True)
+class Layer:
+    """A Keras layer of a traced Keras model: what a user names it by, and the tensors each call made.
+
+    ``name`` is the spelling the user types (a nested layer's is its path, "model/dense", unless its
+    own name is unique); ``calls`` holds each call site's output tensors, in call order (a shared
+    layer is called several times; ``name@K`` picks call K); ``parent`` is the enclosing sub-model.
+    """
+
+    name: str
+    class_name: str
+    calls: tuple[tuple[TensorRef, ...], ...]
+    parent: str | None = None
+    mask: tuple[TensorRef | None, ...] = ()  # per call site: the Keras mask its output carries, if any
+
+
+@dataclass(frozen=True)
 class Model:
     """A graph, its lazy weights and the MetaGraph facts that came with it.
 
@@ -59,7 +75,8 @@ class Model:
     from the saver's restore ops (they usually, but not always, agree).
     ``inputs`` and ``outputs`` are set by a cut. ``init_ops`` are the nodes the
     source ran once after restoring (table initializers, a main_op's members);
-    ``extra_dir`` is a SavedModel source's assets.extra directory.
+    ``extra_dir`` is a SavedModel source's assets.extra directory. ``layers`` are a
+    traced Keras model's layers by name, so a user can name them as inputs and outputs.
     """
 
     graph: Graph
@@ -75,11 +92,24 @@ class Model:
     assets: tuple[Asset, ...] = ()
     init_ops: tuple[str, ...] = ()
     extra_dir: str | None = None
+    layers: Mapping[str, Layer] = field(default_factory=dict)
 
     @property
     def user_signatures(self) -> dict[str, Any]:
         """The signatures clients call (TensorFlow's hidden ``__`` ones left out), by sorted key."""
         return user_signatures(self.signatures)
+
+    def checkpoint_key(self, variable: str) -> str:
+        """The checkpoint key variable node ``variable`` is saved under: the saver's, else a resource
+        variable's ``shared_name`` when the checkpoint has it (TF2 Keras saves by it), else its own name."""
+        if variable in self.variable_keys:
+            return self.variable_keys[variable]
+        shared = self.graph.attrs_of(variable).get("shared_name")
+        if shared is not None and shared.s and self.graph.op_of(variable) == "VarHandleOp":
+            key = shared.s.decode("utf-8", "replace")
+            if key in self.weights:
+                return key
+        return variable
 
     def replace(self, **changes: Any) -> "Model":
         return dataclasses.replace(self, **changes)

@@ -6,7 +6,7 @@ from typing import Any
 
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.graph import Graph, Node
-from graphsurgeon.ir.graph_checks import REFETCH, check_names
+from graphsurgeon.ir.validate import REFETCH, check_names, node_problem
 from graphsurgeon.ir.tensors import to_proto
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef, split_node_inputs
@@ -90,11 +90,12 @@ def _without_stale_colocation(node: Node, names: set[str]) -> Node:
 
 
 def graph_from_proto(graph_def: Any, path: str) -> Graph:
-    """A Graph over a GraphDef: names checked now, each Node built (and its inputs checked) on first use.
+    """A Graph over a GraphDef: names checked now, each Node built (and checked, ir.validate.node_problem) on
+    first use.
 
-    The per-node checks (graph_checks.check_nodes) are the caller's: load() or a plan.
-    A cut of a 100k-node graph uses a few thousand nodes; building a Node for
-    every NodeDef up front would cost it seconds.
+    A cut of a 100k-node graph uses a few thousand nodes; building and checking
+    a Node for every NodeDef up front would cost it seconds, and would refuse a
+    damaged node the cut leaves behind.
     """
     library = graph_def.library if graph_def.HasField("library") else None
     versions = graph_def.versions if graph_def.HasField("versions") else None
@@ -172,6 +173,9 @@ class ProtoNodes(Mapping[str, Node]):
         index = self._index
         if not (all(ref.node in index for ref in inputs) and all(c in index for c in control)):
             self._missing_input(node)
+        problem = node_problem(node)
+        if problem is not None:
+            raise LoadError(f"{self._path}: {problem}; {REFETCH}")
         self._built[i] = node
         return node
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.formats.dtypes import DTYPES, VALUE_FIELDS, base, numpy_of
 from graphsurgeon.tf.protos import pb, shape_proto
 
@@ -15,7 +16,7 @@ def to_array(proto) -> np.ndarray:
     """The value of a TensorProto as a numpy array (strings as an object array of bytes)."""
     shape = tuple(d.size for d in proto.tensor_shape.dim)
     dtype = numpy_of(proto.dtype)
-    if proto.dtype == 7:
+    if proto.dtype == dt.STRING:
         values = np.array(list(proto.string_val), dtype=object)
     elif proto.tensor_content:
         return np.frombuffer(proto.tensor_content, dtype=dtype).reshape(shape).copy()
@@ -34,7 +35,7 @@ def _typed_values(proto, dtype: np.dtype) -> np.ndarray:
     values = getattr(proto, VALUE_FIELDS[proto.dtype])
     if proto.dtype == 19:  # half_val holds the raw 16-bit patterns
         return np.array(list(values), dtype=np.uint16).view(np.float16)
-    if proto.dtype in (8, 18):
+    if proto.dtype in dt.COMPLEX:
         pairs = np.array(list(values), dtype=np.float64).reshape(-1, 2)
         return (pairs[:, 0] + 1j * pairs[:, 1]).astype(dtype)
     return np.array(list(values), dtype=dtype)
@@ -43,7 +44,7 @@ def _typed_values(proto, dtype: np.dtype) -> np.ndarray:
 def to_proto(value, dtype: int | None = None):
     """A TensorProto holding ``value`` (bytes in tensor_content, strings in string_val)."""
     proto = pb.tensor_pb2.TensorProto()
-    if dtype is not None and base(dtype) == 7 or dtype is None and _is_strings(value):
+    if dtype is not None and base(dtype) == dt.STRING or dtype is None and _is_strings(value):
         array = np.asarray(value, dtype=object)
         proto.dtype = 7
         proto.string_val.extend(v if isinstance(v, bytes) else str(v).encode() for v in array.ravel().tolist())

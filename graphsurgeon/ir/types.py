@@ -59,7 +59,7 @@ def output_dtypes(node: Node, graph: Graph | None = None) -> list[int]:
         if arg.number_attr:
             arg_types *= _attr_type(node, arg.number_attr, defaults.get(arg.number_attr)).i
         if arg.is_ref:
-            arg_types = [t + 100 for t in arg_types]
+            arg_types = [dt.ref_of(t) for t in arg_types]
         types.extend(arg_types)
     return types
 

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from graphsurgeon.errors import LoadError
-from graphsurgeon.ir.graph_checks import check_nodes
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.loaders import checkpoint
@@ -23,7 +22,7 @@ KERAS_SUFFIXES = (".h5", ".hdf5")
 def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: bool = True,
          signature: str | Sequence[str] | None = None, architecture: str | None = None, unsafe_lambda: bool = False,
          custom_objects: dict | None = None, weights: str | os.PathLike | None = None,
-         replace_layers: dict | None = None, check_all_nodes: bool = True) -> Model:
+         replace_layers: dict | None = None) -> Model:
     """Read a frozen or unfrozen GraphDef, a TF1 checkpoint or .meta, a SavedModel, a Keras .h5 or .keras.
 
     Weights are not read: the returned Model knows every tensor's dtype, shape
@@ -37,14 +36,11 @@ def load(path: str | os.PathLike, *, tags: Sequence[str] | None = None, trace: b
     (``signature``: one key or a list of keys; default every one that can be frozen).
     ``weights`` is where a checkpoint the graph restores at init (a TF-Hub
     module's) is now, or the checkpoint of a .meta shipped without one.
-    ``check_all_nodes`` False leaves the per-node checks (attrs, constants,
-    arity) to plan(), which checks only the nodes a cut keeps.
+    Loading checks node names; each node is checked when it is first used
+    (ir.validate), and graphsurgeon.ir.validate.validate checks a whole graph.
     """
-    model = _load(Path(path), tags, trace, signature, architecture, unsafe_lambda, custom_objects, weights,
-                  replace_layers)
-    if check_all_nodes and model.source.traced:  # an untraced Keras file's graph is its layers, built here
-        check_nodes(model.graph, model.source.path)
-    return model
+    return _load(Path(path), tags, trace, signature, architecture, unsafe_lambda, custom_objects, weights,
+                 replace_layers)
 
 
 def _load(path: Path, tags: Sequence[str] | None, trace: bool, signature: str | Sequence[str] | None,

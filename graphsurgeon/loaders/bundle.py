@@ -18,7 +18,8 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from graphsurgeon.errors import CorruptCheckpointError, LoadError
-from graphsurgeon.formats.bundle import STRING, decode_varint, masked_crc, read_table
+from graphsurgeon.formats.bundle import decode_varint, masked_crc, read_table
+from graphsurgeon.formats.dtypes import STRING  # stored as varint lengths, a CRC, then the bytes
 from graphsurgeon.formats.dtypes import DTYPES, itemsize, name_of, numpy_of
 from graphsurgeon.ir.region import Region
 from graphsurgeon.ir.weights import CHUNK_BYTES

@@ -16,6 +16,7 @@ from pathlib import Path
 from google.protobuf import text_format
 
 from graphsurgeon.errors import LoadError
+from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.formats.bundle import CompressedIndex
 from graphsurgeon.ir.weights import BundleSource, CheckpointSource, WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.bundle import Bundle
@@ -157,6 +158,6 @@ def _from_bundle(bundle: Bundle) -> WeightStore:
     for key in sorted(bundle.entries):
         entry = bundle.entries[key]
         shape = tuple(d.size for d in entry.shape.dim)
-        nbytes = entry.size if entry.dtype == 7 else numeric_nbytes(entry.dtype, shape)
+        nbytes = entry.size if entry.dtype == dt.STRING else numeric_nbytes(entry.dtype, shape)
         entries[key] = (WeightInfo(key, entry.dtype, shape, nbytes), source)
     return WeightStore(entries)

@@ -58,14 +58,13 @@ def read_assets_in_init(graph: Graph, init_ops: Iterable[str], paths: dict[str, 
     """
     if not paths:
         return graph
-    init_ops = set(init_ops)
-    nodes = []
-    for node in graph:
-        if node.name in init_ops and node.op not in INIT_ASSIGN_OPS:
+    changes = {}
+    for node in graph.nodes_in(set(init_ops)):  # only the init ops: a cut's graph builds no other node here
+        if node.op not in INIT_ASSIGN_OPS:
             inputs = tuple(paths.get(variable_behind(graph, ref), ref) for ref in node.inputs)
-            node = node.replace(inputs=inputs) if inputs != node.inputs else node
-        nodes.append(node)
-    return graph.with_nodes(nodes)
+            if inputs != node.inputs:
+                changes[node.name] = [node.replace(inputs=inputs)]
+    return graph.edited(changes)
 
 
 def carry_all_assets(model: Model, source: Model) -> Model:

@@ -17,8 +17,7 @@ shapes are inferred again when needed.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.graph import Graph
@@ -62,8 +61,9 @@ def forget_recorded_shapes(graph: Graph, relaxed: Iterable[str]) -> Graph:
     return graph.with_nodes(nodes)
 
 
-def batch_notes(before: Model, after: Model) -> list[str]:
-    """One line per input of ``after`` whose batch was relaxed from ``before`` or stays fixed."""
+def batch_notes(before: Model, after: Model, sources: Mapping[str, TensorRef]) -> list[str]:
+    """One line per input of ``after`` whose batch was relaxed from ``before`` or stays fixed; ``sources``
+    maps each input Placeholder of the cut to the source tensor it stands for (a Plan's inputs)."""
     notes = []
     for ref in after.inputs:
         node = after.graph.get(ref.node)
@@ -72,7 +72,7 @@ def batch_notes(before: Model, after: Model) -> list[str]:
         dims = [d.size for d in node.attrs["shape"].shape.dim]
         if not dims:
             continue
-        old = _recorded_batch(before, _source_ref(before.graph, ref.node))
+        old = _recorded_batch(before, sources.get(ref.node))
         if dims[0] < 0 and old is not None and old >= 0:
             notes.append(f"input {ref.node}: batch {old} of the source is now unknown (any batch); "
                          "--static-batch keeps it")
@@ -80,16 +80,6 @@ def batch_notes(before: Model, after: Model) -> list[str]:
             notes.append(f"input {ref.node}: batch fixed at {dims[0]}; Serving clients must send exactly "
                          f"{dims[0]} row(s) (--dynamic-batch accepts any)")
     return notes
-
-
-def _source_ref(graph: Graph, placeholder: str) -> TensorRef | None:
-    """The tensor a cut's Placeholder stands for: its own name (port 0), or NODE_PORT[_input...]."""
-    if placeholder in graph:
-        return TensorRef(placeholder)
-    match = re.fullmatch(r"(.*)_(\d+)(?:_input)*", placeholder)
-    if match and match.group(1) in graph:
-        return TensorRef(match.group(1), int(match.group(2)))
-    return None
 
 
 def _recorded_batch(model: Model, ref: TensorRef | None) -> int | None:

@@ -12,20 +12,26 @@ from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.resolve import Resolver
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery.fold import fold_constant_switches
 from graphsurgeon.surgery.rewire import rewired
-from graphsurgeon.surgery.select import as_array, resolve
+from graphsurgeon.surgery.select import as_array
 
 
 def bind(model: Model, values: Mapping[str, object] | Mapping[TensorRef, object]) -> Model:
-    """Each named tensor becomes a constant; a bound Placeholder keeps its name."""
+    """Each tensor becomes a constant; a bound Placeholder keeps its name.
+
+    Keys are TensorRefs a Plan resolved (graphsurgeon.plan passes those), or
+    names, which a script's call resolves here.
+    """
     model.require_graph("bind tensors in")
     graph = model.graph
+    names = Resolver(model)
     for name, value in values.items():
-        ref = resolve(graph, name, "--set name")
+        ref = name if isinstance(name, TensorRef) else names.tensor(name, "--set name")
         node = graph[ref.node]
         dtype = dt.base(output_dtype(node, ref.port, graph))
         array = as_array(value, dtype, str(name))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.resolve import Resolver
 from graphsurgeon.ir.ops import PLACEHOLDER_OPS, UNFED_SOURCE_OPS
 from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.ir.signatures import tensor_nodes, user_signatures
@@ -34,7 +35,11 @@ def cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Se
     plan_cut() of the same names (graphsurgeon.plan passes its own), so
     nothing is resolved or walked twice.
     """
-    planned = (planned or plan_cut(model, inputs, outputs)).check()
+    if planned is None:
+        names = Resolver(model)
+        specs = tuple(s if isinstance(s, InputSpec) else InputSpec(str(s)) for s in inputs)
+        planned = plan_cut(model, specs, [names.tensor(s.name, "input") for s in specs], names.all(outputs, "output"))
+    planned.check()
     return apply_cut(model, planned, planned.kept, batch_policy)
 
 

@@ -22,7 +22,7 @@ from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
 from graphsurgeon.surgery.assets import asset_path_variables
 from graphsurgeon.surgery.reach import Reach, reach_with_init
-from graphsurgeon.surgery.select import InputSpec, resolve_all
+from graphsurgeon.surgery.select import InputSpec
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +54,24 @@ class CutPlan:
         return self
 
 
-def plan_cut(model: Model, inputs: Sequence[str | TensorRef | InputSpec], outputs: Sequence[str | TensorRef],
-             resolved_inputs: Sequence[TensorRef] | None = None, freezing: bool = False) -> CutPlan:
-    """Resolve ``inputs`` and ``outputs`` once and sweep back from the outputs once.
+def plan_cut(model: Model, specs: Sequence[InputSpec], input_refs: Sequence[TensorRef],
+             output_refs: Sequence[TensorRef], freezing: bool = False) -> CutPlan:
+    """Sweep back from the resolved ``output_refs`` once, stopping at ``input_refs`` (``specs[i]`` is how the
+    user spelled input i, with the dtype and shape its Placeholder gets).
 
     With no inputs, the graph's own Placeholders that the outputs reach (or its
-    signatures name) stay its inputs. ``resolved_inputs`` are the inputs'
-    tensors when the caller has resolved them already. ``freezing``: a freeze
-    follows, so only the init ops of variables it leaves alone (asset paths) are kept.
+    signatures name) stay its inputs. ``freezing``: a freeze follows, so only
+    the init ops of variables it leaves alone (asset paths) are kept.
     """
     model.require_graph("cut")
     graph = model.graph
-    if not outputs:
+    if not output_refs:
         raise CutError("a cut needs at least one output: pass --outputs NODE[:PORT]")
-    specs = tuple(s if isinstance(s, InputSpec) else InputSpec(str(s)) for s in inputs)
-    input_refs = tuple(resolved_inputs) if resolved_inputs is not None else \
-        resolve_all(graph, [s.name for s in specs], "input")
-    output_refs = resolve_all(graph, outputs, "output")
+    specs, input_refs, output_refs = tuple(specs), tuple(input_refs), tuple(output_refs)
+    gone = [ref for ref in (*input_refs, *output_refs) if ref.node not in graph]
+    if gone:  # resolved in the source, then folded away by --set
+        raise CutError(f"{gone[0]} is in an untaken branch of a cond that --set decided, so it no longer exists; "
+                       "choose a tensor outside that branch", gone[0].node)
     problems = _loop_frame_problems(graph, input_refs, output_refs)
     stays_variable = _asset_path_test(model) if freezing else None
     reached, init_ops = reach_with_init(graph, model.init_ops, output_refs, input_refs, stays_variable)

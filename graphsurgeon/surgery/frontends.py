@@ -17,10 +17,10 @@ from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import graph_from_proto
+from graphsurgeon.ir.resolve import Resolver
 from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery.image_graph import image_frontend
-from graphsurgeon.surgery.select import resolve
 from graphsurgeon.tf.protos import pb
 
 SCOPE = "image_frontend"
@@ -64,10 +64,11 @@ def normalization(preset: str | None, mean: Sequence[float] | None = None,
     return PRESETS[key]
 
 
-def add_image_input(model: Model, name: str, *, norm: Normalization = Normalization(), channels_first: bool = False,
-                    key: str = defaults.IMAGE_KEY) -> Model:
+def add_image_input(model: Model, name: str | TensorRef, *, norm: Normalization = Normalization(),
+                    channels_first: bool = False, key: str = defaults.IMAGE_KEY) -> Model:
+    """``name`` (a Placeholder: a cut's input; a TensorRef from a Plan, or a name to resolve) takes encoded images."""
     model.require_graph("add an image input to")
-    ref = resolve(model.graph, name, "--image-input")
+    ref = name if isinstance(name, TensorRef) else Resolver(model).tensor(name, "--image-input")
     node = model.graph[ref.node]
     if node.op != "Placeholder" or ref.port != 0:
         raise UsageError(f"--image-input {name}: {node.op} {ref.node!r} is not a Placeholder; cut there first "

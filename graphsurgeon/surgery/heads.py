@@ -16,12 +16,13 @@ from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.model import Asset, Model
+from graphsurgeon.ir.resolve import Resolver
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
-from graphsurgeon.surgery.select import resolve
 from graphsurgeon.tf.protos import pb
 
 SCOPE = "classification_head"
+OUTPUTS = ("classes", "probabilities", "labels")  # the head's output nodes (labels only with a labels file)
 PROBABILITY_OPS = frozenset({"Softmax", "Sigmoid"})
 WHOLE_LINE, LINE_NUMBER = -2, -1  # tf.lookup.TextFileIndex values for InitializeTableFromTextFileV2
 
@@ -30,14 +31,16 @@ def _attr(**kwargs):
     return pb.attr_value_pb2.AttrValue(**kwargs)
 
 
-def add_top_k(model: Model, output: str, k: int, *, logits: bool | None = None, labels: str | None = None) -> Model:
-    """``output`` replaced by classes/probabilities (and labels) of its top ``k`` entries.
+def add_top_k(model: Model, output: str | TensorRef, k: int, *, logits: bool | None = None,
+              labels: str | None = None) -> Model:
+    """``output`` (a TensorRef from a Plan, or a name to resolve) replaced by classes/probabilities (and labels)
+    of its top ``k`` entries.
 
     ``logits`` None decides from the graph: an output computed by Softmax or
     Sigmoid is taken as probabilities, anything else as logits.
     """
     model.require_graph("add a classification head to")
-    ref = resolve(model.graph, output, "--top-k output")
+    ref = output if isinstance(output, TensorRef) else Resolver(model).tensor(output, "--top-k output")
     if k < 1:
         raise UsageError(f"--top-k must be at least 1, not {k}")
     float_type = _attr(type=dt.base(output_dtype(model.graph[ref.node], ref.port, model.graph)))
@@ -51,16 +54,16 @@ def add_top_k(model: Model, output: str, k: int, *, logits: bool | None = None, 
     k_const = const_node(f"{SCOPE}/k", np.int32(k), dt.enum_of("int32"))
     top_k = Node(f"{SCOPE}/top_k", "TopKV2", (scores, TensorRef(k_const.name)),
                  attrs={"T": float_type, "sorted": _attr(b=True)})
-    classes = Node("classes", "Cast", (TensorRef(top_k.name, 1),), attrs={
+    classes = Node(OUTPUTS[0], "Cast", (TensorRef(top_k.name, 1),), attrs={
         "SrcT": _attr(type=dt.enum_of("int32")), "DstT": _attr(type=dt.enum_of("int64")),
         "Truncate": _attr(b=False)})
-    probabilities = Node("probabilities", "Identity", (TensorRef(top_k.name),), attrs={"T": float_type})
+    probabilities = Node(OUTPUTS[1], "Identity", (TensorRef(top_k.name),), attrs={"T": float_type})
     nodes += [k_const, top_k, classes, probabilities]
-    outputs = [r for r in model.outputs if r != ref] + [TensorRef("classes"), TensorRef("probabilities")]
+    outputs = [r for r in model.outputs if r != ref] + [TensorRef(OUTPUTS[0]), TensorRef(OUTPUTS[1])]
     model = _with_nodes(model, nodes)
     if labels is not None:
         model = _labels(model, labels)
-        outputs.append(TensorRef("labels"))
+        outputs.append(TensorRef(OUTPUTS[2]))
     return model.replace(outputs=tuple(outputs))
 
 
@@ -85,7 +88,7 @@ def _labels(model: Model, path: str) -> Model:
                     "key_index": _attr(i=LINE_NUMBER), "value_index": _attr(i=WHOLE_LINE),
                     "vocab_size": _attr(i=-1), "delimiter": _attr(s=b"\t"), "offset": _attr(i=0)})
     default = const_node(f"{SCOPE}/unknown_label", b"UNKNOWN", string)
-    lookup = Node("labels", "LookupTableFindV2", (TensorRef(table.name), TensorRef("classes"), TensorRef(default.name)),
+    lookup = Node(OUTPUTS[2], "LookupTableFindV2", (TensorRef(table.name), TensorRef(OUTPUTS[0]), TensorRef(default.name)),
                   attrs={"Tin": _attr(type=int64), "Tout": _attr(type=string)})
     model = _with_nodes(model, [asset_path, table, init, default, lookup])
     return model.replace(assets=(*model.assets, Asset(TensorRef(asset_path.name), filename, os.path.abspath(path))),

@@ -28,16 +28,30 @@ NOT_CONSTANT = ("Placeholder", "PlaceholderWithDefault", "Iterator", "IteratorGe
 RANDOM_MARKS = ("Random", "Multinomial", "Shuffle", "Candidate", "TruncatedNormal")
 
 
+def missing_value_problems(model: Model, missing: Sequence[str], init_from_initializers: bool) -> list[FreezeError]:
+    """Why the ``missing`` variables (no checkpoint value) cannot be frozen, if they cannot: what a plan
+    refuses before any weight is read, each naming the flag or file that supplies the value."""
+    problems = []
+    for name in missing:
+        initial = initializers.initial_value_or_none(model, name)
+        if init_from_initializers:
+            if initial is None:
+                problems.append(initializers.no_initializer_error(name))
+            elif initializers.reads_variable(model.graph, initial) is not None:
+                problems.append(initializers.stateful_initializer_error(name, initializers.reads_variable(
+                    model.graph, initial) or ""))
+            continue
+        restored = restore_on_init(model.graph, name, model)
+        if restored is not None:
+            problems.append(_restore_error(name, *restored))
+        elif initial is None or not is_constant_expression(model.graph, initial):
+            problems.append(missing_value_error(model, name))
+    return problems
+
+
 def values_for_missing(model: Model, missing: Sequence[str], init_from_initializers: bool) -> WeightStore:
-    """Values for ``missing`` variables, or a FreezeError saying which flag supplies them."""
+    """Values for ``missing`` variables that missing_value_problems() allowed: their initializers' values."""
     if not init_from_initializers:
-        for name in missing:
-            restored = restore_on_init(model.graph, name, model)
-            if restored is not None:
-                raise _restore_error(name, *restored)
-        unsettled = [n for n in missing if not is_constant_initializer(model, n)]
-        if unsettled:
-            raise missing_value_error(model, unsettled[0])
         log.warning("%d variable(s) without a checkpoint value take their constant initial values (%s)",
                     len(missing), ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else ""))
     return initializers.evaluate(model, list(missing))

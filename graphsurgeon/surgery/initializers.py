@@ -23,15 +23,10 @@ from graphsurgeon.tf import runtime
 
 
 def evaluate(model: Model, variables: Sequence[str]) -> WeightStore:
+    """The initial values of ``variables``, computed by TensorFlow (plan() has refused those it cannot run)."""
     graph = model.graph
     initial = {name: _initial_value(model, name) for name in variables}
     needed = reach(graph, list(initial.values())).kept
-    stateful = sorted(n for n in needed if graph[n].op in VARIABLE_OPS)
-    if stateful:
-        raise FreezeError(
-            f"the initializer of {variables[0]!r} reads variable {stateful[0]!r}; graphsurgeon runs "
-            "initializers only when they are independent - supply a checkpoint instead"
-        )
     subgraph = graph.with_nodes(graph.nodes_in(needed))
     try:
         values = runtime.run_graph(to_graph_def(subgraph, model.weights), [str(r) for r in initial.values()])
@@ -44,10 +39,26 @@ def evaluate(model: Model, variables: Sequence[str]) -> WeightStore:
 def _initial_value(model: Model, variable: str) -> TensorRef:
     ref = initial_value_or_none(model, variable)
     if ref is None:
-        raise FreezeError(
-            f"variable {variable!r} has no value and no initializer in the graph; supply a checkpoint with its value"
-        )
+        raise no_initializer_error(variable)
     return ref
+
+
+def reads_variable(graph: Graph, initial: TensorRef) -> str | None:
+    """The first variable (by name) an initial value's computation reads, if any: such an initializer
+    depends on state, and graphsurgeon runs only independent ones."""
+    stateful = sorted(n for n in reach(graph, [initial]).kept if graph.op_of(n) in VARIABLE_OPS)
+    return stateful[0] if stateful else None
+
+
+def no_initializer_error(variable: str) -> FreezeError:
+    return FreezeError(
+        f"variable {variable!r} has no value and no initializer in the graph; supply a checkpoint with its value")
+
+
+def stateful_initializer_error(variable: str, read: str) -> FreezeError:
+    return FreezeError(
+        f"the initializer of {variable!r} reads variable {read!r}; graphsurgeon runs initializers only when they "
+        "are independent - supply a checkpoint instead")
 
 
 def initial_value_or_none(model: Model, variable: str) -> TensorRef | None:

@@ -1,49 +1,18 @@
-"""User-supplied names and specs -> TensorRefs, with "did you mean" on a miss."""
+"""What the user writes beside names: input specs (NAME=DTYPE[DIMS]) and --set values.
+
+Names themselves are resolved by graphsurgeon.ir.resolve, the one resolver."""
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from graphsurgeon.errors import NameNotFoundError, UsageError, close_matches
+from graphsurgeon.errors import UsageError
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.formats.limits import INT64_MAX
-from graphsurgeon.ir.graph import Graph
-from graphsurgeon.ir.types import output_dtypes
-from graphsurgeon.names import TensorRef
 
-STRING = dt.enum_of("string")
-
-
-def resolve(graph: Graph, name: str | TensorRef, what: str = "name") -> TensorRef:
-    """The tensor ``name`` denotes, or NameNotFoundError with the closest names."""
-    ref = name if isinstance(name, TensorRef) else TensorRef.parse(name)
-    node = graph.get(ref.node)
-    if node is None:
-        raise NameNotFoundError(f"{what} {str(name)!r} is not in the graph{_suggest(graph, str(name), ref)}")
-    ports = len(output_dtypes(node, graph))
-    if ref.port >= ports:
-        tensors = ", ".join(f"{ref.node}:{p} (tensor)" for p in range(ports)) or "none"
-        raise NameNotFoundError(
-            f"{what} {str(name)!r}: node {ref.node!r} ({node.op}) has {ports} output(s); did you mean: {tensors}"
-        )
-    return ref
-
-
-def _suggest(graph: Graph, text: str, ref: TensorRef) -> str:
-    spelled_as_tensor = ":" in text
-    matches = close_matches(ref.node, graph.names)
-    if not matches:
-        return "; run 'graphsurgeon inspect MODEL' to list candidate inputs and outputs"
-    shown = [f"{m}:{ref.port} (tensor)" if spelled_as_tensor else f"{m} (node)" for m in matches]
-    return "; did you mean: " + ", ".join(shown)
-
-
-def resolve_all(graph: Graph, names: Iterable[str | TensorRef], what: str) -> tuple[TensorRef, ...]:
-    return tuple(dict.fromkeys(resolve(graph, n, what) for n in names))
 
 
 @dataclass(frozen=True)
@@ -130,7 +99,7 @@ def as_array(value: object, dtype_enum: int, name: str) -> np.ndarray:
     """``value`` as the tensor's dtype; numpy's lenient casts ("yes" -> True) are refused."""
     problem = UsageError(f"--set {name}: {value!r} is not a valid {dt.name_of(dtype_enum)} value"
                          + (" (use a number, true/false, or a list)" if isinstance(value, str) else ""))
-    if dtype_enum == STRING:
+    if dtype_enum == dt.STRING:
         return _strings(value, problem)
     target = dt.numpy_of(dtype_enum)
     try:

@@ -13,6 +13,7 @@ from graphsurgeon.errors import GraphSurgeonError, LoadError, UsageError
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_requests
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.tensors import to_array
+from graphsurgeon.ir.validate import validate
 from graphsurgeon.loaders import load
 from graphsurgeon.verify.cpp_loader import CppLoaderError, Run, run_in_cpp_loader
 from graphsurgeon.verify.inputs import sample_inputs
@@ -78,6 +79,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
         raise LoadError(f"{directory} is not a SavedModel directory (no saved_model.pb); give BASE/<version>")
     findings = lint(directory, list(tags))
     model = load(directory, tags=tags, trace=False)  # the C++ loader runs the directory as it is
+    validate(model.graph, str(directory), fix="re-export it", registered=False)  # lint names unregistered ops
     keys = _signature_keys(model, signature)
     reference = Reference.open(directory, against, replay, asset_dir, findings, weights, replace_layers)
     shapes = {key: reference.input_shapes(model, key) for key in keys} if reference else {}

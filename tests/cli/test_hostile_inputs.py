@@ -222,7 +222,7 @@ def test_unknown_keys_name(cli, tmp_path):
     model = _pbtxt(tmp_path, "m.pbtxt", SMALL)
     line = _fails(cli, tmp_path, "export", model, "--inputs", "X", "--outputs", "pred", "--keys", "nosuch=k",
                   "-o", tmp_path / "out")
-    assert "--keys nosuch=k: 'nosuch' is neither an input nor an output" in line and "X:0, pred:0" in line
+    assert "--keys nosuch=k: 'nosuch' is neither an input nor an output" in line and "name one of: X, pred" in line
 
 
 def test_set_on_a_tensor_that_is_also_an_input(cli, tmp_path):

@@ -9,10 +9,18 @@ from graphsurgeon.errors import CutError, NameNotFoundError, UsageError
 from graphsurgeon.names import TensorRef
 from graphsurgeon.plan import extract, plan
 from graphsurgeon.recipe import Recipe
-from graphsurgeon.surgery.cutplan import plan_cut
+from graphsurgeon.ir.resolve import Resolver
+from graphsurgeon.surgery.cutplan import plan_cut as plan_resolved_cut
 from graphsurgeon.surgery.select import InputSpec
 from tests.surgery.test_frames import loop_nodes
 from tests.tiny import INT32, attr, chain, const, model, op, placeholder
+
+
+def plan_cut(source, inputs, outputs):
+    """plan_cut over names, resolved as plan() resolves them."""
+    names = Resolver(source)
+    return plan_resolved_cut(source, [InputSpec(n) for n in inputs], [names.tensor(n, "input") for n in inputs],
+                             names.all(outputs, "output"))
 
 
 def two_inputs():
@@ -121,7 +129,7 @@ def test_plan_binding_a_placeholder_feeds_it():
     (Recipe(inputs=["aa"], outputs=["out"]), "input 'aa' is not in the graph; did you mean: a (node)"),
     (Recipe(inputs=["a"], outputs=["out:1"]), "node 'out' (Tanh) has 1 output(s); did you mean: out:0 (tensor)"),
     (Recipe(inputs=["a"], outputs=["out"], bindings={"c": 1.0}), "--set name 'c' is not in the graph"),
-    (Recipe(inputs=["a"], outputs=["zzz"]), "run 'graphsurgeon inspect MODEL' to list candidate inputs"),
+    (Recipe(inputs=["a"], outputs=["zzz"]), "run 'graphsurgeon inspect MODEL --all' to list candidate inputs"),
 ])
 def test_plan_unknown_names_say_what_is_close(recipe, message):
     with pytest.raises(NameNotFoundError) as err:

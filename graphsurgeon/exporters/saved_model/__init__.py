@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from graphsurgeon import defaults
-from graphsurgeon.exporters.checks import check_graph_def, check_nodes, check_signatures, check_warmup
+from graphsurgeon.errors import UnloadableOutputError
+from graphsurgeon.exporters.checks import UNLOADABLE_FIX, check_signatures, check_warmup
 from graphsurgeon.exporters.load_check import LoadChecker
 from graphsurgeon.exporters.saved_model import assets as asset_files
 from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
@@ -25,9 +26,9 @@ from graphsurgeon.exporters.saved_model.publish import background_sync, check_ba
 from graphsurgeon.exporters.saved_model.signatures import (
     DEFAULT_KEY,
     SignatureSpec,
-    default_signature,
     from_source,
     signature_def,
+    with_default,
 )
 from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
@@ -36,6 +37,7 @@ from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.ir.shapes import needs_inference
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
+from graphsurgeon.ir.validate import validate
 from graphsurgeon.tf import runtime
 from graphsurgeon.tf.protos import pb
 
@@ -63,15 +65,16 @@ def export_saved_model(
     ``warmup`` requests (serving_default input key -> array) are written to
     assets.extra/tf_serving_warmup_requests, which Serving replays before serving.
     ``record`` (graphsurgeon.record) is written to assets.extra/ for verify to replay.
-    Before publishing, the staged folder is checked structurally (exporters.checks)
-    and, with ``load_check``, by TensorFlow's C++ importer, or its full loader
-    when variables/ is under 1 GiB (exporters.load_check).
+    Before any weight is read, the final graph is validated once (ir.validate);
+    before publishing, the signatures are checked (exporters.checks) and, with
+    ``load_check``, the staged folder is loaded by TensorFlow's C++ importer, or
+    its full loader when variables/ is under 1 GiB (exporters.load_check).
     """
     version = check_base(base_dir, version, force)
     base = Path(base_dir)
     check_outside_source(base, model.source.path)
     model = checked_weights(model)
-    check_nodes(list(model.graph), model.graph.library, str(base / str(version)))  # before any weight is read
+    where = str(base / str(version))
     specs = _signatures(model, signatures)
     graph, assets = asset_files.with_extra_assets(model.graph, model.assets, extra_assets)
     model = model.replace(graph=graph, assets=tuple(assets))
@@ -81,6 +84,7 @@ def export_saved_model(
     model, restored = to_restored_variables(model, inline_limit)
     graph, saver_def = add_saver(model.graph, restored)
     model = model.replace(graph=graph)
+    validate(model.graph, where, UnloadableOutputError, UNLOADABLE_FIX)  # the final graph, before any weight is read
     for asset in model.assets:  # fail on a missing asset before writing anything
         asset.locate(asset_dir)
     checker = LoadChecker() if load_check else contextlib.nullcontext()
@@ -100,8 +104,6 @@ def export_saved_model(
         finally:
             syncing.join()
         meta = _meta_graph(model, tags, sig_defs, saver_def, recorded)
-        where = str(base / str(version))
-        check_graph_def(meta.graph_def, where)
         check_signatures(meta.graph_def, meta.signature_def, where)
         if warmup and DEFAULT_KEY in sig_defs:
             check_warmup(warmup, sig_defs[DEFAULT_KEY], where)
@@ -123,14 +125,7 @@ def export_saved_model(
 
 
 def _signatures(model: Model, given: Sequence[SignatureSpec] | None) -> list[SignatureSpec]:
-    specs = list(given) if given else from_source(model)
-    if not specs and model.outputs:
-        specs = [default_signature(model)]
-    if not any(s.key == DEFAULT_KEY for s in specs) and specs:
-        # Serving's default is a copy of the first signature, keys and all.
-        first = specs[0]
-        specs.insert(0, SignatureSpec(DEFAULT_KEY, first.inputs, first.outputs, first.method, first.source))
-    return specs
+    return list(given) if given else with_default(model, from_source(model))
 
 
 def _meta_graph(model: Model, tags, sig_defs: dict, saver_def, assets) -> Any:

@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphsurgeon import defaults
 from graphsurgeon.errors import UsageError
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
@@ -14,7 +15,7 @@ from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf.protos import pb, shape_proto
 
-DEFAULT_KEY = "serving_default"
+DEFAULT_KEY = defaults.DEFAULT_SIGNATURE
 METHODS = {
     "predict": "tensorflow/serving/predict",
     "classify": "tensorflow/serving/classify",
@@ -29,16 +30,17 @@ class SignatureSpec:
     key: str = DEFAULT_KEY
     inputs: Mapping[str, TensorRef] = field(default_factory=dict)
     outputs: Mapping[str, TensorRef] = field(default_factory=dict)
-    method: str = "predict"
+    method: str = defaults.METHOD
     source: Any = None  # a source SignatureDef kept as it is (it has sparse COO tensors)
 
 
-def derived_keys(refs: Sequence[TensorRef], renames: Mapping[str, str]) -> dict[str, TensorRef]:
-    """Keys for tensors: the user's rename, else the last name-scope part if unique, else the full name."""
+def derived_keys(refs: Sequence[TensorRef], chosen: Mapping[TensorRef, str]) -> dict[str, TensorRef]:
+    """Keys for tensors: the one chosen for it (a Plan's keys), else the last name-scope part if unique, else
+    the full name."""
     last_parts = [r.node.rsplit("/", 1)[-1] for r in refs]
     keys: dict[str, TensorRef] = {}
     for ref, last in zip(refs, last_parts):
-        key = renames.get(ref.node) or renames.get(str(ref))
+        key = chosen.get(ref)
         if key is None:
             key = last if last_parts.count(last) == 1 else ref.node.replace("/", "_")
             key += f"_{ref.port}" if ref.port else ""
@@ -48,19 +50,23 @@ def derived_keys(refs: Sequence[TensorRef], renames: Mapping[str, str]) -> dict[
     return keys
 
 
-def _check_rename_names(model: Model, renames: Mapping[str, str]) -> None:
-    refs = (*model.inputs, *model.outputs)
-    names = {n for r in refs for n in (r.node, str(r), f"{r.node}:{r.port}")}
-    for name, key in renames.items():
-        if name not in names:
-            raise UsageError(f"--keys {name}={key}: {name!r} is neither an input nor an output of the export; "
-                             f"name one of: {', '.join(sorted(str(r) for r in refs))}")
+def default_signature(model: Model, chosen: Mapping[TensorRef, str] | None = None,
+                      method: str = defaults.METHOD) -> SignatureSpec:
+    """serving_default over the model's inputs and outputs; ``chosen`` keys by tensor (a Plan's, checked there)."""
+    chosen = chosen or {}
+    return SignatureSpec(DEFAULT_KEY, derived_keys(model.inputs, chosen), derived_keys(model.outputs, chosen), method)
 
 
-def default_signature(model: Model, renames: Mapping[str, str] | None = None, method: str = "predict") -> SignatureSpec:
-    renames = renames or {}
-    _check_rename_names(model, renames)
-    return SignatureSpec(DEFAULT_KEY, derived_keys(model.inputs, renames), derived_keys(model.outputs, renames), method)
+def with_default(model: Model, specs: Sequence[SignatureSpec]) -> list[SignatureSpec]:
+    """``specs`` with serving_default: over the model's inputs and outputs when there are no specs, else a copy
+    of the first signature, keys and all (what Serving calls when a request names none)."""
+    specs = list(specs)
+    if not specs and model.outputs:
+        specs = [default_signature(model)]
+    if specs and not any(s.key == DEFAULT_KEY for s in specs):
+        first = specs[0]
+        specs.insert(0, SignatureSpec(DEFAULT_KEY, first.inputs, first.outputs, first.method, first.source))
+    return specs
 
 
 def from_source(model: Model) -> list[SignatureSpec]:
