@@ -5,14 +5,11 @@ A Recipe field left as None means "the value here".
 from __future__ import annotations
 
 SERVE_TAG = "serve"  # the MetaGraph tag Serving loads, and the one read from a SavedModel source
-SOURCE_TAGS: tuple[str, ...] = (SERVE_TAG,)
 EXPORT_TAGS: tuple[str, ...] = (SERVE_TAG,)
 INLINE_LIMIT = 1024  # constants of at least this many bytes go to variables/ (1KiB)
 INLINE_LIMIT_TEXT = "1KiB"
 IMAGE_KEY = "image_bytes"  # so REST's {"b64": ...} works for an encoded-image input
 METHOD = "predict"
 DEFAULT_SIGNATURE = "serving_default"
-TF2_SIGNATURE = DEFAULT_SIGNATURE  # the TF2 SavedModel signature flattened when none is named
 ATOL = 1e-5
 RTOL = 1e-5
-RECIPE_FILE = "graphsurgeon_recipe.json"  # in assets.extra/, which Serving does not read

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from graphsurgeon.errors import CutError, GraphSurgeonError, NameNotFoundError, UsageError, close_matches
+from graphsurgeon.errors import GraphSurgeonError, NameNotFoundError, UsageError, close_matches
 from graphsurgeon.ir.init_stages import staged
 from graphsurgeon.ir.model import Asset, Model
 from graphsurgeon.ir.resolve import CALL_SITE, Resolver
@@ -27,7 +27,6 @@ from graphsurgeon.surgery.cutplan import CutInput, CutPlan, plan_cut
 from graphsurgeon.surgery.freeze import FreezePlan, freeze_planned, plan_freeze
 from graphsurgeon.surgery.heads import OUTPUTS as HEAD_OUTPUTS
 from graphsurgeon.surgery.prune import strip_training
-from graphsurgeon.surgery.select import InputSpec
 
 
 @dataclass(frozen=True)
@@ -252,19 +251,3 @@ def _numbered(key: str, index: int) -> str:
 def _end_names(planned: Plan) -> list[str]:
     spelled = [i.spec.name for i in planned.inputs] + list(planned.recipe.outputs or ())
     return spelled or [str(r) for r in (*planned.input_refs, *planned.outputs)]
-
-
-# Until the public API settles on Plan.apply(): the module-level spellings scripts used.
-def apply(planned: Plan) -> Model:
-    return planned.apply()
-
-
-def extract(model: Model, inputs: Sequence[str | InputSpec], outputs: Sequence[str | TensorRef], *,
-            bindings: Mapping[str, object] | None = None, init_from_initializers: bool = False,
-            strip: bool = True, batch_policy: str | None = None) -> Model:
-    if not outputs:
-        raise CutError("a cut needs at least one output: pass --outputs NODE[:PORT]")
-    recipe = Recipe(inputs=tuple(s if isinstance(s, InputSpec) else InputSpec(str(s)) for s in inputs),
-                    outputs=tuple(str(o) for o in outputs), bindings=dict(bindings) if bindings else None,
-                    init_from_initializers=init_from_initializers, strip=strip, batch=batch_policy)
-    return plan(model, recipe).apply()

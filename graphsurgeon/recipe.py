@@ -10,17 +10,29 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from graphsurgeon import defaults
 from graphsurgeon.errors import UsageError
 from graphsurgeon.surgery.select import InputSpec
 
 
+BatchPolicy = Literal["auto", "dynamic", "static"]
+Method = Literal["predict", "classify", "regress"]
+
+
 @dataclass(frozen=True)
 class FrontEnd:
-    """Encoded images in, where the network takes pixels (see surgery/frontends.py)."""
+    """Encoded images in, where the network takes pixels (surgery/frontends.py).
+
+    Attributes:
+        image_input: the input (a Placeholder, or a tensor the cut makes one) that takes pixels.
+        image_key: the signature key of the string input (default ``defaults.IMAGE_KEY``, for REST's b64).
+        normalize: a preset (unit, inception, centered, raw, caffe) or a range such as "-1,1" (default unit).
+        mean, std: per-channel (pixel - mean) / std on 0..255 pixels, instead of a preset.
+        channels_first: the network takes [N, C, H, W].
+    """
 
     image_input: str
     image_key: str | None = None
@@ -32,7 +44,13 @@ class FrontEnd:
 
 @dataclass(frozen=True)
 class Head:
-    """A classification head on one output (see surgery/heads.py)."""
+    """A classification head on one output (surgery/heads.py): outputs classes and probabilities of the top k.
+
+    Attributes:
+        top_k: how many classes each request returns.
+        output: the logits or probabilities output it reads (default: the only output).
+        labels: a text file, one label per line, shipped as an asset; adds a ``labels`` output.
+    """
 
     top_k: int
     output: str | None = None
@@ -41,12 +59,37 @@ class Head:
 
 @dataclass(frozen=True)
 class Recipe:
-    """What to load, what to keep, how to bind it, and how to serve it.
+    """What to load, what to keep, how to bind it, and how to serve it. Every field None means the default.
 
-    ``inputs``/``outputs`` None: the source's own (its signatures, a Keras
-    model's layers, its Placeholders). ``keys`` renames signature tensors by
-    node or tensor name; ``signatures`` picks TF2 SavedModel signatures to
-    flatten; ``weights`` is where a restore-on-init graph's files are now.
+    The source:
+        tags: the MetaGraph tags of a SavedModel source (default ``serve``).
+        signatures: the TF2 SavedModel signatures to flatten together (default: every one that can be frozen).
+        architecture: the JSON architecture of a weights-only Keras .h5 file.
+        custom_objects: a Python file defining a Keras model's custom layers and functions.
+        unsafe_lambda: allow Keras Lambda layers, whose stored bytecode runs (trusted files only).
+        weights: where a checkpoint the graph restores at init is now, or a weightless .meta's checkpoint.
+        replace_layers: "NAME=module.py:function" each: trace Keras layer NAME with that function.
+    The cut:
+        inputs: tensors that become Placeholders ("NAME", "NAME=float32[?,224,224,3]" or InputSpec); default:
+            the source's own Placeholders the outputs need.
+        outputs: nodes, tensors or Keras layers to keep (default: the source's signatures' outputs, else a Keras
+            model's output layers).
+        bindings: NAME -> value; each tensor becomes a constant and the conds it decides fold.
+        init_from_initializers: variables missing from the checkpoint take their own initializers' values.
+        strip: remove Identity/CheckNumerics pass-throughs (default True).
+        batch: the inputs' batch dimension: "auto" (pipeline outputs relaxed), "dynamic" or "static".
+        asset_dir: where asset files are now, when the model names them by another machine's paths.
+        extra_assets: more files to ship in assets/.
+    Serving front and back ends:
+        front_end: encoded images in (FrontEnd, or a dict of its fields).
+        head: a classification head (Head, or a dict of its fields).
+        keys: NAME -> signature key, NAME being any name given for an input or output (node, tensor, Keras layer,
+            or the name of the Placeholder a cut made).
+        method: serving_default's method, "predict" (default), "classify" or "regress".
+        warmup: an .npz whose rows become Serving's warmup requests.
+    The export:
+        inline_limit: constants of this many bytes or more go to variables/ (default 1 KiB).
+        export_tags: the exported MetaGraph's tags (default ``serve``).
     """
 
     # the source
@@ -63,19 +106,18 @@ class Recipe:
     bindings: Mapping[str, Any] | None = None
     init_from_initializers: bool | None = None
     strip: bool | None = None
-    batch: str | None = None  # the inputs' batch dimension: "auto", "dynamic" or "static" (surgery/batch.py)
+    batch: BatchPolicy | None = None
     asset_dir: str | None = None
     extra_assets: tuple[str, ...] | None = None
     # serving front and back ends
     front_end: FrontEnd | None = None
     head: Head | None = None
     keys: Mapping[str, str] | None = None
-    method: str | None = None
+    method: Method | None = None
     warmup: str | None = None
     # the export
     inline_limit: int | None = None
     export_tags: tuple[str, ...] | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)  # options of other stages, recorded as given
 
     def __post_init__(self) -> None:
         # Accept what a script naturally writes (lists, "name=float32[?,3]" strings) and store one form.
@@ -90,6 +132,10 @@ class Recipe:
         for name in ("bindings", "keys"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, dict(getattr(self, name)))
+        for name, kind in (("front_end", FrontEnd), ("head", Head)):
+            value = getattr(self, name)
+            if isinstance(value, Mapping):
+                object.__setattr__(self, name, kind(**value))
 
     def replace(self, **changes: Any) -> "Recipe":
         return dataclasses.replace(self, **changes)
@@ -132,7 +178,7 @@ class Recipe:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value is None or (f.name == "extra" and not value):
+            if value is None:
                 continue
             out[f.name] = _jsonable(value)
         return out

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graphsurgeon import defaults
+from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.errors import LoadError
 from graphsurgeon.ir.model import Model
 from graphsurgeon.recipe import Recipe
@@ -58,7 +58,7 @@ def recipe_record(source: Model | str | os.PathLike, model: Model, recipe: Recip
 
 def read_record(version_dir: str | os.PathLike) -> Record | None:
     """The record of an export, or None for a SavedModel graphsurgeon did not write."""
-    path = Path(version_dir) / "assets.extra" / defaults.RECIPE_FILE
+    path = layout.extra(Path(version_dir)) / layout.RECIPE_FILE
     if not path.is_file():
         return None
     try:

@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon import errors
+from graphsurgeon.exporters.graphdef import write_graph_def
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
 from tests.tfrun import run_pb
+from tests.tiny import extract
 
 
 def _reference(corpus, folder: str, name: str) -> dict[str, np.ndarray]:
@@ -39,7 +42,7 @@ def guesslang_reference(corpus):
 
 def test_guesslang_logits_cut_keeps_the_string_loop_and_drops_summaries_and_table(guesslang, guesslang_reference,
                                                                                   tmp_path):
-    cut = gs.extract(guesslang, ["Placeholder:0"], ["add:0"])
+    cut = extract(guesslang, ["Placeholder:0"], ["add:0"])
     ops = Counter(n.op for n in cut.graph)
     assert ops["StatelessWhile"] == 1 and ops["StringToHashBucketFast"] == 2  # map/while over strings, hashing
     assert not [op for op in ops if "Summary" in op or op.startswith(("HashTable", "LookupTable"))]
@@ -48,7 +51,7 @@ def test_guesslang_logits_cut_keeps_the_string_loop_and_drops_summaries_and_tabl
     assert sorted(f.signature.name for f in cut.graph.library.function) == ["map_while_body_49115",
                                                                              "map_while_cond_49114"]
     path = tmp_path / "logits.pb"
-    gs.write_graph_def(cut, path)
+    write_graph_def(cut, path)
     (logits,) = run_pb(path, {"Placeholder": guesslang_reference["content"]}, ["add:0"])
     np.testing.assert_allclose(logits, guesslang_reference["logits"], atol=1e-5)
 
@@ -93,12 +96,12 @@ def test_ds_cnn_front_end_and_classifier_compose_to_the_original(corpus, cli, tm
                                                                               ["Mfcc:0"])])
     np.testing.assert_allclose(mfcc, ref["mfcc"], atol=1e-4)
     # The classifier from a new f32[1,49,10] Placeholder at Mfcc:0.
-    classifier = gs.extract(gs.load(source), ["Mfcc:0"], ["labels_softmax"])
+    classifier = extract(gs.load(source), ["Mfcc:0"], ["labels_softmax"])
     placeholder = classifier.graph["Mfcc"]
     assert placeholder.op == "Placeholder"
     assert [d.size for d in placeholder.attrs["shape"].shape.dim] == [1, 49, 10]
     assert not [n for n in classifier.graph if n.op in ("DecodeWav", "AudioSpectrogram", "Mfcc")]
-    gs.write_graph_def(classifier, tmp_path / "classifier.pb")
+    write_graph_def(classifier, tmp_path / "classifier.pb")
     (probabilities,) = run_pb(tmp_path / "classifier.pb", {"Mfcc": mfcc}, ["labels_softmax:0"])
     (original,) = run_pb(source, {"wav_data": wav}, ["labels_softmax:0"])
     np.testing.assert_allclose(probabilities, original, atol=1e-6)
@@ -110,7 +113,7 @@ def test_ds_cnn_batch_norm_folding_is_not_done(corpus):
     """MANIFEST asks that folding FusedBatchNorm into Conv weights keeps outputs within 1e-5. graphsurgeon
     does not fold (a cut keeps the graph's arithmetic as it is); this pins that the ops stay."""
     folder, graph, _ = DS_CNN
-    classifier = gs.extract(gs.load(corpus / folder / graph), ["Mfcc:0"], ["labels_softmax"])
+    classifier = extract(gs.load(corpus / folder / graph), ["Mfcc:0"], ["labels_softmax"])
     assert Counter(n.op for n in classifier.graph)["FusedBatchNorm"] == 9
 
 
@@ -119,11 +122,11 @@ def test_lstm_cut_keeps_the_loop_frame(corpus, tmp_path):
     source = corpus / folder / graph
     ref = _reference(corpus, folder, reference)
     model = gs.load(source)
-    classifier = gs.extract(model, ["Mfcc:0"], ["labels_softmax"])
+    classifier = extract(model, ["Mfcc:0"], ["labels_softmax"])
     loop = {n.name for n in model.graph if "/rnn/while/" in n.name}
     assert loop and loop <= set(classifier.graph.names)  # the whole frame, Enter to Exit
     assert [d.size for d in classifier.graph["Mfcc"].attrs["shape"].shape.dim] == [1, 25, 10]
-    gs.write_graph_def(classifier, tmp_path / "lstm.pb")
+    write_graph_def(classifier, tmp_path / "lstm.pb")
     (mfcc,) = run_pb(source, {"wav_data": _wav(corpus, folder)}, ["Mfcc:0"])
     np.testing.assert_allclose(mfcc, ref["mfcc"], atol=1e-4)
     (probabilities,) = run_pb(tmp_path / "lstm.pb", {"Mfcc": mfcc}, ["labels_softmax:0"])
@@ -136,16 +139,16 @@ def test_lstm_cut_inside_the_loop_frame_is_refused(corpus):
     model = gs.load(corpus / folder / graph)
     exit_node = next(n for n in model.graph if n.op == "Exit")
     inside = exit_node.inputs[0].node
-    with pytest.raises(gs.CutError, match=r"runs inside while loop frame .*a loop cannot be split"):
-        gs.extract(model, [inside], ["labels_softmax"])
-    with pytest.raises(gs.CutError, match="a loop cannot be split"):
-        gs.extract(model, ["Mfcc:0"], [inside])
+    with pytest.raises(errors.CutError, match=r"runs inside while loop frame .*a loop cannot be split"):
+        extract(model, [inside], ["labels_softmax"])
+    with pytest.raises(errors.CutError, match="a loop cannot be split"):
+        extract(model, ["Mfcc:0"], [inside])
 
 
 def test_lstm_conversion_to_functional_while_is_not_done(corpus):
     """MANIFEST asks for a control-flow v2 conversion with the same output. graphsurgeon keeps v1 loops
     as they are (TensorFlow's C++ loader and Serving run them); this pins that the v1 loop stays."""
     folder, graph, _ = LSTM
-    classifier = gs.extract(gs.load(corpus / folder / graph), ["Mfcc:0"], ["labels_softmax"])
+    classifier = extract(gs.load(corpus / folder / graph), ["Mfcc:0"], ["labels_softmax"])
     ops = Counter(n.op for n in classifier.graph)
     assert ops["LoopCond"] == 1 and ops["While"] == 0 and ops["StatelessWhile"] == 0

@@ -9,7 +9,9 @@ import pytest
 
 import graphsurgeon as gs
 from graphsurgeon.exporters.saved_model import export_saved_model
+from graphsurgeon.surgery.select import InputSpec
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
+from tests.tiny import extract
 
 GUESSLANG = "guesslang_0_9_3_contrib_learn_ckpt"
 CTC = "tf1_ctc_lstm_ckpt"
@@ -23,8 +25,8 @@ def _reference(corpus, name: str, stem: str):
 @pytest.fixture(scope="module")
 def guesslang(corpus):
     model = gs.load(corpus / GUESSLANG / "model" / "model.ckpt-40198.meta")
-    spec = gs.InputSpec.parse("const_features=float64[?,1024]")
-    return gs.extract(model, [spec], ["multi_class_head/predictions/probabilities"])
+    spec = InputSpec.parse("const_features=float64[?,1024]")
+    return extract(model, [spec], ["multi_class_head/predictions/probabilities"])
 
 
 def test_guesslang_part_0_variables_freeze_from_the_full_checkpoint_tensors(guesslang):
@@ -48,7 +50,7 @@ def test_guesslang_exported_probabilities_match_the_reference(corpus, guesslang,
 @pytest.fixture(scope="module")
 def ctc(corpus):
     model = gs.load(corpus / CTC / "checkpoints.meta")
-    return gs.extract(model, ["Placeholder:0", "Placeholder_4:0"], DECODED)
+    return extract(model, ["Placeholder:0", "Placeholder_4:0"], DECODED)
 
 
 def test_ctc_cut_prunes_the_training_machinery(ctc):

@@ -5,16 +5,19 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon import errors, surgery
+from graphsurgeon.exporters.graphdef import write_graph_def
 from tests.tfrun import run_checkpoint, run_pb, run_seeded_with_init, variable_initializers
+from tests.tiny import extract
 
 
 def _write(model, path):
-    gs.write_graph_def(model, path)
+    write_graph_def(model, path)
     return path
 
 
 def test_tf2onnx_regression_ckpt(corpus, tmp_path):
-    model = gs.extract(gs.load(corpus / "tf2onnx_regression_ckpt" / "model.meta"), ["X"], ["pred"])
+    model = extract(gs.load(corpus / "tf2onnx_regression_ckpt" / "model.meta"), ["X"], ["pred"])
     (out,) = run_pb(_write(model, tmp_path / "r.pb"), {"X": np.float32(5)}, ["pred:0"])
     assert out == pytest.approx(2.1193342, abs=1e-6)
     assert sorted(n.op for n in model.graph) == ["Add", "Const", "Const", "Identity", "Mul", "Placeholder"]
@@ -22,7 +25,7 @@ def test_tf2onnx_regression_ckpt(corpus, tmp_path):
 
 def test_session_bundle_v1_checkpoint_and_unimportable_meta(corpus, tmp_path):
     meta = corpus / "serving_session_bundle_half_plus_two" / "00000123" / "export.meta"
-    model = gs.extract(gs.load(meta), ["x"], ["y"])
+    model = extract(gs.load(meta), ["x"], ["y"])
     assert not any(n.op in ("ParseExample", "Variable") for n in model.graph)
     x = np.array([[1], [2], [5]], np.float32)
     (out,) = run_pb(_write(model, tmp_path / "hp2.pb"), {"x": x}, ["y:0"])
@@ -31,8 +34,8 @@ def test_session_bundle_v1_checkpoint_and_unimportable_meta(corpus, tmp_path):
 
 def test_ae0_split_at_bottleneck(corpus, tmp_path):
     source = corpus / "tf2onnx_ae0" / "frozen.pb"
-    encoder = _write(gs.extract(gs.load(source), ["X"], ["encode/dense_1/Sigmoid"]), tmp_path / "enc.pb")
-    decoder = _write(gs.extract(gs.load(source), ["encode/dense_1/Sigmoid"], ["output"]), tmp_path / "dec.pb")
+    encoder = _write(extract(gs.load(source), ["X"], ["encode/dense_1/Sigmoid"]), tmp_path / "enc.pb")
+    decoder = _write(extract(gs.load(source), ["encode/dense_1/Sigmoid"], ["output"]), tmp_path / "dec.pb")
     x = np.random.default_rng(0).random((4, 784), dtype=np.float32)
     (code,) = run_pb(encoder, {"X": x}, ["encode/dense_1/Sigmoid:0"])
     assert code.shape == (4, 128)
@@ -44,9 +47,9 @@ def test_ae0_split_at_bottleneck(corpus, tmp_path):
 
 def test_cond_value_survives_cut_and_freeze(corpus, tmp_path):
     meta = corpus / "tfnet_meta_cond_test" / "cond_test.meta"
-    frozen = _write(gs.extract(gs.load(meta), [], ["cond/Merge"]), tmp_path / "frozen.pb")
+    frozen = _write(extract(gs.load(meta), [], ["cond/Merge"]), tmp_path / "frozen.pb")
     assert run_pb(frozen, {}, ["cond/Merge:0"])[0] == 34
-    cut = _write(gs.extract(gs.load(meta), ["Less"], ["cond/Merge"]), tmp_path / "cut.pb")
+    cut = _write(extract(gs.load(meta), ["Less"], ["cond/Merge"]), tmp_path / "cut.pb")
     assert run_pb(cut, {"Less": True}, ["cond/Merge:0"])[0] == 34
     assert run_pb(cut, {"Less": False}, ["cond/Merge:0"])[0] == run_checkpoint(meta, None, {"Less": False}, ["cond/Merge:0"])[0]
 
@@ -54,9 +57,9 @@ def test_cond_value_survives_cut_and_freeze(corpus, tmp_path):
 def test_lstm_crf_ner_freeze_with_initializers(corpus, tmp_path):
     meta = corpus / "tfnet_meta_lstm_crf_ner" / "lstm_crf_ner.meta"
     source = gs.load(meta)
-    with pytest.raises(gs.FreezeError, match="has no value.*--init-from-initializers"):
-        gs.extract(source, [], ["proj/Reshape_1"])
-    frozen = gs.extract(source, [], ["proj/Reshape_1"], init_from_initializers=True)
+    with pytest.raises(errors.FreezeError, match="has no value.*--init-from-initializers"):
+        extract(source, [], ["proj/Reshape_1"])
+    frozen = extract(source, [], ["proj/Reshape_1"], init_from_initializers=True)
     ops = [n.op for n in frozen.graph]
     assert ops.count("LoopCond") == 4 and ops.count("TensorArrayV3") == 6
     assert not any(n.op.startswith(("Variable", "Assign")) or "labels" == n.name for n in frozen.graph)
@@ -73,19 +76,19 @@ def test_lstm_crf_ner_freeze_with_initializers(corpus, tmp_path):
 def test_lstm_crf_ner_refuses_cut_at_while_exit(corpus):
     source = gs.load(corpus / "tfnet_meta_lstm_crf_ner" / "lstm_crf_ner.meta")
     exit_node = "bi-lstm/bidirectional_rnn/fw/fw/while/Exit_3"
-    with pytest.raises(gs.CutError, match="inside while loop frame"):
-        gs.cut(source, ["word_ids"], [exit_node])
-    with pytest.raises(gs.CutError, match="inside while loop frame"):
-        gs.cut(source, [exit_node], ["proj/Reshape_1"])
+    with pytest.raises(errors.CutError, match="inside while loop frame"):
+        surgery.cut(source, ["word_ids"], [exit_node])
+    with pytest.raises(errors.CutError, match="inside while loop frame"):
+        surgery.cut(source, [exit_node], ["proj/Reshape_1"])
 
 
 def test_rust_regression_legacy_variable_op(corpus, tmp_path):
     source_path = corpus / "rust_regression_graphdef" / "model.pb"
     source = gs.load(source_path)
     assert {n.op for n in source.graph if n.name in ("w", "b")} == {"Variable"}
-    with pytest.raises(gs.FreezeError, match="variable 'w' has no value"):
-        gs.extract(source, ["x"], ["add"])
-    frozen = gs.extract(source, ["x"], ["add"], init_from_initializers=True)
+    with pytest.raises(errors.FreezeError, match="variable 'w' has no value"):
+        extract(source, ["x"], ["add"])
+    frozen = extract(source, ["x"], ["add"], init_from_initializers=True)
     assert sorted(n.op for n in frozen.graph) == ["Add", "Const", "Const", "Mul", "Placeholder"]
     (out,) = run_pb(_write(frozen, tmp_path / "r.pb"), {"x": np.float32(3)}, ["add:0"])
     graph_def = _graph_def(source_path)
@@ -95,7 +98,7 @@ def test_rust_regression_legacy_variable_op(corpus, tmp_path):
 
 def test_lstm_keep_prob_bound_then_cut(corpus, tmp_path):
     source = corpus / "tf2onnx_lstm" / "frozen.pb"
-    model = gs.extract(gs.load(source), ["X"], ["output"], bindings={"keep_prob": 1.0})
+    model = extract(gs.load(source), ["X"], ["output"], bindings={"keep_prob": 1.0})
     assert not any(n.op == "Placeholder" and n.name == "keep_prob" for n in model.graph)
     x = np.random.default_rng(1).random((2, 784), dtype=np.float32)
     (out,) = run_pb(_write(model, tmp_path / "lstm.pb"), {"X": x}, ["output:0"])
@@ -107,7 +110,7 @@ def test_kmeans_refswitch_is_rewritten(corpus, tmp_path):
     meta = corpus / "tfnet_meta_kmeans" / "kmeans.meta"
     source = gs.load(meta)
     assert any(n.op == "RefSwitch" for n in source.graph)
-    frozen = gs.extract(source, [], ["cond/Merge"], init_from_initializers=True)
+    frozen = extract(source, [], ["cond/Merge"], init_from_initializers=True)
     assert not any(n.op.startswith("Ref") or n.op.startswith("Variable") for n in frozen.graph)
     assert "Placeholder_1" not in frozen.graph  # the labels are not needed
     x = np.random.default_rng(2).random((5, 784), dtype=np.float32)

@@ -6,9 +6,11 @@ import json
 import pytest
 
 import graphsurgeon as gs
-from graphsurgeon import defaults
+from graphsurgeon import errors
+from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.ir import resolve
 from graphsurgeon.surgery import reach
+from tests.tiny import extract
 
 
 def _files(folder):
@@ -30,7 +32,7 @@ def test_cli_export_and_library_export_are_byte_identical(cli, generated, tmp_pa
 def test_the_export_records_its_recipe(generated, tmp_path):
     recipe = gs.Recipe(inputs=["x"], outputs=["logits"], bindings={"is_training": False, "keep_prob": 1.0})
     path = gs.export(generated / "bn_dropout", recipe, tmp_path / "bn").path
-    record = json.loads((path / "assets.extra" / defaults.RECIPE_FILE).read_text())
+    record = json.loads((layout.extra(path) / layout.RECIPE_FILE).read_text())
     assert record["recipe"] == {"inputs": [{"name": "x"}], "outputs": ["logits"],
                                 "bindings": {"is_training": False, "keep_prob": 1.0}}
     assert record["resolved"]["outputs"] == ["logits:0"] and record["source"]["format"] == "checkpoint"
@@ -88,8 +90,8 @@ def test_one_export_resolves_each_name_once_and_sweeps_once(generated, tmp_path,
 def test_a_cut_that_leaves_a_placeholder_unfed_is_a_cut_error_before_freezing(corpus):
     # A MetaGraph without weights: freezing first would fail on a variable's missing value instead.
     source = gs.load(corpus / "tfnet_meta_lstm_crf_ner" / "lstm_crf_ner.meta")
-    with pytest.raises(gs.CutError, match="Placeholder 'sequence_lengths'"):
-        gs.extract(source, ["word_ids", "char_ids", "word_lengths", "dropout"], ["proj/Reshape_1"])
+    with pytest.raises(errors.CutError, match="Placeholder 'sequence_lengths'"):
+        extract(source, ["word_ids", "char_ids", "word_lengths", "dropout"], ["proj/Reshape_1"])
 
 
 def test_audit_reports_what_cut_refuses_with_the_same_words(cli, corpus, tmp_path):
@@ -100,4 +102,17 @@ def test_audit_reports_what_cut_refuses_with_the_same_words(cli, corpus, tmp_pat
     message = cut.err.strip().removeprefix("error: ")
     report = json.loads(cli("audit", meta, *names, "--json").out)
     assert [r["message"] for r in report["risks"] if r["kind"] == "cut refused"] == [message]
+    assert not (tmp_path / "x.pb").exists()
+
+
+def test_audit_reports_what_freezing_refuses_with_the_same_words(cli, corpus, tmp_path):
+    """A refusal of freeze's (a variable nobody has a value for) is a Plan problem too, so audit reports it."""
+    meta = corpus / "tfnet_meta_lstm_crf_ner" / "lstm_crf_ner.meta"
+    names = ["--inputs", "word_ids", "char_ids", "word_lengths", "dropout", "sequence_lengths",
+             "--outputs", "proj/Reshape_1"]
+    cut = cli("cut", meta, *names, "-o", tmp_path / "x.pb")
+    assert cut.code == 1 and "--init-from-initializers" in cut.err
+    message = cut.err.strip().removeprefix("error: ")
+    report = json.loads(cli("audit", meta, *names, "--json").out)
+    assert [r["message"] for r in report["risks"] if r["kind"] == "export refused"] == [message]
     assert not (tmp_path / "x.pb").exists()

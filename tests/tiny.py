@@ -11,11 +11,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+import graphsurgeon as gs
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.names import split_node_inputs
+from graphsurgeon.surgery.select import InputSpec
 from graphsurgeon.tf.protos import pb, shape_proto
 
 FLOAT = dt.enum_of("float32")
@@ -52,3 +54,12 @@ def chain(length: int, start: str = "x") -> list[Node]:
 
 def model(*nodes: Node, init_ops: tuple[str, ...] = ()) -> Model:
     return Model(graph=Graph(nodes), init_ops=init_ops)
+
+
+def extract(model: Model, inputs: Sequence[object], outputs: Sequence[object], *, batch_policy: str | None = None,
+            **fields: object) -> Model:
+    """``model`` cut between ``inputs`` and ``outputs`` (more Recipe fields by keyword), frozen and stripped:
+    what `graphsurgeon cut` writes, as a Model (gs.plan(model, recipe).apply())."""
+    recipe = gs.Recipe(inputs=[i if isinstance(i, InputSpec) else str(i) for i in inputs] or None,
+                       outputs=[str(o) for o in outputs], batch=batch_policy, **fields)  # type: ignore[arg-type]
+    return gs.plan(model, recipe).apply()

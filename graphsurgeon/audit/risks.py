@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.ops import PYTHON_OPS, READS, is_assign
+from graphsurgeon.ir.ops import PYTHON_OPS, READS, TABLE_INIT_OPS, is_assign
 from graphsurgeon.ir.types import unregistered_ops, variable_behind
 from graphsurgeon.surgery.initializers import initial_value_or_none
 from graphsurgeon.surgery.training import is_training_only
@@ -21,7 +21,6 @@ SIDE_EFFECT_OPS = {
     "Print": "prints on the server at every request",
     "PrintV2": "prints on the server at every request",
 }
-TABLE_INIT_PREFIXES = ("InitializeTable", "LookupTableImport")
 KERAS_OPTIMIZER_SCOPE = "optimizer_weights/"  # where loaders.keras.h5 puts a .h5 file's optimizer state
 
 
@@ -84,7 +83,7 @@ def _init_races(model: Model, kept) -> list[Risk]:
     risks = []
     for name in model.init_ops:
         node = graph.get(name)
-        if node is None or name not in kept or not node.op.startswith(TABLE_INIT_PREFIXES):
+        if node is None or name not in kept or node.op not in TABLE_INIT_OPS:
             continue
         for ref in node.inputs[1:]:
             variable = variable_behind(graph, ref)
@@ -129,7 +128,7 @@ def tables(model: Model, kept: Collection[str]) -> list[dict]:
     graph = model.graph
     asset_by_node = {a.tensor.node: a for a in model.assets}
     candidates = [n for n in model.init_ops if n in kept] + [
-        n.name for n in graph if n.name in kept and n.op.startswith(TABLE_INIT_PREFIXES) and n.name not in model.init_ops]
+        n.name for n in graph if n.name in kept and n.op in TABLE_INIT_OPS and n.name not in model.init_ops]
     out = []
     for name in candidates:
         node = graph[name]
@@ -138,7 +137,7 @@ def tables(model: Model, kept: Collection[str]) -> list[dict]:
         sources = [graph.source(ref, READS).node for ref in node.inputs]
         assets = [asset_by_node.get(s) or asset_by_node.get(_assigned_from(model, s)) for s in sources]
         asset = next((a for a in assets if a is not None), None)
-        if asset is None and not node.op.startswith(TABLE_INIT_PREFIXES):
+        if asset is None and node.op not in TABLE_INIT_OPS:
             continue
         table = next((s for s, a in zip(sources, assets) if a is None), None)
         out.append({"table": table, "initializer": name, "op": node.op,

@@ -8,8 +8,8 @@ from graphsurgeon.audit.candidates import FunctionCopy, candidate_inputs, candid
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
-from graphsurgeon.ir.sizes import weight_bytes
-from graphsurgeon.ir.types import const_value_nbytes, output_dtype, variable_nbytes
+from graphsurgeon.ir.sizes import variable_bytes, weight_bytes
+from graphsurgeon.ir.types import const_value_nbytes, output_dtype
 from graphsurgeon.ir.weights import numeric_nbytes
 from graphsurgeon.plan import Plan
 from graphsurgeon.surgery.batch import batch_notes
@@ -85,7 +85,7 @@ def _variables(model: Model) -> list[VariableDesc]:
     for node in model.graph:
         if node.op not in VARIABLE_OPS:
             continue
-        info = model.weights.get(model.variable_keys.get(node.name, node.name))
+        info = model.weights.get(model.checkpoint_key(node.name))
         if info is not None:
             out.append(VariableDesc(node.name, info.dtype_name, list(info.shape), info.nbytes))
         else:
@@ -132,8 +132,8 @@ def compare(before: Model, after: Model, planned: Plan | None = None) -> CutRepo
     labels = removal_groups(gone)
     nbytes: dict[str, int] = defaultdict(int)
     for (name, op), label in zip(gone, labels):
-        if (op == "Const" or op in VARIABLE_OPS) and before.variable_keys.get(name, name) not in kept_keys:
-            nbytes[label] += variable_nbytes(name, before.weights, before.variable_keys) if op in VARIABLE_OPS \
+        if (op == "Const" or op in VARIABLE_OPS) and before.checkpoint_key(name) not in kept_keys:
+            nbytes[label] += variable_bytes(before, name) if op in VARIABLE_OPS \
                 else const_value_nbytes(graph.attrs_of(name), graph.weight_of(name), before.weights)
     removed = sorted((RemovedGroup(g, n, nbytes[g]) for g, n in Counter(labels).items()),
                      key=lambda r: (-r.nbytes, -r.nodes, r.group))

@@ -51,7 +51,7 @@ def _constant(model: Model, node) -> Weight:
 
 
 def _variable(model: Model, node) -> Weight:
-    info = model.weights.get(model.variable_keys.get(node.name, node.name))
+    info = model.weights.get(model.checkpoint_key(node.name))
     if info is not None:
         return Weight(node.name, "variable", node.op, info.dtype_name, list(info.shape), info.nbytes, VARIABLES)
     # No checkpoint value (a .meta shipped alone): size from the declared shape, if it is fully known.

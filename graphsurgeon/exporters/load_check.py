@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.errors import UnloadableOutputError
 
 RUNNER = Path(__file__).resolve().parents[1] / "verify" / "capi_runner.py"
@@ -40,7 +41,7 @@ def _report(stdout: str, stderr: str, code: int | None) -> dict:
 
 
 def variables_bytes(folder: Path) -> int:
-    variables = folder / "variables"
+    variables = folder / layout.VARIABLES
     return sum(p.stat().st_size for p in variables.iterdir()) if variables.is_dir() else 0
 
 

@@ -19,7 +19,6 @@ from graphsurgeon.exporters.serving_protos import message_class
 from graphsurgeon.formats.bundle import masked_crc
 from graphsurgeon.ir import tensors
 
-WARMUP_FILE = "tf_serving_warmup_requests"
 MAX_WARMUP_RECORDS = 1000  # Serving reads at most this many
 
 

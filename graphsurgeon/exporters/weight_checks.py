@@ -45,7 +45,7 @@ def _stored_values(model: Model):
         if node.weight is not None and node.weight in model.weights and "dtype" in node.attrs:
             yield node, node.weight
         elif node.op in VARIABLE_OPS and "dtype" in node.attrs:
-            key = model.variable_keys.get(node.name, node.name)
+            key = model.checkpoint_key(node.name)
             if key in model.weights:
                 yield node, key
 
@@ -55,7 +55,7 @@ def _check_shapes(model: Model) -> None:
     graph = model.graph
     for node in graph:
         if node.op in VARIABLE_OPS:
-            key = model.variable_keys.get(node.name, node.name)
+            key = model.checkpoint_key(node.name)
             if key in model.weights:
                 _compatible(node, key, model)
         elif node.op == "PlaceholderWithDefault" and node.inputs:

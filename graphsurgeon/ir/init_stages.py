@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from graphsurgeon.ir.graph import Graph, Node
-from graphsurgeon.ir.ops import INIT_ASSIGN_OPS
+from graphsurgeon.ir.ops import INIT_ASSIGN_OPS, TABLE_INIT_OPS
 
 STAGE_NAMES = ("variables", "asset_paths", "tables", "other")
 
@@ -23,7 +23,7 @@ def stage_of(graph: Graph, name: str, asset_tensors: set[str]) -> int:
     node = graph[name]
     if node.op in INIT_ASSIGN_OPS:
         return 1 if _reads_asset(graph, node, asset_tensors) else 0
-    if "Table" in node.op or node.op.startswith("InitializeTable"):
+    if node.op in TABLE_INIT_OPS:
         return 2
     return 3
 

@@ -25,6 +25,11 @@ PURE_SCATTER_OPS = frozenset({"ScatterNd", "ScatterNdNonAliasingAdd"})
 # Optimizer updates only: a node running one exists only for training.
 OPTIMIZER_PREFIXES = ("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply")
 
+# Ops that fill a lookup table, an init op's job: from two tensors (keys, values) or from a vocabulary file.
+TABLE_INIT_OPS = frozenset({"InitializeTable", "InitializeTableV2", "InitializeTableFromTextFile",
+                            "InitializeTableFromTextFileV2", "InitializeTableFromDataset", "LookupTableImport",
+                            "LookupTableImportV2"})
+
 # Ops a Saver restores checkpoint tensors with (V2 bundles, V1 files, V1 partitioned slices).
 RESTORE_OPS = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
 

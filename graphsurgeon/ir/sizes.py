@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.types import node_nbytes
+from graphsurgeon.ir.ops import VARIABLE_OPS
+from graphsurgeon.ir.types import const_nbytes
 
 # Per-node framing a NodeDef adds beyond its strings and attrs (field tags, lengths).
 NODE_OVERHEAD = 12
@@ -14,7 +15,17 @@ NODE_OVERHEAD = 12
 
 def node_bytes(model: Model, node: Node) -> int:
     """Weight bytes ``node`` owns in ``model`` (a constant's value or its variable's tensor)."""
-    return node_nbytes(node, model.weights, model.variable_keys)
+    if node.op == "Const":
+        return const_nbytes(node, model.weights)
+    if node.op in VARIABLE_OPS:
+        return variable_bytes(model, node.name)
+    return 0
+
+
+def variable_bytes(model: Model, name: str) -> int:
+    """Bytes variable ``name``'s checkpoint tensor holds (0 without one): from its name, the node unbuilt."""
+    info = model.weights.get(model.checkpoint_key(name))
+    return info.nbytes if info is not None else 0
 
 
 def weight_bytes(model: Model) -> int:

@@ -103,18 +103,3 @@ def const_value_nbytes(attrs: Mapping[str, Any], weight: str | None, weights: We
         return sum(len(s) for s in tensor.string_val)
     shape = tuple(d.size for d in tensor.tensor_shape.dim)
     return dt.itemsize(tensor.dtype) * math.prod(shape)
-
-
-def node_nbytes(node: Node, model_weights: WeightStore, variable_keys: Mapping[str, str] | None = None) -> int:
-    """Weight bytes a node owns: a constant's value or a variable's checkpoint tensor."""
-    if node.op == "Const":
-        return const_nbytes(node, model_weights)
-    if node.op in VARIABLE_OPS and variable_keys is not None:
-        return variable_nbytes(node.name, model_weights, variable_keys)
-    return 0
-
-
-def variable_nbytes(name: str, model_weights: WeightStore, variable_keys: Mapping[str, str]) -> int:
-    """Bytes variable ``name``'s checkpoint tensor holds (0 without one): from its name, the node unbuilt."""
-    info = model_weights.get(variable_keys.get(name, name))
-    return info.nbytes if info is not None else 0

@@ -13,11 +13,12 @@ from graphsurgeon.loaders.graphdef import parse_proto
 from graphsurgeon.loaders.metagraph import model_from_meta_graph
 from graphsurgeon.loaders.object_graph import variable_keys_from_objects
 from graphsurgeon.loaders.tf2 import calls_functions, traced_signatures
+from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.tf.protos import pb
 
 
 def is_saved_model(path: Path) -> bool:
-    return path.is_dir() and any((path / n).is_file() for n in ("saved_model.pb", "saved_model.pbtxt"))
+    return layout.has_proto(path)
 
 
 def load_saved_model(directory: Path, tags: Sequence[str] | None = None, trace: bool = True,
@@ -25,16 +26,13 @@ def load_saved_model(directory: Path, tags: Sequence[str] | None = None, trace: 
     """A SavedModel's MetaGraph as it is (TF1 graphs, and every SavedModel with trace=False), or, for a
     TF2 SavedModel whose signatures call functions, the chosen signatures (default: every serving
     signature) flattened together (see tf2.py)."""
-    proto_path = directory / "saved_model.pb"
-    if not proto_path.is_file():
-        proto_path = directory / "saved_model.pbtxt"
-    saved_model = parse_proto(proto_path, pb.saved_model_pb2.SavedModel(), "SavedModel")
+    saved_model = parse_proto(layout.proto(directory), pb.saved_model_pb2.SavedModel(), "SavedModel")
     meta = _choose_meta_graph(saved_model, directory, tags)
-    index = directory / "variables" / "variables.index"
-    weights = read_index(str(index)[: -len(".index")]) if index.is_file() else WeightStore()
-    source = Source(str(directory), "saved_model", str(index)[: -len(".index")] if index.is_file() else None)
-    extra = directory / "assets.extra"
-    model = model_from_meta_graph(meta, source, weights, assets_dir=str(directory / "assets"),
+    prefix = str(layout.variables_prefix(directory)) if layout.variables_index(directory).is_file() else None
+    weights = read_index(prefix) if prefix else WeightStore()
+    source = Source(str(directory), "saved_model", prefix)
+    extra = layout.extra(directory)
+    model = model_from_meta_graph(meta, source, weights, assets_dir=str(layout.assets(directory)),
                                   extra_dir=str(extra) if extra.is_dir() else None)
     by_object = variable_keys_from_objects(meta, model.graph, weights)
     if by_object:  # TF2: variables are saved under object paths, restored inside a function

@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 
 from graphsurgeon.ir.graph import Graph, Node
+from graphsurgeon.ir.ops import TABLE_INIT_OPS
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.names import TensorRef
@@ -25,7 +26,6 @@ from graphsurgeon.tf.protos import pb
 from graphsurgeon.tf.tf2_trace import CapturedResource
 
 SCOPE = "graphsurgeon_tf2_tables"
-INIT_OPS = frozenset({"LookupTableImportV2", "InitializeTableFromTextFileV2"})
 RESOURCE = pb.types_pb2.DT_RESOURCE
 
 
@@ -55,7 +55,7 @@ def _initializer(table: str, init: Graph, assets: Mapping[str, TensorRef]) -> li
     """The initializer's nodes renamed into the flattened graph (the init op last), or None if it reads more
     than constants and a shipped vocabulary file."""
     handles = [n for n in init.of_ops({"Placeholder"}) if n.attrs["dtype"].type == RESOURCE]
-    ops = init.of_ops(INIT_OPS)
+    ops = init.of_ops(TABLE_INIT_OPS)
     if len(handles) != 1 or len(ops) != 1 or len(init.of_ops({"Placeholder"})) != 1:
         return None
     op = ops[0]

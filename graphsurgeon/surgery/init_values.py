@@ -46,6 +46,8 @@ def missing_value_problems(model: Model, missing: Sequence[str], init_from_initi
             problems.append(_restore_error(name, *restored))
         elif initial is None or not is_constant_expression(model.graph, initial):
             problems.append(missing_value_error(model, name))
+    if len(problems) > 1:  # one line, as every refusal is: the first, and how many more
+        return [FreezeError(f"{problems[0]} ({len(problems) - 1} more variable(s) have no value either)")]
     return problems
 
 
@@ -89,7 +91,7 @@ def missing_value_error(model: Model, name: str) -> FreezeError:
             "variables/ from where the SavedModel was exported, or pass --init-from-initializers to use the "
             "variable's own initializer"
         )
-    key = model.variable_keys.get(name, name)
+    key = model.checkpoint_key(name)
     where = f"checkpoint {model.source.checkpoint}" if model.source.checkpoint else "this model (it has no checkpoint)"
     hint = close_matches(key, model.weights)
     similar = f" (similar keys: {', '.join(hint)})" if hint else ""

@@ -10,7 +10,8 @@ import numpy as np
 
 from graphsurgeon import defaults
 from graphsurgeon.errors import GraphSurgeonError, LoadError, UsageError
-from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_requests
+from graphsurgeon.exporters.serving_files import warmup_requests
+from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.ir.validate import validate
@@ -75,7 +76,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
     """
     directory = Path(directory)
     feeds = feeds if feeds is not None else inputs
-    if not (directory / "saved_model.pb").is_file():
+    if not layout.has_proto(directory):
         raise LoadError(f"{directory} is not a SavedModel directory (no saved_model.pb); give BASE/<version>")
     findings = lint(directory, list(tags))
     model = load(directory, tags=tags, trace=False)  # the C++ loader runs the directory as it is
@@ -94,7 +95,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
         findings.append(Finding("C++ loader", False, str(err)))
         return VerifyReport(str(directory), findings, [], compared, False)
     findings.append(Finding("C++ loader", True, f"loaded and ran {len(runs)} signature(s) as Serving would"))
-    warmup = directory / "assets.extra" / WARMUP_FILE
+    warmup = layout.extra(directory) / layout.WARMUP_FILE
     if warmup.is_file():
         findings.append(_warmup_finding(directory, model, tags, warmup))
     references = reference.outputs(model, runnable, runs) if reference else {}
@@ -128,7 +129,7 @@ def _warmup_finding(directory: Path, model: Model, tags, path: Path) -> Finding:
         run_in_cpp_loader(directory, tags, runs)
     except CppLoaderError as err:
         return Finding("warmup requests", False, str(err))
-    return Finding("warmup requests", True, f"{len(runs)} request(s) in {WARMUP_FILE} ran")
+    return Finding("warmup requests", True, f"{len(runs)} request(s) in {layout.WARMUP_FILE} ran")
 
 
 def _signature_keys(model: Model, wanted: str | None) -> list[str]:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsurgeon import defaults
+from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.formats.limits import SERVING_PB_LIMIT
 from graphsurgeon.ir.ops import PYTHON_OPS
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
@@ -23,14 +24,15 @@ class Finding:
 
 
 def lint(directory: Path, tags: list[str]) -> list[Finding]:
-    saved_model = parse_proto(directory / "saved_model.pb", pb.saved_model_pb2.SavedModel(), "SavedModel")
+    proto = layout.proto(directory)
+    saved_model = parse_proto(proto, pb.saved_model_pb2.SavedModel(), "SavedModel")
     meta = next((m for m in saved_model.meta_graphs if set(m.meta_info_def.tags) == set(tags)), None)
     findings = [
         Finding("version folder", directory.name.isdigit(),
                 f"folder name {directory.name!r} " + ("is a version number" if directory.name.isdigit()
                                                       else "is not numeric; Serving only loads BASE/<integer>/")),
-        Finding("saved_model.pb size", (directory / "saved_model.pb").stat().st_size < SERVING_PB_LIMIT,
-                f"saved_model.pb is {(directory / 'saved_model.pb').stat().st_size} bytes (limit 1 GiB)"),
+        Finding("saved_model.pb size", proto.stat().st_size < SERVING_PB_LIMIT,
+                f"{proto.name} is {proto.stat().st_size} bytes (limit 1 GiB)"),
     ]
     if meta is None:
         available = [sorted(m.meta_info_def.tags) for m in saved_model.meta_graphs]
@@ -51,7 +53,7 @@ def _serving_default(meta, tags) -> Finding:
 def _variables(directory: Path, meta) -> Finding:
     """A model that restores variables (it has a saver) needs variables/variables.index."""
     restores = meta.HasField("saver_def") and any(n.name == meta.saver_def.restore_op_name for n in meta.graph_def.node)
-    index = directory / "variables" / "variables.index"
+    index = layout.variables_index(directory)
     ok = index.is_file() or not restores
     return Finding("variables.index", ok, "variables.index present" if index.is_file() else
                    ("nothing to restore" if ok else "the graph restores variables but variables/variables.index is missing"))
@@ -60,8 +62,9 @@ def _variables(directory: Path, meta) -> Finding:
 def _assets(directory: Path, meta) -> Finding:
     names = [d.filename for d in meta.asset_file_def]
     tensors = [d.tensor_info.name for d in meta.asset_file_def]
-    missing = [n for n in names if not (directory / "assets" / n).is_file()]
-    on_disk = {p.name for p in (directory / "assets").iterdir()} if (directory / "assets").is_dir() else set()
+    folder = layout.assets(directory)
+    missing = [n for n in names if not (folder / n).is_file()]
+    on_disk = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
     unreferenced = sorted(on_disk - set(names))
     duplicated = sorted({t for t in tensors if tensors.count(t) > 1})
     ok = not (missing or unreferenced or duplicated)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 
 import graphsurgeon as gs
+from graphsurgeon.exporters.saved_model import export_saved_model
+from tests.tiny import extract
 
 
 def test_inspect_lists_inputs_outputs_and_variables(cli, generated):
@@ -70,7 +72,7 @@ def test_progress_appears_only_after_the_delay():
 
 def test_library_reports_weight_progress(generated, tmp_path):
     calls = []
-    model = gs.extract(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
-    gs.export_saved_model(model, tmp_path / "s", progress=lambda done, total: calls.append((done, total)))
+    model = extract(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
+    export_saved_model(model, tmp_path / "s", progress=lambda done, total: calls.append((done, total)))
     assert calls and calls[-1][0] == calls[-1][1] > 1_000_000
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)

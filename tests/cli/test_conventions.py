@@ -1,12 +1,14 @@
 """What every command shares: message prefixes, help that matches the options, the public API's shape."""
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
 
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon import errors
 from graphsurgeon.cli.main import _logging_to_stderr, build_parser
 
 
@@ -36,12 +38,20 @@ def test_freeze_help_does_not_mention_an_option_freeze_lacks():
     assert "--format" in _help("cut")
 
 
-@pytest.mark.parametrize("name", ["load", "extract", "audit", "verify", "cut", "freeze", "bind", "write_graph_def",
-                                  "export_saved_model"])
-def test_public_api_names_are_functions(name):
-    assert inspect.isfunction(getattr(gs, name)), f"graphsurgeon.{name} is {getattr(gs, name)!r}"
+def test_the_public_api_is_the_run_and_no_more():
+    assert len(gs.__all__) <= 12 and set(gs.__all__) >= {
+        "load", "Recipe", "plan", "export", "write_frozen", "audit", "verify", "Model", "TensorRef",
+        "GraphSurgeonError"}
+    assert all(inspect.isfunction(getattr(gs, name)) for name in ("load", "plan", "export", "write_frozen"))
+    assert issubclass(errors.CutError, gs.GraphSurgeonError) and inspect.isclass(gs.Model)
 
 
-def test_public_api_exports_no_modules():
-    assert not [n for n in gs.__all__ if inspect.ismodule(getattr(gs, n))]
-    assert issubclass(gs.CutError, gs.GraphSurgeonError) and inspect.isclass(gs.Model)
+@pytest.mark.parametrize("name", ["audit", "verify"])
+def test_audit_and_verify_are_packages_that_run_when_called(name, generated):
+    """`import graphsurgeon.audit` gives the package (its modules are attributes), and gs.audit(...) runs it."""
+    package = importlib.import_module(f"graphsurgeon.{name}")
+    assert inspect.ismodule(package) and package is getattr(gs, name) and package.__path__
+    assert getattr(gs, name).__call__.__func__ is type(package).__call__
+    if name == "audit":
+        report = gs.audit(gs.load(generated / "encoder_decoder"), outputs=["encoder/out"])
+        assert report == gs.audit.audit(gs.load(generated / "encoder_decoder"), outputs=["encoder/out"])

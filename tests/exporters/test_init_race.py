@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon import surgery
 from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.verify.cpp_loader import CppLoaderError, Run, run_in_cpp_loader
+from tests.tiny import extract
 
 LOADS = 100
 
@@ -27,7 +29,7 @@ def latents(generated):
 
 @pytest.fixture(scope="module")
 def exported(generated, tmp_path_factory):
-    model = gs.extract(gs.load(generated / "latent_search"), ["query"], ["best_index", "filename"])
+    model = extract(gs.load(generated / "latent_search"), ["query"], ["best_index", "filename"])
     return export_saved_model(model, tmp_path_factory.mktemp("serve") / "latent",
                               asset_dir=str(generated / "latent_search" / "data"))
 
@@ -36,7 +38,7 @@ def exported(generated, tmp_path_factory):
 def exported_meta_only(generated, tmp_path_factory):
     """Exported as its author would: no checkpoint, no --init-from-initializers."""
     source = generated / "latent_search_meta"
-    model = gs.extract(gs.load(source / "latent_search.meta"), ["query"], ["best_index", "filename"])
+    model = extract(gs.load(source / "latent_search.meta"), ["query"], ["best_index", "filename"])
     return export_saved_model(model, tmp_path_factory.mktemp("serve") / "latent_meta", asset_dir=str(source / "data"))
 
 
@@ -71,7 +73,7 @@ def test_meta_only_constant_variable_is_taken_with_a_notice(generated, caplog):
     assert {"assign_latents_path", "assign_index_path"} <= set(source.init_ops)
     assert not any(op.endswith("/Assign") for op in source.init_ops)  # variables' own initializers are not init ops
     with caplog.at_level("WARNING"):
-        frozen = gs.freeze(source, ["scores"])
+        frozen = surgery.freeze(source, ["scores"])
     assert "take their constant initial values (temperature)" in caplog.text
     assert frozen.weights.read("temperature") == 2.0
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from graphsurgeon import extract, load
+from graphsurgeon import load
 from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.exporters.saved_model.publish import TEMP_PREFIX, check_base
 from graphsurgeon.exporters.swap import NO_EXCHANGE_ENV, PAUSE_ENV
+from tests.tiny import extract
 
 
 @pytest.fixture(scope="module")

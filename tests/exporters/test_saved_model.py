@@ -10,11 +10,12 @@ from graphsurgeon.exporters.saved_model.signatures import SignatureSpec
 from graphsurgeon.verify import verify
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
 from tests.tfrun import run_checkpoint
+from tests.tiny import extract
 
 
 @pytest.fixture(scope="module")
 def encoder(generated):
-    return gs.extract(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
+    return extract(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
 
 
 def test_encoder_export_matches_original_session_in_cpp_loader(encoder, generated, tmp_path):
@@ -53,7 +54,7 @@ def test_same_input_same_bytes(encoder, tmp_path):
 
 
 def test_several_signatures_with_methods_and_chosen_keys(corpus, tmp_path):
-    model = gs.extract(gs.load(corpus / "tf2onnx_regression_frozen" / "frozen.pb"), ["X"], ["pred", "Mul"])
+    model = extract(gs.load(corpus / "tf2onnx_regression_frozen" / "frozen.pb"), ["X"], ["pred", "Mul"])
     x, pred, mul = gs.TensorRef("X"), gs.TensorRef("pred"), gs.TensorRef("Mul")
     specs = [SignatureSpec("serving_default", {"x": x}, {"y": pred}, "predict"),
              SignatureSpec("scaled", {"inputs": x}, {"outputs": mul}, "regress")]
@@ -73,7 +74,7 @@ def test_default_signature_keys_derive_from_names(encoder, tmp_path):
 
 
 def test_missing_asset_names_tensor_and_path_and_leaves_nothing(generated, tmp_path):
-    model = gs.extract(gs.load(generated / "latent_search"), ["query"], ["filename"])
+    model = extract(gs.load(generated / "latent_search"), ["query"], ["filename"])
     with pytest.raises(gs.GraphSurgeonError, match=r"asset 'latents.bin' read through tensor latents_path:0 "
                                                    r"is missing: expected /home/alice/latent-search/latents.bin"):
         export_saved_model(model, tmp_path / "serve")
@@ -89,12 +90,12 @@ def test_assets_extra_carried_over_unchanged(corpus, tmp_path, cli):
 
 def test_an_asset_listed_twice_is_recorded_once(corpus, tmp_path):
     """Listing the same asset twice makes the C++ loader fail: 'Endpoint "Const_1:0" fed more than once'."""
-    model = gs.extract(gs.load(corpus / "serving_half_plus_two_cpu" / "00000123"), ["x"], ["y"])
+    model = extract(gs.load(corpus / "serving_half_plus_two_cpu" / "00000123"), ["x"], ["y"])
     source = gs.load(corpus / "serving_half_plus_two_cpu" / "00000123")
     (asset,) = source.assets
     graph = model.graph.with_nodes([*model.graph, source.graph[asset.tensor.node]])
     doubled = model.replace(graph=graph, assets=(asset, asset))
-    path = gs.export_saved_model(doubled, tmp_path / "hp2")
+    path = export_saved_model(doubled, tmp_path / "hp2")
     defs = gs.load(path)
     assert [a.filename for a in defs.assets] == ["foo.txt"]
     report = gs.verify(path)

@@ -21,7 +21,10 @@ from hypothesis import strategies as st
 
 import graphsurgeon as gs
 from graphsurgeon.errors import GraphSurgeonError
+from graphsurgeon.exporters.graphdef import write_graph_def
+from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.tf.protos import pb
+from tests.tiny import extract
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
@@ -193,11 +196,11 @@ def _pipeline(seed: Seed, folder: Path, export: bool) -> None:
     model = gs.load(folder / seed.model)
     if not seed.outputs and not model.outputs:
         return
-    result = gs.extract(model, list(seed.inputs), list(seed.outputs or map(str, model.outputs)))
+    result = extract(model, list(seed.inputs), list(seed.outputs or map(str, model.outputs)))
     (folder / "out").mkdir()
-    gs.write_graph_def(result, folder / "out" / "x.pb")
+    write_graph_def(result, folder / "out" / "x.pb")
     if export:
-        gs.export_saved_model(result, folder / "serving")
+        export_saved_model(result, folder / "serving")
 
 
 @contextlib.contextmanager

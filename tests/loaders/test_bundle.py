@@ -43,7 +43,8 @@ def test_load_cut_and_write_never_import_tensorflow(generated, tmp_path):
     script = (
         "import sys, graphsurgeon as gs\n"
         f"m = gs.load({str(generated / 'encoder_decoder')!r})\n"
-        f"gs.write_graph_def(gs.extract(m, ['images_ph'], ['encoder/out']), {str(tmp_path / 'e.pb')!r}, force=True)\n"
+        f"gs.write_frozen(m, gs.Recipe(inputs=['images_ph'], outputs=['encoder/out']), {str(tmp_path / 'e.pb')!r},"
+        " force=True)\n"
         "tf = sys.modules.get('tensorflow')\n"
         "print('real' if tf is not None and not getattr(tf, '__graphsurgeon_stub__', False) else 'none')\n"
     )

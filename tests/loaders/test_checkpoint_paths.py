@@ -6,6 +6,9 @@ import shutil
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon import errors
+from graphsurgeon.exporters.saved_model import export_saved_model
+from tests.tiny import extract
 
 
 @pytest.fixture
@@ -67,12 +70,12 @@ def test_meta_without_weights_loads(corpus):
 
 def test_index_without_data_is_one_clear_error(ckpt_dir):
     (ckpt_dir / "model.ckpt-3.data-00000-of-00001").unlink()
-    with pytest.raises(gs.LoadError, match=r"model.ckpt-3.index has no data files.*copy the .data-\* files"):
+    with pytest.raises(errors.LoadError, match=r"model.ckpt-3.index has no data files.*copy the .data-\* files"):
         gs.load(ckpt_dir / "model.ckpt-3")
 
 
 def test_missing_path(tmp_path):
-    with pytest.raises(gs.LoadError, match="no such file or directory"):
+    with pytest.raises(errors.LoadError, match="no such file or directory"):
         gs.load(tmp_path / "nothing-here")
 
 
@@ -80,7 +83,7 @@ def test_truncated_pb(corpus, tmp_path):
     data = (corpus / "tf2onnx_ae0" / "frozen.pb").read_bytes()
     for cut_at in (len(data) // 2, 100):
         (tmp_path / "t.pb").write_bytes(data[:cut_at])
-        with pytest.raises(gs.LoadError, match="truncated"):
+        with pytest.raises(errors.LoadError, match="truncated"):
             gs.load(tmp_path / "t.pb")
 
 
@@ -129,6 +132,6 @@ def test_windows_state_file_from_another_machine(ckpt_dir):
 
 def test_trailing_slash_checkpoint_exports_and_verifies(generated, tmp_path):
     directory = _trailing_slash_copy(generated, tmp_path)
-    version = gs.export_saved_model(gs.extract(gs.load(directory), ["x"], ["y"]), tmp_path / "serve")
+    version = export_saved_model(extract(gs.load(directory), ["x"], ["y"]), tmp_path / "serve")
     report = gs.verify(version, against=directory)
     assert report.ok, report

@@ -77,8 +77,9 @@ def broken(generated, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def good_export(generated, tmp_path_factory):
-    from graphsurgeon import extract, load
+    from graphsurgeon import load
     from graphsurgeon.exporters.saved_model import export_saved_model
+    from tests.tiny import extract
 
     model = extract(load(generated / "encoder_decoder"), ["images_ph"], ["decoder/out"])
     return export_saved_model(model, tmp_path_factory.mktemp("good") / "serving", load_check=False)
@@ -119,8 +120,9 @@ def test_verify_against_a_corrupt_checkpoint_is_one_line(cli, broken, good_expor
 
 def test_lossless_widening_is_cast_with_a_notice(generated, tmp_path, caplog):
     """float16 values for float32 variables widen exactly: the export casts them and says so."""
-    from graphsurgeon import extract, load
+    from graphsurgeon import load
     from graphsurgeon.exporters.saved_model import export_saved_model
+    from tests.tiny import extract
 
     folder = tmp_path / "half"
     folder.mkdir()

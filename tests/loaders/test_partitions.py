@@ -13,6 +13,7 @@ import graphsurgeon as gs
 from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.ir.region import Region
 from graphsurgeon.loaders.bundle import Bundle
+from tests.tiny import extract
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_each_part_reads_its_region_streamed_from_its_saved_slice(generated, emb
     ("partitioned_single", "x", "probabilities", {"x": np.random.default_rng(0).random((3, 16), np.float32)}),
 ])
 def test_partitioned_models_export_and_verify_in_the_cpp_loader(generated, tmp_path, name, inputs, output, feed):
-    model = gs.extract(gs.load(generated / name), [inputs], [output])
+    model = extract(gs.load(generated / name), [inputs], [output])
     assert not any(n.op == "VariableV2" for n in model.graph)
     version = export_saved_model(model, tmp_path / name)
     report = gs.verify(version, inputs=feed, against=generated / name)

@@ -6,8 +6,10 @@ import pytest
 import tensorflow as tf
 
 import graphsurgeon as gs
+from graphsurgeon import errors, surgery
 from graphsurgeon.verify import verify
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
+from tests.tiny import extract
 
 
 def _export(cli, source, out, *args):
@@ -118,9 +120,9 @@ def test_state_updating_signature_is_refused_and_read_only_ones_freeze(corpus, t
 def test_stateful_tf1_signatures_refused_read_only_one_freezes(corpus):
     model = gs.load(corpus / "serving_counter" / "00000123")
     for output in ("incr_counter_op/AssignAdd", "incr_counter_by_op/AssignAdd", "reset_counter_op/Assign"):
-        with pytest.raises(gs.FreezeError, match="updates a variable"):
-            gs.freeze(model, [output])
-    frozen = gs.extract(model, [], ["counter"])
+        with pytest.raises(errors.FreezeError, match="updates a variable"):
+            surgery.freeze(model, [output])
+    frozen = extract(model, [], ["counter"])
     assert frozen.graph["counter"].op == "Const"
 
 

@@ -11,6 +11,7 @@ import pytest
 import graphsurgeon as gs
 from graphsurgeon.verify import verify
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
+from tests.tiny import extract
 
 
 def _dims(info_or_attr) -> list[int]:
@@ -47,13 +48,13 @@ def test_cut_report_says_the_batch_was_relaxed(generated, cli, tmp_path):
 
 
 def test_static_batch_keeps_the_iterator_batch(source):
-    cut = gs.extract(source, ["IteratorGetNext"], ["prediction"], batch_policy="static")
+    cut = extract(source, ["IteratorGetNext"], ["prediction"], batch_policy="static")
     assert _dims(cut.graph["IteratorGetNext"].attrs["shape"].shape) == [40, 3]
     assert _dims(cut.graph["prediction"].attrs["_output_shapes"].list.shape[0]) == [40, 1]
 
 
 def test_relaxed_input_forgets_recorded_shapes_downstream(source):
-    cut = gs.extract(source, ["IteratorGetNext"], ["prediction"])
+    cut = extract(source, ["IteratorGetNext"], ["prediction"])
     assert not [n.name for n in cut.graph if "_output_shapes" in n.attrs and n.op != "Const"]
 
 

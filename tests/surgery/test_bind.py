@@ -5,12 +5,15 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon import errors, surgery
+from graphsurgeon.exporters.graphdef import write_graph_def
 from tests.tfrun import run_checkpoint, run_pb
+from tests.tiny import extract
 
 
 @pytest.fixture(scope="module")
 def folded(generated):
-    return gs.extract(gs.load(generated / "bn_dropout"), ["x"], ["logits"],
+    return extract(gs.load(generated / "bn_dropout"), ["x"], ["logits"],
                       bindings={"is_training": False, "keep_prob": 1.0})
 
 
@@ -24,7 +27,7 @@ def test_untaken_branch_and_training_statistics_disappear(folded):
 
 
 def test_folded_graph_equals_inference_mode_of_original(folded, generated, tmp_path):
-    gs.write_graph_def(folded, tmp_path / "bn.pb")
+    write_graph_def(folded, tmp_path / "bn.pb")
     x = np.random.default_rng(3).standard_normal((5, 16)).astype(np.float32)
     ckpt = generated / "bn_dropout" / "model.ckpt-3"
     (expected,) = run_checkpoint(f"{ckpt}.meta", str(ckpt), {"x": x, "is_training": False, "keep_prob": 1.0},
@@ -34,12 +37,12 @@ def test_folded_graph_equals_inference_mode_of_original(folded, generated, tmp_p
 
 
 def test_binding_true_keeps_the_training_branch(generated):
-    model = gs.bind(gs.load(generated / "bn_dropout"), {"is_training": True})
+    model = surgery.bind(gs.load(generated / "bn_dropout"), {"is_training": True})
     merges = [n for n in model.graph if n.name.startswith("bn/cond/Merge")]
     assert merges and all(m.op == "Identity" for m in merges)
     assert all("moments" in m.inputs[0].node or "Identity" in m.inputs[0].node for m in merges)
 
 
 def test_bad_binding_value_is_clear(generated):
-    with pytest.raises(gs.UsageError, match="--set is_training: 'yes' is not a valid bool"):
-        gs.bind(gs.load(generated / "bn_dropout"), {"is_training": "yes"})
+    with pytest.raises(errors.UsageError, match="--set is_training: 'yes' is not a valid bool"):
+        surgery.bind(gs.load(generated / "bn_dropout"), {"is_training": "yes"})

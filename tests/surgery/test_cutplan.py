@@ -6,14 +6,14 @@ import time
 import pytest
 
 from graphsurgeon.errors import CutError, NameNotFoundError, UsageError
-from graphsurgeon.names import TensorRef
-from graphsurgeon.plan import extract, plan
-from graphsurgeon.recipe import Recipe
 from graphsurgeon.ir.resolve import Resolver
+from graphsurgeon.names import TensorRef
+from graphsurgeon.plan import plan
+from graphsurgeon.recipe import Recipe
 from graphsurgeon.surgery.cutplan import plan_cut as plan_resolved_cut
 from graphsurgeon.surgery.select import InputSpec
 from tests.surgery.test_frames import loop_nodes
-from tests.tiny import INT32, attr, chain, const, model, op, placeholder
+from tests.tiny import INT32, attr, chain, const, extract, model, op, placeholder
 
 
 def plan_cut(source, inputs, outputs):

@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon import errors
+from graphsurgeon.exporters.graphdef import write_graph_def
+from graphsurgeon.surgery.select import InputSpec
 from tests import graphs
 from tests.tfrun import run_pb
+from tests.tiny import extract
 
 
 def test_ten_thousand_node_chain(tmp_path):
@@ -24,9 +28,9 @@ def test_ten_thousand_node_chain(tmp_path):
         previous = f"n{i}"
     model = gs.load(graphs.save(g, tmp_path / "chain.pb"))
     assert len(model.graph.topological_order()) == 10_001
-    cut = gs.extract(model, ["n100"], ["n10000"])
+    cut = extract(model, ["n100"], ["n10000"])
     assert len(cut.graph) == 9_901  # Placeholder n100 + n101..n10000
-    gs.write_graph_def(cut, tmp_path / "cut.pb")
+    write_graph_def(cut, tmp_path / "cut.pb")
     written = gs.load(tmp_path / "cut.pb").graph
     assert written["n100"].op == "Placeholder" and "x" not in written
     assert written["n101"].inputs == (gs.TensorRef("n100"),)
@@ -48,8 +52,8 @@ def test_diamond_is_not_a_cycle(tmp_path):
     graphs.binary(g, "d", "AddV2", "a", "b")
     model = gs.load(graphs.save(g, tmp_path / "diamond.pb"))
     assert model.graph.topological_order() == ["x", "a", "b", "d"]
-    cut = gs.extract(model, ["x"], ["d"])
-    gs.write_graph_def(cut, tmp_path / "cut.pb")
+    cut = extract(model, ["x"], ["d"])
+    write_graph_def(cut, tmp_path / "cut.pb")
     (out,) = run_pb(tmp_path / "cut.pb", {"x": np.array([3.0], np.float32)}, ["d:0"])
     assert out.tolist() == [6.0]
 
@@ -67,11 +71,11 @@ def test_cut_at_port_one_of_multi_output_node(tmp_path):
     graphs.unary(g, "neg0", "Neg", "split")
     graphs.unary(g, "neg1", "Neg", "split:1")
     model = gs.load(graphs.save(g, tmp_path / "split.pb"))
-    cut = gs.extract(model, ["split:1"], ["neg1"])
+    cut = extract(model, ["split:1"], ["neg1"])
     assert sorted(n.name for n in cut.graph) == ["neg1", "split_1"]
     placeholder = cut.graph["split_1"]
     assert [d.size for d in placeholder.attrs["shape"].shape.dim] == [-1, 2]
-    gs.write_graph_def(cut, tmp_path / "cut.pb")
+    write_graph_def(cut, tmp_path / "cut.pb")
     (out,) = run_pb(tmp_path / "cut.pb", {"split_1": np.ones((1, 2), np.float32)}, ["neg1:0"])
     assert out.tolist() == [[-1.0, -1.0]]
 
@@ -87,8 +91,8 @@ def test_non_separating_cut_is_a_cut_error(tmp_path):
     graphs.unary(g, "b", "Square", "x")
     graphs.binary(g, "c", "AddV2", "a", "b")
     model = gs.load(graphs.save(g, tmp_path / "g.pb"))
-    with pytest.raises(gs.CutError, match=r"Placeholder 'x'.*path: c <- b <- x"):
-        gs.extract(model, ["a"], ["c"])
+    with pytest.raises(errors.CutError, match=r"Placeholder 'x'.*path: c <- b <- x"):
+        extract(model, ["a"], ["c"])
 
 
 def test_unused_input_warns_and_stays_placeholder(tmp_path, caplog):
@@ -98,7 +102,7 @@ def test_unused_input_warns_and_stays_placeholder(tmp_path, caplog):
     graphs.unary(g, "a", "Neg", "x")
     model = gs.load(graphs.save(g, tmp_path / "g.pb"))
     with caplog.at_level(logging.WARNING, logger="graphsurgeon"):
-        cut = gs.extract(model, ["x", "y"], ["a"])
+        cut = extract(model, ["x", "y"], ["a"])
     assert "input y:0 is not used" in caplog.text
     assert cut.graph["y"].op == "Placeholder"
 
@@ -108,13 +112,13 @@ def test_input_dtype_and_shape_override(tmp_path):
     graphs.placeholder(g, "x")
     graphs.unary(g, "a", "Neg", "x")
     model = gs.load(graphs.save(g, tmp_path / "g.pb"))
-    cut = gs.extract(model, [gs.InputSpec.parse("x=float32[?,224,224,3]")], ["a"])
+    cut = extract(model, [InputSpec.parse("x=float32[?,224,224,3]")], ["a"])
     assert [d.size for d in cut.graph["x"].attrs["shape"].shape.dim] == [-1, 224, 224, 3]
 
 
 def test_stripping_keeps_cond_pivots_and_control_edges(corpus, tmp_path):
     """tf.cond's switch_t/switch_f Identities carry control edges; they must survive."""
-    model = gs.extract(gs.load(corpus / "tfnet_meta_cond_test" / "cond_test.meta"), [], ["cond/Merge"])
+    model = extract(gs.load(corpus / "tfnet_meta_cond_test" / "cond_test.meta"), [], ["cond/Merge"])
     names = {n.name for n in model.graph}
     assert {"cond/switch_t", "cond/switch_f", "cond/Switch"} <= names
     assert model.graph["cond/Mul"].inputs[0] == gs.TensorRef("cond/Mul/Switch", 1)

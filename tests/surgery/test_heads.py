@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon import surgery
+from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
 from tests import graphs
 from tests.tfrun import run_checkpoint
+from tests.tiny import extract
 
 
 def _softmax(z):
@@ -39,7 +42,7 @@ def test_top_k_over_logits_matches_the_original(generated, tmp_path, cli):
 
 def test_probabilities_output_is_not_softmaxed_again(corpus):
     model = gs.load(corpus / "faceclf_gender_mini_xception" / "gender_mini_XCEPTION.21-0.95.hdf5")
-    head = gs.add_top_k(gs.extract(model, [], ["predictions"]), "predictions", 1)
+    head = surgery.add_top_k(extract(model, [], ["predictions"]), "predictions", 1)
     assert not any(n.op == "Softmax" and n.name.startswith("classification_head") for n in head.graph)
 
 
@@ -63,8 +66,8 @@ def test_labels_in_every_fresh_load_with_1001_classes(tmp_path):
     model = gs.load(graphs.save(g, tmp_path / "scores.pb"))
     labels = tmp_path / "imagenet_labels.txt"
     labels.write_text("background\n" + "".join(f"synset_{i:04d}\n" for i in range(1, 1001)))
-    head = gs.add_top_k(gs.extract(model, ["logits"], ["scores"]), "scores", 5, labels=str(labels))
-    path = gs.export_saved_model(head, tmp_path / "serving")
+    head = surgery.add_top_k(extract(model, ["logits"], ["scores"]), "scores", 5, labels=str(labels))
+    path = export_saved_model(head, tmp_path / "serving")
     x = np.zeros((2, 1001), np.float32)
     x[0, [7, 500, 1000, 1, 42]] = [5, 4, 3, 2, 1]
     x[1, [0, 999]] = [9, 8]

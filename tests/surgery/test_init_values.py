@@ -6,10 +6,12 @@ import pytest
 import tensorflow as tf
 
 import graphsurgeon as gs
+from graphsurgeon import errors, surgery
 from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.surgery.init_values import is_constant_initializer
 from graphsurgeon.surgery.initializers import initial_value_or_none
 from graphsurgeon.surgery.select import parse_binding
+from tests.tiny import extract
 
 X = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
 
@@ -29,7 +31,7 @@ def test_without_the_module_checkpoint_one_line_names_the_file_and_the_flags(hub
 
 def test_weights_points_at_where_the_module_checkpoint_is_now(hub, tmp_path, cli):
     source = gs.load(hub / "hub_graph.meta", weights=hub / "module_variables")
-    model = gs.extract(source, ["x"], ["embedding"])
+    model = extract(source, ["x"], ["embedding"])
     reader = tf.train.load_checkpoint(str(hub / "module_variables" / "variables"))
     np.testing.assert_array_equal(model.weights.read("module/dense/kernel"), reader.get_tensor("module/dense/kernel"))
     weights = hub / "module_variables"
@@ -46,7 +48,7 @@ def test_init_from_initializers_uses_the_original_initializer_not_the_restore(hu
     source = gs.load(hub / "hub_graph.meta")
     initial = initial_value_or_none(source, "module/dense/kernel")
     assert source.graph.source(initial).node.startswith("module/dense/kernel/Initializer/")
-    model = gs.extract(source, ["x"], ["embedding"], init_from_initializers=True)
+    model = extract(source, ["x"], ["embedding"], init_from_initializers=True)
     np.testing.assert_array_equal(model.weights.read("module/dense/bias"), np.zeros(4, np.float32))
     version = export_saved_model(model, tmp_path / "hub")
     report = gs.verify(version, inputs={"x": X}, against=hub / "hub_graph.meta")  # the same seeded initializers
@@ -60,8 +62,8 @@ def test_constant_and_random_initializers_are_told_apart(generated, hub):
 
 
 def test_random_initializer_without_a_value_still_needs_the_flag(corpus):
-    with pytest.raises(gs.FreezeError, match="random or reads state.*--init-from-initializers"):
-        gs.extract(gs.load(corpus / "tfnet_meta_lstm_crf_ner" / "lstm_crf_ner.meta"), [], ["proj/Reshape_1"])
+    with pytest.raises(errors.FreezeError, match="random or reads state.*--init-from-initializers"):
+        extract(gs.load(corpus / "tfnet_meta_lstm_crf_ner" / "lstm_crf_ner.meta"), [], ["proj/Reshape_1"])
 
 
 def test_set_binds_text_to_a_string_tensor(generated, tmp_path, cli):
@@ -75,7 +77,7 @@ def test_set_binds_text_to_a_string_tensor(generated, tmp_path, cli):
     assert bound.attrs["value"].tensor.string_val == [path.encode()]
     name, value = parse_binding("latents_asset_path/read=some text")  # as the shell passes --set name='some text'
     assert parse_binding("latents_asset_path/read='some text'")[1] == value  # quoted, it is the same text
-    model = gs.bind(gs.load(generated / "latent_search_meta" / "latent_search.meta"), {name: value})
+    model = surgery.bind(gs.load(generated / "latent_search_meta" / "latent_search.meta"), {name: value})
     assert any(n.op == "Const" and n.attrs["value"].tensor.string_val == [b"some text"] for n in model.graph)
 
 

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon.exporters.graphdef import write_graph_def
 from tests.tfrun import run_checkpoint, run_pb
+from tests.tiny import extract
 
 FRONT_END = ("image_bytes", "preprocess/")
 TRAINING = ("decoder/", "train", "gradients", "save/", "loss", "Adam", "beta1_power", "beta2_power", "global_step")
@@ -19,7 +21,7 @@ TRAINING = ("decoder/", "train", "gradients", "save/", "loss", "Adam", "beta1_po
 def encoder_pb(generated, tmp_path_factory):
     out = tmp_path_factory.mktemp("seed") / "enc.pb"
     model = gs.load(generated / "encoder_decoder")
-    gs.write_graph_def(gs.extract(model, ["images_ph"], ["encoder/out"]), out)
+    write_graph_def(extract(model, ["images_ph"], ["encoder/out"]), out)
     return out
 
 
@@ -57,7 +59,7 @@ def test_cut_reads_only_kept_variables(generated, monkeypatch):
     model = gs.load(generated / "encoder_decoder")
     original = type(model.weights).read
     monkeypatch.setattr(type(model.weights), "read", lambda self, key: read.append(key) or original(self, key))
-    result = gs.extract(model, ["images_ph"], ["encoder/out"])
+    result = extract(model, ["images_ph"], ["encoder/out"])
     assert read == []  # extracting reads nothing; bytes move only when written
     gs.ir.proto.to_graph_def(result.graph, result.weights)
     assert sorted(read) == sorted(k for k in model.weights if k.startswith("encoder/") and "Adam" not in k)
@@ -75,5 +77,5 @@ def test_cli_prints_kept_and_removed(cli, generated, tmp_path):
 def test_writing_twice_gives_identical_bytes(generated, tmp_path):
     for name in ("a.pb", "b.pb"):
         model = gs.load(generated / "encoder_decoder")
-        gs.write_graph_def(gs.extract(model, ["images_ph"], ["encoder/out"]), tmp_path / name)
+        write_graph_def(extract(model, ["images_ph"], ["encoder/out"]), tmp_path / name)
     assert (tmp_path / "a.pb").read_bytes() == (tmp_path / "b.pb").read_bytes()

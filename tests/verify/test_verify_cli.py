@@ -9,11 +9,12 @@ import pytest
 
 import graphsurgeon as gs
 from graphsurgeon.exporters.saved_model import export_saved_model
+from tests.tiny import extract
 
 
 @pytest.fixture(scope="module")
 def exported(generated, tmp_path_factory):
-    model = gs.extract(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
+    model = extract(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
     return export_saved_model(model, tmp_path_factory.mktemp("serve") / "enc")
 
 
@@ -45,7 +46,7 @@ def test_non_numeric_folder_and_missing_index_fail(cli, exported, tmp_path):
 
 def test_tolerance_failure_exits_1(cli, exported, generated, tmp_path):
     other = tmp_path / "1"
-    model = gs.extract(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
+    model = extract(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
     export_saved_model(model.replace(weights=model.weights), tmp_path / "x")
     result = cli("verify", exported, "--against", generated / "encoder_decoder", "--atol", "-1", "--rtol", "0")
     assert result.code == 1 and "FAIL serving_default/out" in result.out

@@ -18,20 +18,20 @@ import numpy as np
 
 from graphsurgeon import defaults
 from graphsurgeon.errors import UnloadableOutputError
+from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.exporters.checks import UNLOADABLE_FIX, check_signatures, check_warmup
 from graphsurgeon.exporters.load_check import LoadChecker
 from graphsurgeon.exporters.saved_model import assets as asset_files
 from graphsurgeon.exporters.saved_model.init_order import INIT_OP, ordered_init
 from graphsurgeon.exporters.saved_model.publish import background_sync, check_base, check_outside_source, staged_version
 from graphsurgeon.exporters.saved_model.signatures import (
-    DEFAULT_KEY,
     SignatureSpec,
     from_source,
     signature_def,
     with_default,
 )
 from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
-from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
+from graphsurgeon.exporters.serving_files import warmup_records, write_tfrecord
 from graphsurgeon.exporters.weight_checks import checked_weights
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
@@ -89,13 +89,13 @@ def export_saved_model(
         asset.locate(asset_dir)
     checker = LoadChecker() if load_check else contextlib.nullcontext()
     with checker, staged_version(base, version, force) as staging:
-        recorded = asset_files.copy_assets(model.assets, asset_dir, staging / "assets")
+        recorded = asset_files.copy_assets(model.assets, asset_dir, layout.assets(staging))
         # Signature shapes the graph does not record need TensorFlow's shape inference;
         # then its import overlaps the (I/O-bound) weight streaming.
         refs = [r for spec in specs if spec.source is None for r in (*spec.inputs.values(), *spec.outputs.values())]
         preload = runtime.importing_in_background() if needs_inference(signed, refs, True) else contextlib.nullcontext()
         with preload:
-            write_variables(model, restored, staging / "variables", progress)
+            write_variables(model, restored, staging, progress)
         # Flushing the weights to disk overlaps the signature work (which imports TensorFlow);
         # the publisher fsyncs everything again before the rename, cheaply once this is done.
         syncing = background_sync(staging)
@@ -105,20 +105,20 @@ def export_saved_model(
             syncing.join()
         meta = _meta_graph(model, tags, sig_defs, saver_def, recorded)
         check_signatures(meta.graph_def, meta.signature_def, where)
-        if warmup and DEFAULT_KEY in sig_defs:
-            check_warmup(warmup, sig_defs[DEFAULT_KEY], where)
+        if warmup and defaults.DEFAULT_SIGNATURE in sig_defs:
+            check_warmup(warmup, sig_defs[defaults.DEFAULT_SIGNATURE], where)
         saved_model = pb.saved_model_pb2.SavedModel(saved_model_schema_version=1)
         saved_model.meta_graphs.add().CopyFrom(meta)
-        (staging / "saved_model.pb").write_bytes(saved_model.SerializeToString(deterministic=True))
+        (staging / layout.PROTO).write_bytes(saved_model.SerializeToString(deterministic=True))
+        extra = layout.extra(staging)
         if model.extra_dir:
-            shutil.copytree(model.extra_dir, staging / "assets.extra")
+            shutil.copytree(model.extra_dir, extra)
         if warmup:
-            (staging / "assets.extra").mkdir(exist_ok=True)
-            records = warmup_records(base.name, DEFAULT_KEY, warmup)
-            write_tfrecord(staging / "assets.extra" / WARMUP_FILE, records)
+            extra.mkdir(exist_ok=True)
+            write_tfrecord(extra / layout.WARMUP_FILE, warmup_records(base.name, defaults.DEFAULT_SIGNATURE, warmup))
         if record is not None:
-            (staging / "assets.extra").mkdir(exist_ok=True)
-            (staging / "assets.extra" / defaults.RECIPE_FILE).write_bytes(record)
+            extra.mkdir(exist_ok=True)
+            (extra / layout.RECIPE_FILE).write_bytes(record)
         if isinstance(checker, LoadChecker):
             checker.check(staging, tags, meta.graph_def, where)
     return base / str(version)

@@ -15,7 +15,6 @@ from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf.protos import pb, shape_proto
 
-DEFAULT_KEY = defaults.DEFAULT_SIGNATURE
 METHODS = {
     "predict": "tensorflow/serving/predict",
     "classify": "tensorflow/serving/classify",
@@ -27,7 +26,7 @@ METHODS = {
 class SignatureSpec:
     """A signature: input and output keys mapped to tensors, and its method."""
 
-    key: str = DEFAULT_KEY
+    key: str = defaults.DEFAULT_SIGNATURE
     inputs: Mapping[str, TensorRef] = field(default_factory=dict)
     outputs: Mapping[str, TensorRef] = field(default_factory=dict)
     method: str = defaults.METHOD
@@ -54,7 +53,8 @@ def default_signature(model: Model, chosen: Mapping[TensorRef, str] | None = Non
                       method: str = defaults.METHOD) -> SignatureSpec:
     """serving_default over the model's inputs and outputs; ``chosen`` keys by tensor (a Plan's, checked there)."""
     chosen = chosen or {}
-    return SignatureSpec(DEFAULT_KEY, derived_keys(model.inputs, chosen), derived_keys(model.outputs, chosen), method)
+    return SignatureSpec(defaults.DEFAULT_SIGNATURE, derived_keys(model.inputs, chosen),
+                         derived_keys(model.outputs, chosen), method)
 
 
 def with_default(model: Model, specs: Sequence[SignatureSpec]) -> list[SignatureSpec]:
@@ -63,9 +63,10 @@ def with_default(model: Model, specs: Sequence[SignatureSpec]) -> list[Signature
     specs = list(specs)
     if not specs and model.outputs:
         specs = [default_signature(model)]
-    if specs and not any(s.key == DEFAULT_KEY for s in specs):
+    if specs and not any(s.key == defaults.DEFAULT_SIGNATURE for s in specs):
         first = specs[0]
-        specs.insert(0, SignatureSpec(DEFAULT_KEY, first.inputs, first.outputs, first.method, first.source))
+        specs.insert(0, SignatureSpec(defaults.DEFAULT_SIGNATURE, first.inputs, first.outputs, first.method,
+                                      first.source))
     return specs
 
 

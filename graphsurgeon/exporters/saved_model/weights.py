@@ -14,6 +14,7 @@ from typing import Any
 from graphsurgeon.errors import WriteError
 from graphsurgeon.exporters.bundle_writer import BundleWriter
 from graphsurgeon.formats import dtypes as dt
+from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
@@ -66,7 +67,7 @@ def to_restored_variables(model: Model, inline_limit: int) -> tuple[Model, list[
 
 def _kept_variable(model: Model, node: Node) -> Restored:
     """A variable the model still has: restored from the source checkpoint's value."""
-    key = model.variable_keys.get(node.name, node.name)
+    key = model.checkpoint_key(node.name)
     if key not in model.weights:
         raise WriteError(
             f"variable {node.name!r} has no value in {model.source.checkpoint or 'the source (no checkpoint)'}, "
@@ -137,8 +138,8 @@ def _save_ops(restored, dtype_list, prefix, tensor_names, slices) -> list[Node]:
     return [*reads, save, done]
 
 
-def write_variables(model: Model, restored: list[Restored], directory: Path, progress: Progress | None = None) -> None:
-    """variables/variables.{index,data-00000-of-00001}, streamed tensor by tensor in bounded chunks.
+def write_variables(model: Model, restored: list[Restored], version_dir: Path, progress: Progress | None = None) -> None:
+    """VERSION_DIR/variables/variables.{index,data-00000-of-00001}, streamed tensor by tensor in bounded chunks.
 
     Memory holds one chunk, never the model (nor one whole tensor when its
     source is a checkpoint). String tensors, which need TensorFlow's string
@@ -146,12 +147,13 @@ def write_variables(model: Model, restored: list[Restored], directory: Path, pro
     """
     if not restored:
         return
-    directory.mkdir()
+    prefix = layout.variables_prefix(version_dir)
+    prefix.parent.mkdir()
     if any(dt.itemsize(_dtype(model, r)) == 0 for r in restored):
-        _save(str(directory / "variables"), restored, model)
+        _save(str(prefix), restored, model)
         return
     total, done = sum(r.nbytes for r in restored), 0
-    writer = BundleWriter(str(directory / "variables"))
+    writer = BundleWriter(str(prefix))
     try:
         for r in restored:
             done += writer.add(r.key, _dtype(model, r), _restored_shape(model, r), _chunks(model, r))

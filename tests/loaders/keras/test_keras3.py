@@ -90,12 +90,13 @@ def test_inspect_imports_neither_tensorflow_nor_keras_reads_no_weights_and_names
 
 REFUSAL_WITHOUT_KERAS = """
 import sys, graphsurgeon as gs
+from graphsurgeon import errors
 code = bytes.fromhex(sys.argv[2])
 hits = []
 sys.addaudithook(lambda event, args: hits.append(event) if event == "marshal.loads" and bytes(args[0]) == code else None)
 try:
     gs.load(sys.argv[1])
-except gs.LoadError as err:
+except errors.LoadError as err:
     print("REFUSED", err)
 print("MARSHAL", len(hits), "KERAS", "keras" in sys.modules, "TENSORFLOW", "tensorflow" in sys.modules)
 """

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import pytest
 
-import graphsurgeon as gs
+from graphsurgeon import errors
 from graphsurgeon.loaders.keras import config as kc
 from graphsurgeon.loaders.keras.keras3_replace import replaced
 from graphsurgeon.loaders.keras.safety import UnsafeKerasConfigError, check_config
@@ -101,7 +101,7 @@ def test_the_safety_scan_accepts_a_lambda_exactly_when_it_is_replaced(generated)
     config["config"]["layers"].append(other)
     swap = replaced(config, {"double_plus_one": abs}, {})
     assert "__lambda__" in json.dumps(swap.config) and json.dumps(swap.config).count("__lambda__") == 1
-    with pytest.raises(gs.LoadError, match="layer 'other_lambda' is a Lambda layer"):
+    with pytest.raises(errors.LoadError, match="layer 'other_lambda' is a Lambda layer"):
         kc.refuse_unsafe(swap.config, generated / "keras3" / "lambda.keras", False, swap.custom_objects)
     both = replaced(config, {"double_plus_one": abs, "other_lambda": abs}, {})
     kc.refuse_unsafe(both.config, generated / "keras3" / "lambda.keras", False, both.custom_objects)

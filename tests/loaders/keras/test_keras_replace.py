@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
+from graphsurgeon import errors
 from graphsurgeon.loaders.keras.replace import REGISTERED_PREFIX, LayerReplacement, replace_layers
 from graphsurgeon.verify import verify
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
@@ -31,7 +32,7 @@ def test_replacement_parses_and_rejects_what_it_cannot_use():
     assert LayerReplacement.parse("lambda=dir/m.py:abs_difference") == LayerReplacement("lambda", "dir/m.py",
                                                                                        "abs_difference")
     for text in ("lambda", "lambda=m.py", "=m.py:f", "lambda=m.py:1f"):
-        with pytest.raises(gs.UsageError, match="NAME=module.py:function"):
+        with pytest.raises(errors.UsageError, match="NAME=module.py:function"):
             LayerReplacement.parse(text)
 
 
@@ -48,7 +49,7 @@ def test_keras2_config_rewritten_without_its_bytecode_and_nested_layers_found():
 
 
 def test_unknown_layer_names_the_closest():
-    with pytest.raises(gs.LoadError, match="no layer 'lamda' \\(did you mean 'lambda'\\?\\)"):
+    with pytest.raises(errors.LoadError, match="no layer 'lamda' \\(did you mean 'lambda'\\?\\)"):
         replace_layers(KERAS2_CONFIG, {"lamda": abs})
 
 

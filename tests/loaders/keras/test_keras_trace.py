@@ -9,7 +9,10 @@ import pytest
 import tf_keras
 
 import graphsurgeon as gs
+from graphsurgeon.exporters.graphdef import write_graph_def
+from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
+from tests.tiny import extract
 
 FACES = ["faceclf_gender_mini_xception/gender_mini_XCEPTION.21-0.95.hdf5",
          "faceclf_tiny_xception_kdef/tiny_XCEPTION_KDEF.hdf5"]
@@ -41,7 +44,7 @@ def test_face_models_export_and_match_keras_predict(corpus, tmp_path, name):
     model = gs.load(corpus / name)
     weights = [n for n in model.graph if n.op == "Const" and gs.ir.types.const_nbytes(n, model.weights) > 64]
     assert weights and all(n.weight is not None for n in weights)  # read lazily from the .h5 datasets
-    path = gs.export_saved_model(gs.extract(model, [], [str(r) for r in model.outputs]), tmp_path / "face")
+    path = export_saved_model(extract(model, [], [str(r) for r in model.outputs]), tmp_path / "face")
     keras_model = tf_keras.models.load_model(corpus / name, compile=False)
     x = _images(keras_model.input_shape[1:])
     [[got]] = run_in_cpp_loader(path, ["serve"], [Run({"input_1:0": x}, ["predictions:0"])])
@@ -52,8 +55,8 @@ def test_cut_from_input_to_an_inner_add_layer(corpus, tmp_path):
     source = corpus / FACES[0]
     model = gs.load(source)
     add = next(n.name for n in model.graph if n.op == "AddV2" and "/add_2/" in n.name)
-    cut = gs.extract(model, ["input_1"], [add])
-    gs.write_graph_def(cut, tmp_path / "inner.pb")
+    cut = extract(model, ["input_1"], [add])
+    write_graph_def(cut, tmp_path / "inner.pb")
     from tests.tfrun import run_pb
 
     keras_model = tf_keras.models.load_model(source, compile=False)
@@ -82,9 +85,10 @@ def test_lambda_bytecode_is_never_deserialized(corpus):
         "hits = []\n"
         "sys.addaudithook(lambda e, a: hits.append(e) if e == 'marshal.loads' and bytes(a[0]) == code else None)\n"
         "import graphsurgeon as gs\n"
+        "from graphsurgeon import errors\n"
         "try:\n"
         f"    gs.load({path!r})\n"
-        "except gs.LoadError as err:\n"
+        "except errors.LoadError as err:\n"
         "    print('REFUSED', err)\n"
         "print('MARSHAL', len(hits), 'TF_KERAS', 'tf_keras' in sys.modules, 'CODE', len(code))\n"
     )

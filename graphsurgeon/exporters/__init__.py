@@ -1,0 +1,1 @@
+"""Writers: frozen GraphDefs (graphdef.py) and versioned SavedModels (saved_model/), each published atomically."""
