@@ -11,7 +11,6 @@ schema (docs/audit-json.md).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 from rich.console import Console
 
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         model = load_source(args.model, recipe)  # e.g. a subclassed Keras model: its names exist once traced
     report = audit(model, by=args.by, top=args.top, depth=args.depth, budget=budget, recipe=recipe)
     if args.json:
-        print_json(console, dataclasses.asdict(report))
+        print_json(console, report.to_json())
     else:
         print_audit(console, report, args.by)
     return 0 if report.budget is None or report.budget.ok else 1
