@@ -98,7 +98,7 @@ class AuditReport:
     risks: list[Risk]
     tables: list[dict]
     budget: Budget | None = None
-    weights: tuple[FatedWeight, ...] = ()  # every source weight with its fate, for pictures (not in the JSON)
+    weights: tuple[FatedWeight, ...] = ()  # the kept weights and the removed ones with why, for the HTML page
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (docs/audit-json.md)."""
@@ -145,7 +145,8 @@ def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (),
         risks=cut.risks + find_risks(model, kept_names),
         tables=tables(model, kept_names),
         budget=Budget(budget, kept.bytes.total, kept.bytes.total <= budget) if budget is not None else None,
-        weights=tuple(FatedWeight(w, split.reasons.get(w.name, KEPT)) for w in weights),
+        weights=(*(FatedWeight(w, KEPT) for w in kept_weights),
+                 *(FatedWeight(w, split.reasons[w.name]) for w in removed_weights)),
     )
 
 
