@@ -108,11 +108,13 @@ def _largest(weights: list[Weight], title: str, table_id: str) -> str:
 
 
 def _data(laid_out: dict[str, dict]) -> str:
+    fates = list(FATE_COLORS)
     for view in laid_out.values():
         for box in view["boxes"]:
             box["size"] = format_size(box["bytes"])
-            for part in box["parts"]:
-                part["size"] = format_size(part["bytes"])
-    data = {"views": laid_out, "colors": FATE_COLORS, "reasons": FATE_TEXT}
+            # [fate, bytes, size, rect]: a 100k-node graph's page holds thousands of these
+            box["parts"] = [[fates.index(p["fate"]), p["bytes"], format_size(p["bytes"]), p["rect"]]
+                            for p in box["parts"]]
+    data = {"views": laid_out, "fates": fates, "colors": list(FATE_COLORS.values()), "reasons": list(FATE_TEXT.values())}
     # Inside <script>, "</" could close the element early: JSON allows the escaped form.
     return json.dumps(data, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")

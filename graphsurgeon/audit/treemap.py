@@ -2,14 +2,17 @@
 
 Each view is one scope: its children (sub-scopes, or single tensors) as boxes
 sized by bytes, each box split into parts by fate (kept, or why the cut
-removes it). Only one view is drawn at a time, and the number of views and of
-boxes per view is capped, so a 100,000-node graph stays a small, quick page:
-the largest scopes can be opened, the rest are summed up in one box.
+removes it). A scope with more children than a view shows (layer0 ...
+layer17999) is shown as ranges of them in name order, each a box that opens
+onto its range, so every byte can be reached in a few clicks. Only one view is
+drawn at a time, and the views laid out are capped (largest first), so a
+100,000-node graph gives a small, quick page.
 """
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -17,19 +20,19 @@ import squarify
 
 from graphsurgeon.audit.report import FatedWeight
 
-WIDTH, HEIGHT = 1200.0, 640.0  # the view's coordinate space; the page's SVG scales it
-MAX_BOXES = 40  # per view; the smaller children are summed up in one box
-MAX_VIEWS = 300  # scopes that can be opened, the largest first
+WIDTH, HEIGHT = 1200.0, 600.0  # the view's coordinate space; the page's SVG scales it
+MAX_BOXES = 40  # per view: more children than this are shown as ranges
+MAX_LAID_OUT = 2000  # boxes over all views; the largest scopes are laid out first
 MIN_SIDE = 0.5  # boxes thinner than this are not drawn
 
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
-    """A name scope (or one tensor, a leaf) with its bytes by fate."""
+    """A name scope (or one tensor, a leaf, or a range of a scope's children) with its bytes by fate."""
 
-    path: str
+    path: str  # the view id: the scope's name, or for a range its parent's name and the range
     label: str
-    fates: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    fates: dict[str, int] = field(default_factory=dict)
     own: dict[str, int] = field(default_factory=dict)  # a tensor named like the scope (w, beside w/Adam)
     tensors: int = 0
     children: dict[str, "Scope"] = field(default_factory=dict)
@@ -41,67 +44,97 @@ class Scope:
 
 def scope_tree(weights: Iterable[FatedWeight]) -> Scope:
     """Every tensor under its name scopes, with bytes by fate summed at each level (no recursion)."""
-    root = Scope("", "(all)")
+    root = Scope("", "all scopes")
     for fated in weights:
         w = fated.weight
         if w.nbytes <= 0:
             continue
+        fate, nbytes = fated.fate, w.nbytes
         node, path = root, ""
-        node.fates[fated.fate] += w.nbytes
+        _add(node.fates, fate, nbytes)
         node.tensors += 1
         for part in w.name.split("/"):
             path = f"{path}/{part}" if path else part
-            node = node.children.setdefault(part, Scope(path, part))
-            node.fates[fated.fate] += w.nbytes
+            child = node.children.get(part)
+            if child is None:
+                child = node.children[part] = Scope(path, part)
+            node = child
+            _add(node.fates, fate, nbytes)
             node.tensors += 1
-        node.own[fated.fate] = node.own.get(fated.fate, 0) + w.nbytes
+        _add(node.own, fate, nbytes)
     return root
 
 
+def _add(counts: dict[str, int], key: str, n: int) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
 def views(root: Scope) -> dict[str, dict]:
-    """View id -> its boxes, for the root and the largest scopes below it, breadth first by size."""
+    """View id -> its boxes and the trail back to the root, for the root and the largest scopes below it."""
     out: dict[str, dict] = {}
-    queue: list[tuple[int, int, str, Scope]] = [(-root.nbytes, 0, "", root)]
-    order = 0
-    while queue and len(out) < MAX_VIEWS:
-        _, _, view_id, scope = heapq.heappop(queue)
-        boxes, opened = _boxes(scope)
-        out[view_id] = {"path": scope.path, "bytes": scope.nbytes, "fates": dict(sorted(scope.fates.items())),
-                        "boxes": boxes}
-        for child in opened:
-            order += 1
-            heapq.heappush(queue, (-child.nbytes, order, child.path, child))
+    trails = {root.path: [[root.label, root.path]]}
+    queue: list[tuple[int, int, Scope]] = [(-root.nbytes, 0, root)]
+    laid_out = order = 0
+    while queue and laid_out < MAX_LAID_OUT:
+        _, _, scope = heapq.heappop(queue)
+        shown = _shown(scope)
+        boxes = _boxes(scope, shown)
+        laid_out += len(boxes)
+        out[scope.path] = {"label": scope.label, "bytes": scope.nbytes, "trail": trails[scope.path], "boxes": boxes}
+        for child in shown:
+            if child.children and child.path not in trails:
+                order += 1
+                trails[child.path] = trails[scope.path] + [[child.label, child.path]]
+                heapq.heappush(queue, (-child.nbytes, order, child))
     for view in out.values():  # a box opens a view only if that view was laid out
         for box in view["boxes"]:
-            box["open"] = box.pop("scope") in out if box.get("scope") is not None else False
+            box["open"] = box.pop("opens") and box["path"] in out
     return out
 
 
-def _boxes(scope: Scope) -> tuple[list[dict], list[Scope]]:
-    children = sorted(scope.children.values(), key=lambda c: (-c.nbytes, c.path))
-    shown, rest = children[:MAX_BOXES], children[MAX_BOXES:]
-    items: list[tuple[str, Scope | None, dict[str, int], int, int]] = [
-        (c.label, c, dict(c.fates), c.tensors, len(c.children)) for c in shown]
-    if rest:
-        fates: defaultdict[str, int] = defaultdict(int)
-        for c in rest:
-            for fate, n in c.fates.items():
-                fates[fate] += n
-        items.append((f"{len(rest)} smaller", None, dict(fates), sum(c.tensors for c in rest), 0))
+def _shown(scope: Scope) -> list[Scope]:
+    """The boxes of a scope's view: its children, ranges of them when there are too many, and its own tensor."""
+    children = sorted(scope.children.values(), key=lambda c: _natural(c.label))
+    if len(children) > MAX_BOXES:
+        children = _ranges(scope, children)
     if scope.own and scope.children:
-        items.append((f"{scope.label} itself", None, dict(scope.own), 1, 0))
-    items.sort(key=lambda i: -sum(i[2].values()))  # squarify lays out descending sizes (stable: ties keep order)
-    rects = _layout([sum(i[2].values()) for i in items], 0.0, 0.0, WIDTH, HEIGHT)
+        children.append(Scope(scope.path, f"{scope.label} itself", dict(scope.own), tensors=1))
+    return children
+
+
+def _ranges(scope: Scope, children: list[Scope]) -> list[Scope]:
+    """Children in name order, cut into at most MAX_BOXES ranges of equal count (each opens onto its own)."""
+    size = math.ceil(len(children) / MAX_BOXES)
+    ranges = []
+    for start in range(0, len(children), size):
+        chunk = children[start:start + size]
+        label = f"{chunk[0].label} … {chunk[-1].label}" if len(chunk) > 1 else chunk[0].label
+        bucket = Scope(f"{scope.path}/[{label}]", f"{label} ({len(chunk)})")
+        for child in chunk:
+            bucket.children[child.label] = child
+            bucket.tensors += child.tensors
+            for fate, n in child.fates.items():
+                _add(bucket.fates, fate, n)
+        ranges.append(bucket if len(chunk) > 1 else chunk[0])
+    return ranges
+
+
+def _natural(label: str) -> list:
+    """layer2 before layer10."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", label)]
+
+
+def _boxes(scope: Scope, shown: list[Scope]) -> list[dict]:
+    ordered = sorted(shown, key=lambda c: -c.nbytes)  # squarify lays out descending sizes (ties keep name order)
+    rects = _layout([c.nbytes for c in ordered], 0.0, 0.0, WIDTH, HEIGHT)
     boxes = []
-    for (label, child, fates, tensors, scopes), rect in zip(items, rects):
+    for child, rect in zip(ordered, rects):
         if min(rect[2], rect[3]) < MIN_SIDE:
             continue
-        box = {"label": label, "path": child.path if child else scope.path, "bytes": sum(fates.values()),
-               "tensors": tensors, "scopes": scopes, "rect": _rounded(rect), "parts": _parts(fates, rect),
-               "scope": child.path if child is not None and child.children else None}
-        boxes.append(box)
-    opened = [c for c in shown if c.children]
-    return boxes, opened
+        boxes.append({"label": child.label, "path": child.path, "bytes": child.nbytes, "tensors": child.tensors,
+                      "scopes": len(child.children), "rect": _rounded(rect), "parts": _parts(child.fates, rect),
+                      "opens": bool(child.children) and child.path != scope.path})
+    return boxes
 
 
 def _parts(fates: dict[str, int], rect: tuple[float, float, float, float]) -> list[dict]:

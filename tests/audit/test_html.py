@@ -15,7 +15,7 @@ import graphsurgeon as gs
 from graphsurgeon.audit.html import FATE_COLORS, render_html
 from graphsurgeon.audit.report import audit
 from graphsurgeon.audit.split import KEPT
-from graphsurgeon.audit.treemap import MAX_BOXES, MAX_VIEWS
+from graphsurgeon.audit.treemap import MAX_BOXES, MAX_LAID_OUT
 from tests import graphs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -106,6 +106,18 @@ def test_chromium_draws_the_page_and_its_numbers_are_the_json(cli, generated, tm
 
 
 @needs_chromium
+def test_a_scope_opens_from_the_page_address(cli, generated, tmp_path):
+    page, report = _page(cli, generated, tmp_path)
+    dom = _Elements(_chromium(tmp_path, "--dump-dom", page.as_uri() + "#encoder%2Ffc"))
+    svg = next(a for tag, a in dom.elements if tag == "svg")
+    assert svg["data-view"] == "encoder/fc"
+    boxes = {a["data-path"]: int(a["data-bytes"]) for tag, a in dom.elements if tag == "g"}
+    assert set(boxes) == {"encoder/fc/w", "encoder/fc/b"}
+    # the variable, its two Adam slots and its initializer's constants
+    assert 3 * 2048 * 128 * 4 < boxes["encoder/fc/w"] < 3 * 2048 * 128 * 4 + 100
+
+
+@needs_chromium
 def test_chromium_screenshot_shows_the_treemap(cli, generated, tmp_path):
     image = pytest.importorskip("PIL.Image", reason="Pillow (the test extra) reads the screenshot")
     page, _ = _page(cli, generated, tmp_path)
@@ -120,17 +132,21 @@ def test_chromium_screenshot_shows_the_treemap(cli, generated, tmp_path):
         assert counts.get(rgb, 0) > 5000, f"no {fate} box drawn"
 
 
-def test_a_wide_graph_gives_a_bounded_page(tmp_path):
-    """1000 scopes of three levels: the views and boxes are capped, so the page stays small and quick."""
+def test_a_wide_graph_opens_in_ranges_and_gives_a_bounded_page(tmp_path):
+    """1000 scopes of three levels: the root shows them as ranges in name order, which open onto them, and the
+    views laid out are capped, so the page stays small and quick."""
     graph_def = graphs.new()
     for i in range(1000):
         for part in ("dense/w", "dense/b", "norm/gamma"):
             graphs.const(graph_def, f"layer{i}/{part}", np.ones(1 + (i * 7) % 97))
     model = gs.load(graphs.save(graph_def, tmp_path / "wide.pb"))
     text = render_html(audit(model))
-    data = json.loads(re.search(r'id="audit-data">(.*?)</script>', text, re.S).group(1))
-    # The root, the layers it shows, and their two scopes each: only scopes a box shows can be opened.
-    assert len(data["views"]) == 1 + MAX_BOXES * 3 <= MAX_VIEWS
-    assert all(len(v["boxes"]) <= MAX_BOXES + 2 for v in data["views"].values())
-    assert f"{1000 - MAX_BOXES} smaller" in [b["label"] for b in data["views"][""]["boxes"]]
+    views = json.loads(re.search(r'id="audit-data">(.*?)</script>', text, re.S).group(1))["views"]
+    root = views[""]["boxes"]
+    assert len(root) == MAX_BOXES and sum(b["bytes"] for b in root) == views[""]["bytes"]
+    assert "layer0 … layer24 (25)" in [b["label"] for b in root]  # natural order: layer2 before layer10
+    first = views["/[layer0 … layer24]"]
+    assert [b["label"] for b in sorted(first["boxes"], key=lambda b: b["path"])][:3] == ["layer0", "layer1", "layer10"]
+    assert first["trail"] == [["all scopes", ""], ["layer0 … layer24 (25)", "/[layer0 … layer24]"]]
+    assert sum(len(v["boxes"]) for v in views.values()) <= MAX_LAID_OUT + MAX_BOXES + 1
     assert len(text) < 1_000_000
