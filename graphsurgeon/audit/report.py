@@ -2,7 +2,7 @@
 
 Metadata only: sizes come from the checkpoint index, constant headers and file
 sizes, so it is fast on multi-GB models. docs/audit-json.md documents the
-JSON form (schema_version 1).
+JSON form (schema_version 2).
 """
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (),
         total=_storage(weights),
         kept=kept,
         removable=Part(removed_nodes, _storage(removed_weights)),
-        removable_groups=_removable_groups(model, split.reasons, weights),
+        removable_groups=_removable_groups(model, split.reasons, removed_weights),
         groups=_groups(kept_weights, by, depth),
         top=by_size(kept_weights)[:top],
         top_removed=by_size(removed_weights)[:top],
@@ -205,9 +205,9 @@ def _storage(weights: Sequence[Weight]) -> Storage:
     return Storage(sums[GRAPH], sums[VARIABLES], sums[ASSETS])
 
 
-def _removable_groups(model: Model, reasons: dict[str, str], weights: Sequence[Weight]) -> list[RemovableGroup]:
+def _removable_groups(model: Model, reasons: dict[str, str], removed: Sequence[Weight]) -> list[RemovableGroup]:
     nbytes: defaultdict[str, int] = defaultdict(int)
-    for w in weights:
+    for w in removed:
         nbytes[w.name] += w.nbytes
     groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for node in model.graph:
