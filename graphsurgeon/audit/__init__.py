@@ -1,6 +1,7 @@
-"""Audits: where a model's bytes are, what a cut keeps and removes, and what will break in Serving, as data.
+"""audit(model): the Plan rendered as data (report.py), and as text (render.py) and a page (html.py).
 
-``audit(model, ...)`` (report.py) builds the report; render.py draws it for a terminal. Reads no weights.
+    report = graphsurgeon.audit.audit(model, inputs=["images_ph"], outputs=["encoder/out"])
+    report.kept.nodes, report.kept.bytes.total      # what `cut` keeps, computed without reading a weight
 """
 from graphsurgeon.audit.report import AuditReport, audit
 

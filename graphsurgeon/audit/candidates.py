@@ -17,6 +17,7 @@ from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import READS, RESTORE_OPS, SHAPE_ATTR_OPS, UNFED_SOURCE_OPS, VARIABLE_OPS, updates_state
 from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.ir.types import output_dtypes
+from graphsurgeon.loaders.tf2 import calls_functions
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
 from graphsurgeon.surgery.training import SUMMARY_OPS, is_training_only
@@ -35,6 +36,14 @@ FUNCTIONAL_FLOW_OPS = frozenset({"If", "StatelessIf", "While", "StatelessWhile",
 # Name parts that TensorFlow gives the inlined copy of a function (its call node, or the function itself).
 FUNCTION_COPY = re.compile(r".*PartitionedCall(_\d+)?|__inference_.*|__forward_.*|__backward_.*")
 NOT_A_VALUE = frozenset({dt.enum_of("resource"), dt.enum_of("variant")})
+# Image encoders: in a training graph they turn tensors into summary images.
+IMAGE_ENCODE_OPS = frozenset({"EncodePng", "EncodeJpeg", "EncodeJpegVariableQuality", "EncodeGif", "EncodeWav"})
+# Names of losses and metrics, in any scope part (the scalars a trainer watches).
+SIDE_RESULT_NAME = re.compile(r"(?:^|/|_)(?:loss|losses|cost|xent|cross_entropy|metrics?|accuracy|auc|precision|"
+                              r"recall|update_op)(?:_\d+)?(?:/|$)", re.IGNORECASE)
+# Python operator names TensorFlow gives ops whose type is spelled otherwise (a + b is "add" for AddV2).
+DEFAULT_OP_NAMES = frozenset({"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "stack", "unstack",
+                              "read"})
 
 
 @dataclass(frozen=True)
@@ -85,21 +94,67 @@ def _is_function(part: str, graph: Graph) -> bool:
     return library is not None and any(f.signature.name == part for f in library.function)
 
 
-def candidate_outputs(model: Model) -> list[str]:
-    """The signatures' outputs when the model has signatures (its author chose them), else the outputs
-    the model names (a Keras file's output layers, a cut's outputs), else the sinks that compute a result."""
+def candidate_outputs(model: Model) -> tuple[list[str], list[str]]:
+    """(results, side results): what a user would name in --outputs, and the losses, metrics and summary
+    images a training graph also computes (listed after them).
+
+    The results are the signatures' outputs when the model has signatures (its
+    author chose them), else the outputs the model names (a Keras file's output
+    layers, a cut's outputs), else the sinks that compute a result. A TF2
+    SavedModel's signature outputs are function calls, not names a cut takes:
+    it has none here (inspect lists its signatures).
+    """
+    if calls_functions(model):
+        return [], []
     named = [_short(TensorRef.parse(t)) for key, sig in sorted(model.signatures.items()) if not key.startswith("__")
              for t in tensor_names(sig, outputs_only=True)]
     named = named or [_short(ref) for ref in model.outputs]
     if named:
-        return list(dict.fromkeys(named))
+        return list(dict.fromkeys(named)), []
     graph = model.graph
     init = set(model.init_ops)
     checks = graph.downstream([n.name for n in graph if n.op in INIT_CHECK_OPS])
     frame = frames.node_frames(graph) if frames.has_loops(graph) else {}
-    return [node.name for node in _sinks(graph)
-            if node.name not in init and node.name not in checks and frame.get(node.name, frames.ROOT) == frames.ROOT
-            and _computes_result(node, graph)]
+    sinks = [node for node in _sinks(graph)
+             if node.name not in init and node.name not in checks and frame.get(node.name, frames.ROOT) == frames.ROOT
+             and _computes_result(node, graph)]
+    side = [node.name for node in sinks if _is_side_result(node, graph)]
+    results = [node.name for node in sinks if node.name not in side]
+    if side:  # a training graph whose sinks are its loss: the model's outputs are the named ends of its scopes
+        results += [name for name in _named_scope_ends(graph, frame) if name not in results]
+    return results, side
+
+
+def _is_side_result(node: Node, graph: Graph) -> bool:
+    """A loss, a metric or an image encoded for a summary: computed while training, not served."""
+    if node.op in IMAGE_ENCODE_OPS:
+        return True
+    if SIDE_RESULT_NAME.search(node.name):
+        return True
+    consumers = graph.consumers.get(node.name, ())
+    return bool(consumers) and all(graph[c].op in SUMMARY_OPS for c in consumers)  # a summarized scalar
+
+
+def _named_scope_ends(graph: Graph, frame: dict[str, str]) -> list[str]:
+    """Nodes their author named (``encoder/out``, not ``encoder/MatMul_1``) whose inference consumers all lie
+    outside their top-level scope: where one part of the model hands over to the next. Latest first."""
+    consumers = graph.consumers
+    ends = []
+    for node in graph:
+        scope, _, rest = node.name.partition("/")
+        if not rest or is_training_only(node) or frame.get(node.name, frames.ROOT) != frames.ROOT \
+                or not _named_by_author(node) or not _computes_result(node, graph):
+            continue
+        users = [graph[c] for c in consumers.get(node.name, ()) if not is_training_only(graph[c])]
+        if users and all(not u.name.startswith(scope + "/") for u in users):
+            ends.append(node.name)
+    return ends[::-1]
+
+
+def _named_by_author(node: Node) -> bool:
+    """Not the name TensorFlow makes from the op (``MatMul_1``, ``add``, ``Relu``)."""
+    last = re.sub(r"_\d+$", "", node.name.rsplit("/", 1)[-1]).replace("_", "").lower()
+    return last not in (node.op.lower(), re.sub(r"v\d$", "", node.op.lower())) and last not in DEFAULT_OP_NAMES
 
 
 def _short(ref: TensorRef) -> str:

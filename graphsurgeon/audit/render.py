@@ -1,12 +1,47 @@
 """An AuditReport as a one-screen summary, then a rich tree and tables."""
 from __future__ import annotations
 
-from rich.console import Console
+import re
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from graphsurgeon.audit.report import AuditReport
 from graphsurgeon.audit.sizes import format_size
+from graphsurgeon.audit.tensors import Weight
+
+
+class ScopedName:
+    """A node name in a table cell: wraps after a '/', and inside a part only when that part is wider than
+    the whole cell (``decoder/fc/w/Adam`` never becomes ``decoder/fc/w/A`` + ``dam``)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.parts = re.findall(r"[^/]*/|[^/]+", name) or [""]  # each part keeps its trailing '/'
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(max(cell_len(p) for p in self.parts), cell_len(self.name))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width)
+        lines, line = [], ""
+        for part in self.parts:
+            if line and cell_len(line) + cell_len(part) > width:
+                lines.append(line)
+                line = ""
+            line += part
+            while cell_len(line) > width:  # one part wider than the cell: fold it, as nothing else fits
+                lines.append(line[:width])
+                line = line[width:]
+        lines.append(line)
+        yield Text("\n".join(lines))
 
 
 def _pct(part: int, whole: int) -> str:
@@ -16,8 +51,10 @@ def _pct(part: int, whole: int) -> str:
 def print_audit(console: Console, report: AuditReport, by: str) -> None:
     _summary(console, report)
     _groups(console, report, by)
-    _top(console, report)
-    if report.model["outputs"]:
+    cut = bool(report.model["outputs"])
+    _top(console, report.top, "largest kept" if cut else "largest")
+    if cut:
+        _top(console, report.top_removed, "largest removed")
         _removable(console, report)
     if report.tables:
         _tables(console, report)
@@ -59,18 +96,20 @@ def _groups(console: Console, report: AuditReport, by: str) -> None:
     for column in ("tensors", "bytes"):
         table.add_column(column, justify="right")
     for group in report.groups:
-        table.add_row(group["name"], str(group["count"]), format_size(group["nbytes"]))
+        table.add_row(ScopedName(group["name"]), str(group["count"]), format_size(group["nbytes"]))
     console.print(table)
 
 
-def _top(console: Console, report: AuditReport) -> None:
-    table = Table(title=f"largest {len(report.top)}", title_justify="left")
+def _top(console: Console, weights: list[Weight], title: str) -> None:
+    if not weights:
+        return
+    table = Table(title=f"{title} {len(weights)}", title_justify="left")
     table.add_column("name", overflow="fold")  # never cut: three 'decoder/up0/k…' rows say nothing
     for column in ("kind", "dtype", "shape", "where"):
         table.add_column(column, overflow="fold")
     table.add_column("bytes", justify="right", overflow="fold")
-    for w in report.top:
-        table.add_row(w.name, w.kind, w.dtype, "?" if w.shape is None else str(w.shape), w.storage,
+    for w in weights:
+        table.add_row(ScopedName(w.name), w.kind, w.dtype, "?" if w.shape is None else str(w.shape), w.storage,
                       format_size(w.nbytes))
     console.print(table)
 
@@ -82,7 +121,7 @@ def _removable(console: Console, report: AuditReport, top: int = 15) -> None:
     for column in ("nodes", "bytes"):
         table.add_column(column, justify="right")
     for g in report.removable_groups[:top]:
-        table.add_row(g.group, g.reason, str(g.nodes), format_size(g.nbytes))
+        table.add_row(ScopedName(g.group), g.reason, str(g.nodes), format_size(g.nbytes))
     if len(report.removable_groups) > top:
         rest = report.removable_groups[top:]
         table.add_row(f"... {len(rest)} more", "", str(sum(g.nodes for g in rest)), format_size(sum(g.nbytes for g in rest)))

@@ -2,29 +2,33 @@
 
 Metadata only: sizes come from the checkpoint index, constant headers and file
 sizes, so it is fast on multi-GB models. docs/audit-json.md documents the
-JSON form (schema_version 1).
+JSON form (schema_version 2).
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphsurgeon import defaults
 from graphsurgeon.audit.risks import Risk, find_risks, tables
-from graphsurgeon.audit.split import KEPT, classify
+from graphsurgeon.audit.split import KEPT, Split, classify, split_planned
 from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
 from graphsurgeon.errors import CutError, UsageError
 from graphsurgeon.formats.limits import PROTO_LIMIT, SERVING_PB_LIMIT
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.resolve import Resolver
 from graphsurgeon.ir.sizes import estimated_graph_def_bytes
-from graphsurgeon.plan import plan
+from graphsurgeon.names import TensorRef
+from graphsurgeon.plan import plan, signature_outputs
 from graphsurgeon.recipe import Recipe
 from graphsurgeon.surgery.select import InputSpec
 from graphsurgeon.surgery.training import removal_group
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -72,20 +76,36 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class FatedWeight:
+    """A source weight and its fate: KEPT or the reason the cut removes it."""
+
+    weight: Weight
+    fate: str
+
+
+@dataclass(frozen=True)
 class AuditReport:
     schema_version: int
     model: dict
     nodes: int
     total: Storage
-    kept: Part
-    removable: Part
+    kept: Part  # the cut's nodes and bytes, as `cut` reports them
+    removable: Part  # the source nodes the cut drops, and their bytes
     removable_groups: list[RemovableGroup]
-    groups: list[dict]  # by --by (scope tree, op or dtype), each {"name", "nbytes", "count", "children"}
-    top: list[Weight]
+    groups: list[dict]  # kept bytes by --by (scope tree, op or dtype), each {"name", "nbytes", "count", "children"}
+    top: list[Weight]  # the largest kept tensors
+    top_removed: list[Weight]  # the largest removed ones
     headroom: Headroom
     risks: list[Risk]
     tables: list[dict]
     budget: Budget | None = None
+    weights: tuple[FatedWeight, ...] = ()  # the kept weights and the removed ones with why, for the HTML page
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON form (docs/audit-json.md)."""
+        data = dataclasses.asdict(dataclasses.replace(self, weights=()))
+        del data["weights"]
+        return data
 
 
 def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (), *, by: str = "scope",
@@ -94,48 +114,82 @@ def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (),
 
     Without outputs, the outputs of the model's signatures are used; a model
     with neither is audited whole. A traced model is audited through the same
-    Plan a cut or export makes: what they would refuse is reported as a risk,
-    in the same words.
+    Plan a cut or export makes, applied as cut applies it (freeze, cut, strip)
+    without reading a weight: its kept nodes and bytes are the cut's, and what
+    the cut would refuse is reported as a risk, in the same words.
     """
     if top < 0 or depth < 0:
         raise UsageError(f"--top {top} / --depth {depth}: give counts of 0 or more")
     recipe = _recipe(recipe, inputs, outputs)
-    cut_risks: list[Risk] = []
-    planned_kept = None
-    if model.source.traced and (recipe.outputs or _signature_outputs(model) or model.outputs):
-        planned = plan(model, recipe)
-        model = planned.model  # with the recipe's bindings, as a cut would see it
-        input_refs, output_refs, planned_kept = tuple(planned.input_refs), planned.outputs, planned.kept
-        cut_risks = [Risk(f"{'cut' if isinstance(p, CutError) else 'export'} refused", p.node, str(p),
-                          "change the recipe as it says") for p in planned.problems]
-    else:
-        names = Resolver(model)
-        input_refs = tuple(names.tensor(s.name, "input") for s in recipe.input_specs)
-        wanted = list(recipe.outputs or ()) or _signature_outputs(model) or [str(r) for r in model.outputs]
-        output_refs = names.all(wanted, "output")
-    graph = model.graph
-    reasons = classify(model, input_refs, output_refs, planned_kept)
+    cut = _cut(model, recipe)
+    model, split = cut.model, cut.split
     weights = weights_of(model)
-    kept_names = {name for name, reason in reasons.items() if reason == KEPT}
-    kept_weights = [w for w in weights if w.name in kept_names]
-    kept = Part(len(kept_names), _storage(kept_weights))
-    removable = Part(len(graph) - len(kept_names), _storage([w for w in weights if w.name not in kept_names]))
+    kept_weights, removed_weights = _kept_and_removed(model, split, weights)
+    kept_names = {name for name, reason in split.reasons.items() if reason == KEPT}
+    kept_nodes = len(split.result.graph) if split.result is not None else len(kept_names)
+    removed_nodes = sum(1 for reason in split.reasons.values() if reason != KEPT)
+    kept = Part(kept_nodes, _storage(kept_weights))
+    by_size = functools.partial(sorted, key=lambda w: (-w.nbytes, w.name))
     return AuditReport(
         schema_version=SCHEMA_VERSION,
         model={"path": model.source.path, "format": model.source.format,
-               "inputs": [str(r) for r in input_refs], "outputs": [str(r) for r in output_refs]},
-        nodes=len(graph),
+               "inputs": [str(r) for r in cut.inputs], "outputs": [str(r) for r in cut.outputs]},
+        nodes=len(model.graph),
         total=_storage(weights),
         kept=kept,
-        removable=removable,
-        removable_groups=_removable_groups(model, reasons, weights),
-        groups=_groups(kept_weights if output_refs else weights, by, depth),
-        top=sorted(weights, key=lambda w: (-w.nbytes, w.name))[:top],
+        removable=Part(removed_nodes, _storage(removed_weights)),
+        removable_groups=_removable_groups(model, split.reasons, removed_weights),
+        groups=_groups(kept_weights, by, depth),
+        top=by_size(kept_weights)[:top],
+        top_removed=by_size(removed_weights)[:top],
         headroom=_headroom(model, kept_names, kept_weights),
-        risks=cut_risks + find_risks(model, kept_names),
+        risks=cut.risks + find_risks(model, kept_names),
         tables=tables(model, kept_names),
         budget=Budget(budget, kept.bytes.total, kept.bytes.total <= budget) if budget is not None else None,
+        weights=(*(FatedWeight(w, KEPT) for w in kept_weights),
+                 *(FatedWeight(w, split.reasons[w.name]) for w in removed_weights)),
     )
+
+
+@dataclass(frozen=True)
+class _Cut:
+    model: Model  # the source with the recipe's bindings applied
+    inputs: tuple[TensorRef, ...]
+    outputs: tuple[TensorRef, ...]
+    split: Split
+    risks: list[Risk]
+
+
+def _cut(model: Model, recipe: Recipe) -> _Cut:
+    """The cut as ``cut`` makes it; a model loaded without its graph (Keras read by h5py) by reachability."""
+    if model.source.traced and (recipe.outputs or signature_outputs(model) or model.outputs):
+        planned = plan(model, recipe)
+        split = split_planned(planned)
+        risks = [Risk(f"{'cut' if isinstance(p, CutError) else 'export'} refused", p.node, str(p),
+                      "change the recipe as it says") for p in planned.problems]
+        return _Cut(planned.model, planned.input_refs, planned.outputs, split, risks)
+    names = Resolver(model)
+    input_refs = tuple(names.tensor(s.name, "input") for s in recipe.input_specs)
+    wanted = list(recipe.outputs or ()) or signature_outputs(model) or [str(r) for r in model.outputs]
+    output_refs = names.all(wanted, "output")
+    return _Cut(model, input_refs, output_refs, Split(classify(model, input_refs, output_refs), None), [])
+
+
+def _kept_and_removed(model: Model, split: Split, weights: Sequence[Weight]) -> tuple[list[Weight], list[Weight]]:
+    """The weights the cut keeps (each as the source holds it) and those it drops.
+
+    A variable frozen into its reads (a VarHandleOp read by ReadVariableOp) lives
+    on in the constants that replace the reads, as the cut counts it.
+    """
+    if split.result is None:
+        kept = [w for w in weights if split.reasons[w.name] == KEPT]
+        return kept, [w for w in weights if split.reasons[w.name] != KEPT]
+    source = {w.name: w for w in weights}
+    kept = [source.get(w.name, w) for w in weights_of(split.result)]
+    moved = {n.weight for n in split.result.graph if n.weight is not None}
+    removed = [w for w in weights if split.reasons[w.name] != KEPT
+               and model.checkpoint_key(w.name) not in moved]
+    return kept, removed
 
 
 def _recipe(recipe: Recipe | None, inputs: Sequence[str], outputs: Sequence[str]) -> Recipe:
@@ -145,11 +199,6 @@ def _recipe(recipe: Recipe | None, inputs: Sequence[str], outputs: Sequence[str]
     return Recipe(inputs=specs or None, outputs=tuple(str(o) for o in outputs) or None)
 
 
-def _signature_outputs(model: Model) -> list[str]:
-    return list(dict.fromkeys(t.name for sig in model.user_signatures.values()
-                              for t in sig.outputs.values() if t.name))
-
-
 def _storage(weights: Sequence[Weight]) -> Storage:
     sums: defaultdict[str, int] = defaultdict(int)
     for w in weights:
@@ -157,9 +206,9 @@ def _storage(weights: Sequence[Weight]) -> Storage:
     return Storage(sums[GRAPH], sums[VARIABLES], sums[ASSETS])
 
 
-def _removable_groups(model: Model, reasons: dict[str, str], weights: Sequence[Weight]) -> list[RemovableGroup]:
+def _removable_groups(model: Model, reasons: dict[str, str], removed: Sequence[Weight]) -> list[RemovableGroup]:
     nbytes: defaultdict[str, int] = defaultdict(int)
-    for w in weights:
+    for w in removed:
         nbytes[w.name] += w.nbytes
     groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for node in model.graph:

@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from graphsurgeon.audit.candidates import FunctionCopy, candidate_inputs, candidate_outputs
+from graphsurgeon.audit.signatures import SignatureDesc, signatures_of
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
@@ -42,6 +43,8 @@ class ModelSummary:
     inputs: list[TensorDesc]
     outputs: list[str]
     variables: list[VariableDesc] = field(default_factory=list)
+    side_outputs: list[str] = field(default_factory=list)  # losses, metrics, summary images: listed last
+    signatures: list[SignatureDesc] = field(default_factory=list)  # serving_default first
     details: dict[str, str] = field(default_factory=dict)  # format facts such as keras_version
     function_copies: list[FunctionCopy] = field(default_factory=list)  # feeds of inlined functions, by scope
 
@@ -49,6 +52,7 @@ class ModelSummary:
 def summarize(model: Model) -> ModelSummary:
     graph = model.graph
     feeds, copies = candidate_inputs(model)
+    outputs, side_outputs = candidate_outputs(model)
     details = dict(model.source.details)
     return ModelSummary(
         path=model.source.path,
@@ -57,8 +61,10 @@ def summarize(model: Model) -> ModelSummary:
         weight_bytes=weight_bytes(model),
         ops=sorted(Counter(n.op for n in graph).items(), key=lambda kv: (-kv[1], kv[0])),
         inputs=[_feed(node, port, graph) for node, port in feeds],
-        outputs=candidate_outputs(model),
+        outputs=outputs,
         variables=_variables(model),
+        side_outputs=side_outputs,
+        signatures=signatures_of(model),
         details=details,
         function_copies=copies,
     )

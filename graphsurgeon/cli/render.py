@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graphsurgeon import defaults
+from graphsurgeon.audit.render import ScopedName
 from graphsurgeon.audit.sizes import format_size
 from graphsurgeon.audit.summary import CutReport, ModelSummary, TensorDesc
 
@@ -30,9 +31,13 @@ def _plain(value: object) -> object:
 
 
 def _shape(desc: TensorDesc) -> str:
-    if desc.shape is None:
+    return _dims(desc.shape)
+
+
+def _dims(shape: list[int] | None) -> str:
+    if shape is None:
         return "<unknown>"
-    return "[" + ",".join("?" if d < 0 else str(d) for d in desc.shape) + "]"
+    return "[" + ",".join("?" if d < 0 else str(d) for d in shape) + "]"
 
 
 def more(hidden: int) -> str:
@@ -41,7 +46,7 @@ def more(hidden: int) -> str:
 
 
 def name_column(table: Table, header: str) -> None:
-    """Names wrap instead of being cut: 'decoder/up0/k…' three times over says nothing."""
+    """Names wrap instead of being cut ('decoder/up0/k…' three times over says nothing), at a '/' (ScopedName)."""
     table.add_column(header, overflow="fold")
 
 
@@ -51,13 +56,41 @@ def print_summary(console: Console, summary: ModelSummary, limit: int | None = 1
     if summary.details:
         console.print(", ".join(f"{k}: {v}" for k, v in summary.details.items()))
     console.print(f"{summary.nodes} nodes, {len(summary.variables)} variables, weights {format_size(summary.weight_bytes)}")
+    if summary.signatures:
+        _signatures(console, summary)
     _ops(console, summary, limit)
     _inputs(console, summary, limit)
-    shown, hidden = _capped(summary.outputs, limit)
-    console.print("[bold]Candidate outputs[/bold]: " + (", ".join(shown) or "none")
-                  + (f" {more(hidden)}" if hidden else ""), overflow="fold")
+    _outputs(console, summary, limit)
     if summary.variables:
         _variables(console, summary, limit)
+
+
+def _outputs(console: Console, summary: ModelSummary, limit: int | None) -> None:
+    shown, hidden = _capped(summary.outputs, limit)
+    if shown or not summary.signatures:
+        console.print("[bold]Candidate outputs[/bold]: " + (", ".join(shown) or "none")
+                      + (f" {more(hidden)}" if hidden else ""), overflow="fold")
+    else:  # a TF2 SavedModel: its outputs are function calls; the signatures above are what export keeps
+        console.print("[bold]Candidate outputs[/bold]: the signatures' (export keeps them; --signature KEY picks)")
+    side, hidden = _capped(summary.side_outputs, limit)
+    if side:
+        console.print(f"  also losses, metrics and summary images: {', '.join(side)}"
+                      + (f" {more(hidden)}" if hidden else ""), overflow="fold")
+
+
+def _signatures(console: Console, summary: ModelSummary) -> None:
+    """Like `saved_model_cli show --all`: every signature's method, and each tensor's key, dtype and shape."""
+    table = Table(title="Signatures", title_justify="left", box=None, header_style="bold")
+    name_column(table, "signature")
+    for column in ("method", "key", "dtype", "shape"):
+        table.add_column(column, overflow="fold")
+    name_column(table, "tensor")
+    for sig in summary.signatures:
+        table.add_row(sig.key, sig.method.rsplit("/", 1)[-1], "", "", "", "")
+        for direction, tensors in (("in", sig.inputs), ("out", sig.outputs)):
+            for t in tensors:
+                table.add_row("", direction, t.key, t.dtype, _dims(t.shape), ScopedName(t.tensor))
+    console.print(table)
 
 
 def _capped(items: list, limit: int | None) -> tuple[list, int]:
@@ -85,11 +118,11 @@ def _inputs(console: Console, summary: ModelSummary, limit: int | None) -> None:
         inputs.add_column(column, overflow="fold")
     shown, hidden = _capped(summary.inputs, limit)
     for desc in shown:
-        inputs.add_row(desc.name, desc.op, desc.dtype, _shape(desc))
+        inputs.add_row(ScopedName(desc.name), desc.op, desc.dtype, _shape(desc))
     if hidden:
         inputs.add_row(more(hidden), "", "", "")
     for copy in summary.function_copies:
-        inputs.add_row(f"{copy.scope}/...", f"{copy.count} feeds of an inlined function", "", "")
+        inputs.add_row(ScopedName(f"{copy.scope}/..."), f"{copy.count} feeds of an inlined function", "", "")
     console.print(inputs)
 
 
@@ -104,7 +137,7 @@ def _variables(console: Console, summary: ModelSummary, limit: int | None) -> No
         table.add_column(column, overflow="fold")
     table.add_column("bytes", justify="right", overflow="fold")
     for var in shown:
-        table.add_row(var.name, var.dtype, str(var.shape), format_size(var.nbytes))
+        table.add_row(ScopedName(var.name), var.dtype, str(var.shape), format_size(var.nbytes))
     if hidden:
         table.add_row(more(hidden), "", "", format_size(sum(v.nbytes for v in variables) - sum(v.nbytes for v in shown)))
     console.print(table)
@@ -126,7 +159,7 @@ def print_cut_report(console: Console, report: CutReport, output: str, top: int 
         for column in ("nodes", "bytes"):
             table.add_column(column, justify="right")
         for group in report.removed[:top]:
-            table.add_row(group.group, str(group.nodes), format_size(group.nbytes))
+            table.add_row(ScopedName(group.group), str(group.nodes), format_size(group.nbytes))
         rest = report.removed[top:]
         if rest:
             table.add_row(f"... {len(rest)} more groups", str(sum(g.nodes for g in rest)),

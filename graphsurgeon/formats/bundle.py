@@ -53,19 +53,35 @@ def decode_varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 class CompressedIndex(Exception):
-    """The index uses snappy-compressed blocks (older writers); TensorFlow's reader handles it."""
+    """The index uses a block compression other than snappy; TensorFlow's reader handles it."""
+
+
+NO_COMPRESSION, SNAPPY = 0, 1  # a block trailer's compression type (TensorFlow's older writers used snappy)
 
 
 def _block(data: bytes, handle: bytes, path: Path) -> bytes:
     offset, pos = decode_varint(handle, 0)
     size, _ = decode_varint(handle, pos)
-    if data[offset + size] != 0:  # the 5-byte trailer starts with the compression type
+    compression = data[offset + size]  # the 5-byte trailer: the compression type, then the masked CRC
+    if compression not in (NO_COMPRESSION, SNAPPY):
         raise CompressedIndex(str(path))
     (stored,) = struct.unpack_from("<I", data, offset + size + 1)
     if masked_crc(google_crc32c.value(data[offset:offset + size + 1])) != stored:
         raise CorruptCheckpointError(f"{path}: the block at offset {offset} fails its CRC32C check (the index is "
                                      "corrupt); restore the checkpoint's .index file from a good copy")
+    if compression == SNAPPY:
+        return _unsnappy(data[offset:offset + size], path)
     return data[offset:offset + size]
+
+
+def _unsnappy(block: bytes, path: Path) -> bytes:
+    import cramjam  # imported here: only older writers' indexes need it
+
+    try:
+        return bytes(cramjam.snappy.decompress_raw(block))
+    except cramjam.DecompressionError as err:
+        raise CorruptCheckpointError(f"{path}: a snappy-compressed block does not decompress ({err}); restore the "
+                                     "checkpoint's .index file from a good copy") from err
 
 
 def _entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:

@@ -108,3 +108,33 @@ def test_text_report_summary_comes_first(cli, generated):
     lines = out.splitlines()
     assert lines[1].startswith("total ") and lines[2].startswith("kept ") and lines[3].startswith("removes ")
     assert "optimizer state" in out and "upstream of the inputs" in out
+
+
+def test_audit_and_cut_agree_on_the_bundled_example(cli, generated, tmp_path):
+    """audit renders the Plan as cut applies it (freeze, cut, strip): the same kept nodes and bytes."""
+    cut = ["--inputs", "images_ph", "--outputs", "encoder/out"]
+    audited = json.loads(cli("audit", generated / "encoder_decoder", *cut, "--json").out)
+    written = json.loads(cli("cut", generated / "encoder_decoder", *cut, "-o", tmp_path / "enc.pb", "--json").out)
+    assert audited["kept"]["nodes"] == written["kept_nodes"] == 18  # the six variables' Identity reads are stripped
+    assert sum(audited["kept"]["bytes"].values()) == written["kept_bytes"]
+    assert audited["removable"]["nodes"] == written["removed_nodes"]
+    assert sum(audited["removable"]["bytes"].values()) == written["removed_bytes"]
+    stripped = {(g["group"], g["reason"]): g["nodes"] for g in audited["removable_groups"]}
+    assert stripped[("encoder/", "stripped by the cut")] == 6
+
+
+def test_largest_lists_are_the_cuts(generated):
+    report = audit(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
+    kept = [w.name for w in report.top]
+    assert kept[0] == "encoder/fc/w" and all(name.startswith("encoder/") and "Adam" not in name for name in kept)
+    removed = [w.name for w in report.top_removed]
+    assert {"decoder/fc/w", "encoder/fc/w/Adam", "decoder/fc/w/Adam_1"} <= set(removed)
+
+
+def test_resource_variables_count_as_the_cut_counts_them(generated, tmp_path, cli):
+    """A VarHandleOp is frozen into its reads: cut drops the handle and keeps its bytes in the read's constant."""
+    cut = ["--inputs", "ids", "--outputs", "scores"]
+    audited = json.loads(cli("audit", generated / "resource_vars", *cut, "--json").out)
+    written = json.loads(cli("cut", generated / "resource_vars", *cut, "-o", tmp_path / "r.pb", "--json").out)
+    assert audited["kept"]["nodes"] == written["kept_nodes"]
+    assert sum(audited["kept"]["bytes"].values()) == written["kept_bytes"] > 0

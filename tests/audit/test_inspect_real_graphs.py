@@ -194,3 +194,14 @@ def test_audit_tables_wrap_names_instead_of_cutting_them(generated, cli, monkeyp
     assert result.code == 0, result.err
     table = result.out[result.out.index("largest"):]
     assert "…" not in table.split("risk")[0]
+
+
+def test_a_training_checkpoint_offers_its_model_outputs_before_its_loss(generated, cli):
+    """encoder/out and decoder/out feed the loss, so neither is a sink; the sinks are the loss and an image
+    encoder. The named ends of the model's scopes come first, the loss and EncodePng after them."""
+    summary = summarize(gs.load(generated / "encoder_decoder"))
+    assert summary.outputs == ["decoder/out", "encoder/out"]
+    assert summary.side_outputs == ["loss", "EncodePng"]
+    out = cli("inspect", generated / "encoder_decoder").out
+    assert out.index("encoder/out") < out.index("loss") < out.index("EncodePng")
+    assert "also losses, metrics and summary images: loss, EncodePng" in out

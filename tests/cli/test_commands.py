@@ -59,17 +59,6 @@ def test_cut_with_saved_model_format_publishes_a_version(cli, generated, tmp_pat
     assert report["signatures"]["serving_default"]["outputs"] == {"code": "encoder/out:0"}
 
 
-def test_progress_appears_only_after_the_delay():
-    from graphsurgeon.cli.progress import DelayedProgress
-
-    with DelayedProgress("writing", delay=3600) as quick:
-        quick(10, 100)
-        assert quick.bar is None  # work under the delay draws nothing
-    with DelayedProgress("writing", delay=0) as slow:
-        slow(10, 100)
-        assert slow.bar is not None and slow.bar.tasks[0].completed == 10
-
-
 def test_library_reports_weight_progress(generated, tmp_path):
     calls = []
     model = extract(gs.load(generated / "encoder_decoder"), ["images_ph"], ["encoder/out"])
