@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.ops import PYTHON_OPS, READS, is_assign
+from graphsurgeon.ir.ops import FILE_WRITE_OPS, PYTHON_OPS, READS, STATE_PUSH_OPS, is_assign
 from graphsurgeon.ir.types import unregistered_ops, variable_behind
 from graphsurgeon.surgery.initializers import initial_value_or_none
 from graphsurgeon.surgery.training import is_training_only
 
 SIDE_EFFECT_OPS = {
     **{op: "runs Python, which Serving does not have" for op in PYTHON_OPS},
-    "WriteFile": "writes files on the server at every request",
+    **{op: "writes files on the server at every request" for op in FILE_WRITE_OPS},
+    **{op: "pushes onto a queue, stack or table at every request" for op in STATE_PUSH_OPS},
     "ReadFile": "reads a file by a path fixed at training time",
     "MatchingFiles": "lists files on the server",
     "Print": "prints on the server at every request",

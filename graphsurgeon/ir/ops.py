@@ -28,6 +28,21 @@ OPTIMIZER_PREFIXES = ("Apply", "ResourceApply", "SparseApply", "ResourceSparseAp
 # Ops a Saver restores checkpoint tensors with (V2 bundles, V1 files, V1 partitioned slices).
 RESTORE_OPS = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
 
+# Ops that write files on the machine running the graph: checkpoints, summaries, raw files, datasets.
+FILE_WRITE_OPS = frozenset({
+    "SaveV2", "Save", "SaveSlices", "MergeV2Checkpoints", "WriteFile", "DatasetToTFRecord", "SaveDataset",
+    "SaveDatasetV2", "CreateSummaryFileWriter", "FlushSummaryWriter", "ImportEvent", "WriteSummary",
+    "WriteScalarSummary", "WriteHistogramSummary", "WriteImageSummary", "WriteAudioSummary",
+    "WriteRawProtoSummary", "WriteGraphSummary",
+})
+# Ops that read or list files by a path: in a served signature, a path a client may choose.
+FILE_READ_OPS = frozenset({"ReadFile", "MatchingFiles"})
+# Ops that push onto a queue or stack or change a mutable table: state each request would change.
+STATE_PUSH_OPS = frozenset({
+    "QueueEnqueue", "QueueEnqueueV2", "QueueEnqueueMany", "QueueEnqueueManyV2", "StackPush", "StackPushV2",
+    "LookupTableInsert", "LookupTableInsertV2", "LookupTableRemoveV2", "BarrierInsertMany",
+})
+
 # Ops that call back into a Python interpreter: TensorFlow Serving has none, and we never run them.
 PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
 
@@ -65,6 +80,25 @@ def updates_state(op: str) -> bool:
     A frozen graph has no variables left to write, so such an op cannot be kept.
     """
     return op.startswith(STATE_UPDATE_PREFIXES) and op not in PURE_SCATTER_OPS
+
+
+def side_effect(op: str, path_fed: bool = True) -> str | None:
+    """What running ``op`` does besides computing its outputs, or None: what a served signature must not do.
+
+    ``path_fed``: for a restore op, whether its checkpoint path comes from a feed (a path a client chooses)
+    rather than a constant.
+    """
+    if op in FILE_WRITE_OPS:
+        return "writes files on the server"
+    if op in FILE_READ_OPS:
+        return "reads files on the server"
+    if op in RESTORE_OPS and path_fed:
+        return "reads a checkpoint from a path given at run time"
+    if updates_state(op):
+        return "updates variables"
+    if op in STATE_PUSH_OPS:
+        return "pushes onto a queue, stack or table"
+    return None
 
 
 def is_assign(op: str) -> bool:
