@@ -57,6 +57,18 @@ UNFED_SOURCE_OPS = PLACEHOLDER_OPS | frozenset({
     "QueueDequeueUpTo", "ReaderReadV2", "ReaderRead", "ReaderReadUpToV2",
 })
 
+# Ops with a shape operand a constant can fix, and so pin a batch: op -> (shape operand, data operand or None).
+SHAPE_OPERANDS = {
+    "Reshape": (1, 0), "Slice": (2, 0), "BroadcastTo": (1, 0), "Tile": (1, 0), "Fill": (0, None),
+    "RandomUniform": (0, None), "RandomStandardNormal": (0, None), "TruncatedNormal": (0, None),
+    "RandomUniformInt": (0, None),
+}
+# Ops that join their inputs row by row, where one row does not broadcast against a batch.
+CONCAT_OPS = frozenset({"ConcatV2", "Concat", "Pack", "ParallelConcat"})
+# Ops whose output is their first input, value and shape.
+PASS_THROUGH_OPS = frozenset({"Identity", "StopGradient", "Snapshot", "PreventGradient", "CheckNumerics",
+                              "EnsureShape"})
+
 # TF1 control flow (tf.cond, tf.while_loop), each op with its ref-typed twin.
 SWITCH_OPS = frozenset({"Switch", "RefSwitch"})
 MERGE_OPS = frozenset({"Merge", "RefMerge"})
