@@ -28,6 +28,7 @@ from graphsurgeon.surgery.cutplan import CutInput, CutPlan, plan_cut
 from graphsurgeon.surgery.freeze import freeze
 from graphsurgeon.surgery.prune import strip_training
 from graphsurgeon.surgery.select import InputSpec, resolve_all
+from graphsurgeon.surgery.switches import TrainingBehaviour, find_training_behaviour, warn
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Plan:
     model: Model  # the source with the recipe's bindings applied
     cut: CutPlan
     variables: tuple[str, ...]  # variable nodes the outputs need, in graph order
+    # switches the cut leaves at training behaviour, and random ops (surgery/switches.py); apply() warns
+    training_behaviour: tuple[TrainingBehaviour, ...] = ()
 
     @property
     def inputs(self) -> tuple[CutInput, ...]:
@@ -122,12 +125,15 @@ def plan(model: Model, recipe: Recipe | None = None) -> Plan:
     # what the run reads of the graph: a model loaded with check_all_nodes=False is checked only here
     check_nodes(bound.graph, model.source.path, cut.kept | {i.ref.node for i in cut.inputs})
     variables = tuple(name for name, op in bound.graph.name_ops() if op in VARIABLE_OPS and name in cut.kept)
-    return Plan(recipe, model, bound, cut, variables)
+    behaviour = () if recipe.stochastic else find_training_behaviour(bound.graph, cut.kept,
+                                                                     {i.ref.node for i in cut.inputs})
+    return Plan(recipe, model, bound, cut, variables, behaviour)
 
 
 def apply(planned: Plan) -> Model:
     """freeze, cut and strip as planned: a self-contained model whose kept variables are (lazy) constants."""
     planned.check()
+    warn(planned.training_behaviour)
     recipe, model = planned.recipe, planned.model
     frozen = freeze(model, planned.outputs, [i.ref for i in planned.inputs],
                     init_from_initializers=recipe.inits_from_initializers, needed=planned.kept)

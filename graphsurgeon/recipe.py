@@ -64,6 +64,7 @@ class Recipe:
     init_from_initializers: bool | None = None
     strip: bool | None = None
     batch: str | None = None  # the inputs' batch dimension: "auto", "dynamic" or "static" (surgery/batch.py)
+    stochastic: bool | None = None  # the model samples on purpose: no warning for training switches or random ops
     asset_dir: str | None = None
     extra_assets: tuple[str, ...] | None = None
     # serving front and back ends

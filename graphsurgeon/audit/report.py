@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from graphsurgeon import defaults
-from graphsurgeon.audit.risks import Risk, find_risks, tables
+from graphsurgeon.audit.risks import Risk, find_risks, tables, training_behaviour_risks
 from graphsurgeon.audit.split import KEPT, classify
 from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
 from graphsurgeon.errors import UsageError
@@ -107,6 +107,7 @@ def audit(model: Model, inputs: Sequence[str] = (), outputs: Sequence[str] = (),
         input_refs, output_refs, planned_kept = tuple(planned.input_refs), planned.outputs, planned.kept
         cut_risks = [Risk("cut refused", p.node, str(p), "change --inputs/--outputs as it says")
                      for p in planned.problems]
+        cut_risks += training_behaviour_risks(planned.training_behaviour)
     else:
         input_refs = resolve_all(model.graph, [s.name for s in recipe.input_specs], "input")
         wanted = list(recipe.outputs or ()) or _signature_outputs(model) or [str(r) for r in model.outputs]

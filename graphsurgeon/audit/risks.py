@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from graphsurgeon.formats import dtypes as dt
@@ -11,6 +11,7 @@ from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import FILE_WRITE_OPS, PYTHON_OPS, READS, STATE_PUSH_OPS, is_assign
 from graphsurgeon.ir.types import unregistered_ops, variable_behind
 from graphsurgeon.surgery.initializers import initial_value_or_none
+from graphsurgeon.surgery.switches import TrainingBehaviour
 from graphsurgeon.surgery.training import is_training_only
 
 SIDE_EFFECT_OPS = {
@@ -39,6 +40,11 @@ def find_risks(model: Model, kept: Collection[str]) -> list[Risk]:
     risks = _side_effect_ops(graph, kept) + _training_reachable(model, kept) + _missing_assets(model, kept)
     risks += _unknown_ops(graph, kept) + _init_races(model, kept) + _ref_outputs(model)
     return risks
+
+
+def training_behaviour_risks(found: Sequence[TrainingBehaviour]) -> list[Risk]:
+    """A Plan's switches left at training behaviour and its random ops (surgery/switches.py), as risks."""
+    return [Risk(f.kind, f.node, f.message, f.fix) for f in found]
 
 
 def _side_effect_ops(graph: Graph, kept) -> list[Risk]:

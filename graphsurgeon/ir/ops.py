@@ -43,6 +43,20 @@ STATE_PUSH_OPS = frozenset({
     "LookupTableInsert", "LookupTableInsertV2", "LookupTableRemoveV2", "BarrierInsertMany",
 })
 
+# Ops that draw new random numbers at every run (a stateless op with a constant seed draws the same ones).
+STATEFUL_RANDOM_OPS = frozenset({
+    "RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal", "ParameterizedTruncatedNormal",
+    "RandomGamma", "RandomPoisson", "RandomPoissonV2", "RandomShuffle", "Multinomial", "RandomCrop",
+    "StatefulUniform", "StatefulUniformInt", "StatefulUniformFullInt", "StatefulStandardNormal",
+    "StatefulStandardNormalV2", "StatefulTruncatedNormal", "StatefulRandomBinomial", "NonDeterministicInts",
+    "UniformCandidateSampler", "LogUniformCandidateSampler", "LearnedUnigramCandidateSampler",
+    "FixedUnigramCandidateSampler", "AllCandidateSampler", "ThreadUnsafeUnigramCandidateSampler",
+})
+# Batch norm ops, whose is_training attr picks batch statistics over the moving ones.
+FUSED_BATCH_NORM_OPS = frozenset({"FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"})
+# Functional conds: their first input is the predicate, then_branch/else_branch attrs name the branches.
+FUNCTIONAL_COND_OPS = frozenset({"If", "StatelessIf"})
+
 # Ops that call back into a Python interpreter: TensorFlow Serving has none, and we never run them.
 PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
 
