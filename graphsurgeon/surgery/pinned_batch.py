@@ -116,17 +116,17 @@ def _rewrites(graph: Graph, candidates: set[str], before: Shapes, after: Shapes,
               batches: Mapping[str, int]) -> dict[str, list[Node]]:
     """{node: the nodes replacing it} for the candidates that pin a batch now; CutError for one that cannot be."""
     rewritten = {}
-    for name in [n for n in graph.names if n in candidates]:
-        node = graph[name]
+    for node in graph.nodes_in(candidates):
         shape_slot, data_slot = SHAPE_OPERANDS[node.op]
         value = _constant(graph, node.inputs[shape_slot])
-        assert value is not None  # a candidate's operand is constant
         data = node.inputs[data_slot] if data_slot is not None else None
         batch = _batch_carried(data, before, after, batches) if data is not None else None
-        if batch is not None:
-            replacement = _rewritten(graph, node, value, batch)
+        if value is None:
+            continue
+        if data is not None and batch is not None:
+            replacement = _rewritten(graph, node, data, value, batch)
             if replacement is not None:
-                rewritten[name] = replacement
+                rewritten[node.name] = replacement
             elif _pins(node.op, value, batch):
                 raise _refusal(node, value, batch, batches)
         elif data is None or node.op in ("Tile", "BroadcastTo"):
@@ -144,9 +144,9 @@ def _batch_carried(ref: TensorRef, before: Shapes, after: Shapes, batches: Mappi
     return old[0]
 
 
-def _rewritten(graph: Graph, node: Node, value: np.ndarray, batch: int) -> list[Node] | None:
+def _rewritten(graph: Graph, node: Node, data: TensorRef, value: np.ndarray, batch: int) -> list[Node] | None:
     """The simple cases: a Reshape to [B, ...] and a Slice of rows 0..B, made to take any batch."""
-    shape_slot, data_slot = SHAPE_OPERANDS[node.op]
+    shape_slot, _ = SHAPE_OPERANDS[node.op]
     operand = graph[node.inputs[shape_slot].node]
     dtype = operand.attrs["dtype"].type
     if node.op == "Slice" and value[0] == batch and _constant_first(graph, node.inputs[1]) == 0:
@@ -159,7 +159,7 @@ def _rewritten(graph: Graph, node: Node, value: np.ndarray, batch: int) -> list[
         target = const_node(graph.free_name(f"{node.name}/any_batch_shape"), np.concatenate([[-1], value[1:]]),
                             dtype, operand.control_inputs)
         return [target, _with_input(node, shape_slot, TensorRef(target.name))]
-    parts = list(_batch_from_shape(graph, node, node.inputs[data_slot], value[1:], dtype, operand.control_inputs))
+    parts = list(_batch_from_shape(graph, node, data, value[1:], dtype, operand.control_inputs))
     return [*parts, _with_input(node, shape_slot, TensorRef(parts[-1].name))]
 
 
@@ -203,7 +203,8 @@ def _joins_the_batch(graph: Graph, node: Node, before: Shapes, after: Shapes,
 
 def _joining_consumers(graph: Graph, name: str) -> list[str]:
     """The nodes reading ``name``'s output, looking through pass-through ops (Identity, StopGradient, ...)."""
-    found, stack, seen = [], [name], {name}
+    found: list[str] = []
+    stack, seen = [name], {name}
     while stack:
         for consumer, _ in graph.data_consumers.get(TensorRef(stack.pop()), ()):
             if consumer in seen:

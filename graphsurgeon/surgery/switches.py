@@ -72,7 +72,7 @@ class TrainingBehaviour:
 @dataclass(frozen=True)
 class _Switch:
     name: str
-    default: object  # numpy scalar
+    default: object  # a scalar, as --set would give it
     off: object
     why: str
 
@@ -102,7 +102,7 @@ def warn(found: tuple[TrainingBehaviour, ...]) -> None:
         log.warning("%s", finding.line)
 
 
-def _switch(graph: Graph, name: str, default: object, randoms: list[str]) -> _Switch | None:
+def _switch(graph: Graph, name: str, default: np.ndarray, randoms: list[str]) -> _Switch | None:
     """The switch ``name`` when its ``default`` turns on training behaviour, with the value that turns it off."""
     value = np.asarray(default)
     if LEARNING_PHASE.fullmatch(name.rsplit("/", 1)[-1]):
@@ -210,7 +210,7 @@ def _draws(graph: Graph, name: str) -> bool:
 ARITHMETIC = {"Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply, "RealDiv": np.divide}
 
 
-def _scalar(graph: Graph, ref: TensorRef, depth: int = 4) -> object | None:
+def _scalar(graph: Graph, ref: TensorRef, depth: int = 4) -> np.ndarray | None:
     """The value of a scalar constant expression (Consts, Identity, + - * /, a Select on a constant) behind
     ``ref``, else None."""
     node = graph.get(ref.node)
@@ -223,12 +223,12 @@ def _scalar(graph: Graph, ref: TensorRef, depth: int = 4) -> object | None:
         return _scalar(graph, node.inputs[0], depth - 1)
     if node.op in ("Select", "SelectV2") and len(node.inputs) == 3:
         condition = _scalar(graph, node.inputs[0], depth - 1)  # tf.where(is_training, 0.5, 1.0), bound
-        return None if condition is None else _scalar(graph, node.inputs[1 if condition else 2], depth - 1)
+        return None if condition is None else _scalar(graph, node.inputs[1 if bool(condition) else 2], depth - 1)
     if node.op in ARITHMETIC and len(node.inputs) == 2:
         left, right = (_scalar(graph, r, depth - 1) for r in node.inputs)
         if left is not None and right is not None:
             with np.errstate(all="ignore"):
-                return ARITHMETIC[node.op](left, right)
+                return np.asarray(ARITHMETIC[node.op](left, right))
     return None
 
 
