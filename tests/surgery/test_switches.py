@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
 import graphsurgeon as gs
 from graphsurgeon.surgery.select import parse_binding
+from tests.audit.test_audit import SCHEMA
 
 SWITCHED = ["prob", "dropped", "phase_out"]
 OFF = ["training=false", "keep_prob=1.0", "keras_learning_phase=false"]
@@ -72,6 +74,7 @@ def test_cut_warns_and_writes_and_stochastic_silences_it(generated, cli, tmp_pat
 def test_audit_lists_them_as_risks(generated, cli):
     model = generated / "training_switches"
     report = cli("audit", model, "--inputs", "x", "--outputs", "prob", "sample", "--json")
+    jsonschema.validate(json.loads(report.out), SCHEMA)  # docs/audit-json.md names these kinds
     risks = {(r["kind"], r["node"]): r for r in json.loads(report.out)["risks"]}
     assert {("training switch", "training"), ("random op", "random_normal/RandomStandardNormal")} <= set(risks)
     assert risks[("training switch", "training")]["fix"].startswith("turn it off with --set training=false")
