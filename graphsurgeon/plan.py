@@ -27,6 +27,7 @@ from graphsurgeon.surgery.cutplan import CutInput, CutPlan, plan_cut
 from graphsurgeon.surgery.freeze import FreezePlan, freeze_planned, plan_freeze
 from graphsurgeon.surgery.heads import OUTPUTS as HEAD_OUTPUTS
 from graphsurgeon.surgery.prune import strip_training
+from graphsurgeon.surgery.switches import TrainingBehaviour, find_training_behaviour, warn
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Plan:
     keys: Mapping[TensorRef, str]
     image_input: TensorRef | None = None
     head_output: TensorRef | None = None
+    # switches the cut leaves at training behaviour, and random ops (surgery/switches.py); apply() warns
+    training_behaviour: tuple[TrainingBehaviour, ...] = ()
 
     @property
     def inputs(self) -> tuple[CutInput, ...]:
@@ -120,6 +123,7 @@ class Plan:
     def apply(self) -> Model:
         """Freeze, cut and strip as planned: a self-contained model whose kept variables are (lazy) constants."""
         self.check()
+        warn(self.training_behaviour)
         frozen, unread = freeze_planned(self.model, self.freezing)
         # freeze renames nothing it keeps; the nodes it adds (a frozen value behind a
         # PlaceholderWithDefault, a gather's params) are needed, and handles it stopped reading are not.
@@ -164,7 +168,10 @@ def plan(model: Model, recipe: Recipe | None = None) -> Plan:
         if recipe.front_end else None
     head_output = _head_output(planned, names)
     keys = {**_layer_keys(planned, names), **_user_keys(planned, names)}
-    return Plan(recipe, model, bound, cut, freezing, names.resolved(), bindings, keys, image_input, head_output)
+    behaviour = () if recipe.stochastic else find_training_behaviour(bound.graph, cut.kept,
+                                                                     {i.ref.node for i in cut.inputs})
+    return Plan(recipe, model, bound, cut, freezing, names.resolved(), bindings, keys, image_input, head_output,
+                behaviour)
 
 
 def wanted_outputs(model: Model, recipe: Recipe) -> list[str]:

@@ -78,6 +78,7 @@ class Recipe:
         init_from_initializers: variables missing from the checkpoint take their own initializers' values.
         strip: remove Identity/CheckNumerics pass-throughs (default True).
         batch: the inputs' batch dimension: "auto" (pipeline outputs relaxed), "dynamic" or "static".
+        stochastic: the model samples on purpose: no warning for training switches left on or random ops.
         asset_dir: where asset files are now, when the model names them by another machine's paths.
         extra_assets: more files to ship in assets/.
     Serving front and back ends:
@@ -107,6 +108,7 @@ class Recipe:
     init_from_initializers: bool | None = None
     strip: bool | None = None
     batch: BatchPolicy | None = None
+    stochastic: bool | None = None
     asset_dir: str | None = None
     extra_assets: tuple[str, ...] | None = None
     # serving front and back ends

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphsurgeon import defaults
-from graphsurgeon.audit.risks import Risk, find_risks, tables
+from graphsurgeon.audit.risks import Risk, find_risks, tables, training_behaviour_risks
 from graphsurgeon.audit.split import KEPT, Split, classify, split_planned
 from graphsurgeon.audit.tensors import ASSETS, GRAPH, VARIABLES, Weight, weights_of
 from graphsurgeon.errors import CutError, UsageError
@@ -167,6 +167,7 @@ def _cut(model: Model, recipe: Recipe) -> _Cut:
         split = split_planned(planned)
         risks = [Risk(f"{'cut' if isinstance(p, CutError) else 'export'} refused", p.node, str(p),
                       "change the recipe as it says") for p in planned.problems]
+        risks += training_behaviour_risks(planned.training_behaviour)
         return _Cut(planned.model, planned.input_refs, planned.outputs, split, risks)
     names = Resolver(model)
     input_refs = tuple(names.tensor(s.name, "input") for s in recipe.input_specs)

@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.ops import PYTHON_OPS, READS, TABLE_INIT_OPS, is_assign
+from graphsurgeon.ir.ops import FILE_WRITE_OPS, PYTHON_OPS, READS, STATE_PUSH_OPS, TABLE_INIT_OPS, is_assign
 from graphsurgeon.ir.types import unregistered_ops, variable_behind
 from graphsurgeon.surgery.initializers import initial_value_or_none
+from graphsurgeon.surgery.switches import TrainingBehaviour
 from graphsurgeon.surgery.training import is_training_only
 
 SIDE_EFFECT_OPS = {
     **{op: "runs Python, which Serving does not have" for op in PYTHON_OPS},
-    "WriteFile": "writes files on the server at every request",
+    **{op: "writes files on the server at every request" for op in FILE_WRITE_OPS},
+    **{op: "pushes onto a queue, stack or table at every request" for op in STATE_PUSH_OPS},
     "ReadFile": "reads a file by a path fixed at training time",
     "MatchingFiles": "lists files on the server",
     "Print": "prints on the server at every request",
@@ -37,6 +39,11 @@ def find_risks(model: Model, kept: Collection[str]) -> list[Risk]:
     risks = _side_effect_ops(graph, kept) + _training_reachable(model, kept) + _missing_assets(model, kept)
     risks += _unknown_ops(graph, kept) + _init_races(model, kept) + _ref_outputs(model)
     return risks
+
+
+def training_behaviour_risks(found: Sequence[TrainingBehaviour]) -> list[Risk]:
+    """A Plan's switches left at training behaviour and its random ops (surgery/switches.py), as risks."""
+    return [Risk(f.kind, f.node, f.message, f.fix) for f in found]
 
 
 def _side_effect_ops(graph: Graph, kept) -> list[Risk]:

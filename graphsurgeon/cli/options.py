@@ -58,6 +58,9 @@ def add_surgery(parser: argparse.ArgumentParser, inputs: bool = True, outputs_re
     group.add_argument("--init-from-initializers", action="store_true",
                        help="variables missing from the checkpoint get their own initializers' values")
     group.add_argument("--no-strip", action="store_true", help="keep Identity/CheckNumerics pass-through nodes")
+    group.add_argument("--stochastic", action="store_true",
+                       help="the model samples on purpose (a sampler, MC dropout): keep random ops and switches "
+                       "defaulting to training behaviour without a warning")
     batch = group.add_mutually_exclusive_group()
     batch.add_argument("--dynamic-batch", dest="batch_policy", action="store_const", const="dynamic",
                        help="every input accepts any batch (default: only inputs cut at an iterator or queue)")
@@ -124,6 +127,7 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
         init_from_initializers=True if opt("init_from_initializers") else None,
         strip=False if opt("no_strip") else None,
         batch=opt("batch_policy"),
+        stochastic=True if opt("stochastic") else None,
         asset_dir=opt("asset_dir"), extra_assets=tuple(opt("extra_assets") or ()) or None,
         front_end=_front_end(args), head=_head(args),
         keys=dict(_pair(t) for t in opt("keys") or ()) or None, method=opt("method"), warmup=opt("warmup"),

@@ -137,6 +137,13 @@ class Graph:
             return self
         return Graph.over(EditedNodes(self._nodes, changes), self.library, self.versions)
 
+    def free_name(self, name: str) -> str:
+        """``name``, or ``name_1``, ``name_2``, ...: the first no node of this graph has."""
+        candidate, i = name, 1
+        while candidate in self._nodes:
+            candidate, i = f"{name}_{i}", i + 1
+        return candidate
+
     def source(self, ref: TensorRef, through: Iterable[str] = ("Identity",)) -> TensorRef:
         """The tensor behind ``ref`` once pass-through ops (Identity by default) are looked through."""
         through = frozenset(through)

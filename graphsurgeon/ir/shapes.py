@@ -5,11 +5,13 @@ Cuts, front ends and signatures all ask these; they live in ir/ so exporters nee
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
 
@@ -42,7 +44,7 @@ def static_shape(model: Model, ref: TensorRef, annotations: bool = False) -> tup
     """
     node = model.graph[ref.node]
     if node.op in SHAPE_ATTR_OPS and ref.port == 0 and "shape" in node.attrs:
-        return _dims(node.attrs["shape"].shape)
+        return _dims(node.attrs["shape"].shape) if not _legacy_unknown(model.graph, node) else _declared(node)
     if "output_shapes" in node.attrs and ref.port < len(node.attrs["output_shapes"].list.shape):
         return _dims(node.attrs["output_shapes"].list.shape[ref.port])
     recorded = node.attrs.get("_output_shapes") if annotations else None
@@ -51,26 +53,49 @@ def static_shape(model: Model, ref: TensorRef, annotations: bool = False) -> tup
     return _inferred_shape(model, ref)
 
 
+def _legacy_unknown(graph: Graph, node: Node) -> bool:
+    """A Placeholder whose shape attr is a scalar in a GraphDef of producer 21 or older: TensorFlow reads
+    that as an unknown shape (array_ops.cc), as TF 1.x wrote every shape it did not know in full."""
+    shape = node.attrs["shape"].shape
+    producer = graph.versions.producer if graph.versions is not None else 0
+    return node.op == "Placeholder" and producer <= 21 and not shape.unknown_rank and not shape.dim
+
+
+def _declared(node: Node) -> tuple[int, ...] | None:
+    """The shape the author declared for a legacy Placeholder: TF 1.x recorded it only in _output_shapes."""
+    recorded = node.attrs.get("_output_shapes")
+    return _dims(recorded.list.shape[0]) if recorded is not None and recorded.list.shape else None
+
+
 def _inferred_shape(model: Model, ref: TensorRef) -> tuple[int, ...] | None:
     """Ask TensorFlow's shape inference, importing only the nodes upstream of ``ref``."""
-    upstream = _data_upstream(model.graph, ref)
-    graph_def = to_graph_def(upstream, model.weights, lazy_as_placeholders=True)
     try:
-        (shape,) = runtime.static_shapes(graph_def, [str(ref)])
+        return inferred_shapes(model.graph, model.weights, [ref])[ref]
     except runtime.import_error() as err:
         log.warning("cannot infer the shape of %s (%s); its Placeholder gets an unknown shape", ref, err)
         return None
-    return None if shape is None else tuple(shape)
 
 
-def _data_upstream(graph: Graph, ref: TensorRef) -> Graph:
-    """The nodes ``ref`` reads through data edges, in source order, without their control inputs.
+def inferred_shapes(graph: Graph, weights: WeightStore, refs: Sequence[TensorRef],
+                    ) -> dict[TensorRef, tuple[int, ...] | None]:
+    """TensorFlow's static shapes of ``refs``, importing only the nodes upstream of them (no weight read).
+
+    Raises runtime.import_error() for a graph TensorFlow cannot build.
+    """
+    upstream = _data_upstream(graph, refs)
+    graph_def = to_graph_def(upstream, weights, lazy_as_placeholders=True)
+    shapes = runtime.static_shapes(graph_def, [str(ref) for ref in refs])
+    return {ref: None if shape is None else tuple(shape) for ref, shape in zip(refs, shapes)}
+
+
+def _data_upstream(graph: Graph, refs: Sequence[TensorRef]) -> Graph:
+    """The nodes ``refs`` read through data edges, in source order, without their control inputs.
 
     Control edges never change a static shape, and following them would drag
     in training machinery (a train_op hanging off an inference node).
     """
-    seen = {ref.node}
-    stack = [ref.node]
+    seen = {ref.node for ref in refs}
+    stack = list(seen)
     while stack:
         for src in graph[stack.pop()].inputs:
             if src.node not in seen:

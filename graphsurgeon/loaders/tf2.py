@@ -6,7 +6,9 @@ inlines the call graph and turns captured variables into constants. The
 signatures are traced together, so a variable several of them read becomes one
 constant (stored once in variables/). A signature that updates variables is
 left out with its reason (an error when asked for by name): a frozen graph
-has no state to update. Captured hash tables are rebuilt (tf2_tables.py); a
+has no state to update. So is one that writes or reads files, or pushes onto
+a queue or stack (ir/ops.py side_effect): a Serving client must not make the
+server do that. Captured hash tables are rebuilt (tf2_tables.py); a
 signature that reads any other captured resource is left out the same way,
 as the placeholder freezing leaves in its place has no value in Serving.
 """
@@ -21,7 +23,7 @@ from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Asset, Model, Source
-from graphsurgeon.ir.ops import updates_state
+from graphsurgeon.ir.ops import side_effect, updates_state
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.loaders.tf2_tables import rebuilt_tables
 from graphsurgeon.names import TensorRef
@@ -97,7 +99,8 @@ def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
     """
     refused: dict[str, Unflattenable] = {}
     while True:
-        graph_def, traced, more, captured = runtime.trace_saved_model(str(directory), tags, keys, updates_state)
+        graph_def, traced, more, captured = runtime.trace_saved_model(str(directory), tags, keys, updates_state,
+                                                                       side_effect)
         refused.update(more)
         if graph_def is None:
             return None, (), {}, refused
@@ -136,6 +139,8 @@ def _reason(refusal) -> str:
                 "which nothing would feed in Serving")
     if refusal.reason == "state updates":
         return f"updates variables ({names}), which a frozen graph cannot"
+    if refusal.reason == "side effects":
+        return f"{'; '.join(refusal.names)}, which a Serving client must never be able to make the server do"
     return f"takes sparse or ragged inputs ({names}), which flattening would split into anonymous dense parts"
 
 
@@ -144,6 +149,11 @@ def _refusal(refusal, key: str, directory: Path, keys: list[str]) -> Exception:
         return FreezeError(
             f"signature {key!r} of {directory} {_reason(refusal)}, so it cannot be exported this way. Choose "
             f"read-only signatures with --signature (this model has {keys})"
+        )
+    if refusal.reason == "side effects":
+        return FreezeError(
+            f"signature {key!r} of {directory} {_reason(refusal)}, so graphsurgeon refuses to serve it. Choose "
+            f"signatures without side effects with --signature (this model has {keys})"
         )
     if refusal.reason == "captured resources":
         return FreezeError(

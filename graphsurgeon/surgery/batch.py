@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from graphsurgeon.errors import UsageError
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.shapes import needs_inference, static_shape
 from graphsurgeon.names import TensorRef
 
 log = logging.getLogger(__name__)
@@ -83,13 +84,7 @@ def batch_notes(before: Model, after: Model, sources: Mapping[str, TensorRef]) -
 
 
 def _recorded_batch(model: Model, ref: TensorRef | None) -> int | None:
-    if ref is None:
+    if ref is None or needs_inference(model, [ref]):
         return None
-    attrs = model.graph[ref.node].attrs
-    if "shape" in attrs and ref.port == 0:
-        proto = attrs["shape"].shape
-    elif "output_shapes" in attrs and ref.port < len(attrs["output_shapes"].list.shape):
-        proto = attrs["output_shapes"].list.shape[ref.port]
-    else:
-        return None
-    return proto.dim[0].size if not proto.unknown_rank and proto.dim else None
+    shape = static_shape(model, ref)  # from the node's attrs: no TensorFlow
+    return shape[0] if shape else None

@@ -13,7 +13,7 @@ from graphsurgeon.ir.shapes import static_shape
 from graphsurgeon.ir.signatures import tensor_nodes, user_signatures
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
-from graphsurgeon.surgery import batch
+from graphsurgeon.surgery import batch, pinned_batch
 from graphsurgeon.surgery.cutplan import CutPlan, plan_cut
 from graphsurgeon.surgery.library import prune_library
 from graphsurgeon.surgery.select import InputSpec
@@ -48,12 +48,16 @@ def apply_cut(model: Model, planned: CutPlan, kept: frozenset[str],
     """The cut ``planned`` describes, keeping ``kept`` (the plan's nodes, as renamed by a freeze)."""
     graph = model.graph
     names = {i.ref: i.placeholder for i in planned.inputs}
-    placeholders, relaxed = {}, []
+    placeholders, relaxed, shapes = {}, [], []
     for i in planned.inputs:
-        placeholders[i.ref], was_relaxed = _placeholder(model, i.ref, i.spec, i.placeholder, batch_policy)
+        placeholders[i.ref], was_relaxed, graph_shape = _placeholder(model, i.ref, i.spec, i.placeholder,
+                                                                     batch_policy)
         relaxed += [i.placeholder] if was_relaxed else []
+        shapes.append((i.placeholder, graph_shape, _dims(placeholders[i.ref])))
     # Shapes recorded below a relaxed input still carry the old batch (into signature TensorInfos).
     new_graph = batch.forget_recorded_shapes(_rebuild(graph, kept, placeholders), relaxed)
+    # So do kept constants (a Reshape to [B, ...]): rewritten to take any batch, or refused.
+    new_graph = pinned_batch.unpin(new_graph, model.weights, pinned_batch.relaxed_old_shapes(shapes))
     new_graph = prune_library(new_graph)  # the bodies of removed conds and loops (e.g. dead summaries) go too
     new_inputs = tuple(TensorRef(p.name) for p in placeholders.values())
     new_outputs = tuple(TensorRef(names[r]) if r in names else r for r in planned.outputs)
@@ -65,13 +69,15 @@ def apply_cut(model: Model, planned: CutPlan, kept: frozenset[str],
 
 
 def _placeholder(model: Model, ref: TensorRef, spec: InputSpec, name: str,
-                 batch_policy: str | None) -> tuple[Node, bool]:
-    """The Placeholder standing for ``ref``, and whether its shape may be looser than the graph's."""
+                 batch_policy: str | None) -> tuple[Node, bool, tuple[int, ...] | None]:
+    """The Placeholder standing for ``ref``, whether its shape may be looser than the graph's, and the
+    graph's shape (None when unknown, or not needed: a user's shape that keeps the batch)."""
     graph = model.graph
     dtype = dt.base(output_dtype(graph[ref.node], ref.port, graph))
     if spec.dtype is not None:
         dtype = dt.enum_of(spec.dtype)
-    graph_shape = static_shape(model, ref) if spec.shape is None else None
+    relaxes_batch = spec.shape is not None and len(spec.shape) > 0 and spec.shape[0] < 0
+    graph_shape = static_shape(model, ref) if spec.shape is None or relaxes_batch else None
     shape = spec.shape if spec.shape is not None else batch.input_shape(
         str(ref), graph_shape, graph[ref.node].op in UNFED_SOURCE_OPS - PLACEHOLDER_OPS, batch_policy)
     attrs = {
@@ -79,7 +85,12 @@ def _placeholder(model: Model, ref: TensorRef, spec: InputSpec, name: str,
         "shape": pb.attr_value_pb2.AttrValue(shape=shape_proto(shape)),
     }
     # A user's explicit shape may loosen the graph's too: downstream recorded shapes go either way.
-    return Node(name, "Placeholder", attrs=attrs), spec.shape is not None or shape != graph_shape
+    return Node(name, "Placeholder", attrs=attrs), spec.shape is not None or shape != graph_shape, graph_shape
+
+
+def _dims(placeholder: Node) -> tuple[int, ...] | None:
+    shape = placeholder.attrs["shape"].shape
+    return None if shape.unknown_rank else tuple(d.size for d in shape.dim)
 
 
 def _rebuild(graph: Graph, kept: frozenset[str], placeholders: dict[TensorRef, Node]) -> Graph:

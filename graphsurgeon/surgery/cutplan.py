@@ -1,4 +1,4 @@
-"""plan_cut(model, inputs, outputs): the cut's names resolved and its boundary validated, in one sweep.
+"""plan_cut(model, specs, inputs, outputs): the cut of resolved tensors validated, in one sweep.
 
 Nothing here changes the graph or reads a weight. The result says which nodes
 the outputs need (one backward sweep that stops at the inputs and takes the

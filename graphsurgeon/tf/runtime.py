@@ -25,7 +25,9 @@ from graphsurgeon.tf.tf2_trace import (
     CapturedResource,
     TracedSignatures,
     Unflattenable,
+    SideEffect,
     nodes_and_function_nodes,
+    side_effects,
     shared_placeholders,
     what_resource,
 )
@@ -272,6 +274,7 @@ def trace_keras3(request: KerasTraceRequest) -> Any:
 # ---------------------------------------------------------------- TF2 SavedModels
 
 def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], updates_state: Callable[[str], bool],
+                      side_effect: SideEffect | None = None,
                       ) -> tuple[Any, TracedSignatures, dict[str, Unflattenable], dict[str, CapturedResource]]:
     """Flatten signatures ``keys`` of a TF2 SavedModel together into one graph, variables as constants.
 
@@ -281,7 +284,8 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
     (named after the key; otherwise SIGNATURE_KEY). Returns (GraphDef or None,
     {key: ([(input key, placeholder name)], [(output key, tensor name)])},
     {key: Unflattenable}, {placeholder name: what it captured}) where refused keys
-    (sparse/ragged inputs, ops ``updates_state`` picks) are left out of the graph.
+    (sparse/ragged inputs, ops ``updates_state`` picks, ops ``side_effect`` names a side effect of:
+    ``side_effect(op, path_fed)`` is ir.ops.side_effect) are left out of the graph.
     Functional While/If are kept. The last part names the resource and variant
     captures the converter could not freeze (left as placeholders nothing feeds).
     """
@@ -291,7 +295,7 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
 
         loaded = t.saved_model.load(directory, tags=list(tags))
         functions = {key: loaded.signatures[key] for key in keys}
-        refused = {key: r for key, r in ((key, _refusal(t, f, updates_state)) for key, f in functions.items())
+        refused = {key: r for key, r in ((key, _refusal(t, f, updates_state, side_effect)) for key, f in functions.items())
                    if r is not None}
         kept = [key for key in keys if key not in refused]
         if not kept:
@@ -370,7 +374,8 @@ def _table_parts(t: ModuleType, owner: Any) -> tuple[Any, Any]:
     return tables[0], frozen.graph.as_graph_def()
 
 
-def _refusal(t: ModuleType, function: Any, updates_state: Callable[[str], bool]) -> Unflattenable | None:
+def _refusal(t: ModuleType, function: Any, updates_state: Callable[[str], bool],
+             side_effect: SideEffect | None = None) -> Unflattenable | None:
     composite = sorted(name for name, spec in function.structured_input_signature[1].items()
                        if not isinstance(spec, t.TensorSpec))
     if composite:
@@ -379,4 +384,8 @@ def _refusal(t: ModuleType, function: Any, updates_state: Callable[[str], bool])
     called = function.graph.as_graph_def()
     nodes = list(called.node) + [n for f in called.library.function for n in f.node_def]
     stateful = sorted({n.op for n in nodes if updates_state(n.op)})
-    return Unflattenable("state updates", stateful) if stateful else None
+    if stateful:
+        return Unflattenable("state updates", stateful)
+    effects = side_effects(called, side_effect) if side_effect is not None else []
+    return Unflattenable("side effects", effects) if effects else None
+

@@ -6,12 +6,13 @@ importing TensorFlow (as keras_trace.py does for Keras 3 traces).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
 class Unflattenable(Exception):
-    """A signature graphsurgeon will not flatten: ``reason`` is "composite inputs", "state updates" or
+    """A signature graphsurgeon will not flatten: ``reason`` is "composite inputs", "state updates",
+    "side effects" (it writes or reads files, or pushes onto a queue or stack: ``names`` says which) or
     "captured resources" (its outputs read a resource, such as a lookup table, that freezing could not turn
     into constants; the loader finds those in the flattened graph)."""
 
@@ -20,6 +21,8 @@ class Unflattenable(Exception):
         self.reason, self.names = reason, names
 
 
+# ir.ops.side_effect, passed in by the loader (tf/ sits below ir/): (op, path fed) -> what it does, or None.
+SideEffect = Callable[[str, bool], "str | None"]
 TracedSignatures = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]  # key -> (inputs, outputs)
 
 
@@ -65,3 +68,19 @@ def shared_placeholders(inputs: Mapping[str, Mapping[str, Any]]) -> dict[tuple[s
                                                else None))
     return {(key, name): (name if len(specs[name]) == 1 else f"{key}_{name}", spec)
             for key, by_key in inputs.items() for name, spec in by_key.items()}
+
+
+def side_effects(graph_def: Any, side_effect: SideEffect) -> list[str]:
+    """"what it does (op)" for each op with a side effect in a signature's graph or the functions it calls.
+
+    A restore op counts only when its path is not a constant of its own function: a path a request gives.
+    """
+    found = set()
+    for nodes in [list(graph_def.node)] + [list(f.node_def) for f in graph_def.library.function]:
+        constants = {n.name for n in nodes if n.op == "Const"}
+        for node in nodes:
+            path = node.input[0].split(":")[0] if node.input else ""
+            why = side_effect(node.op, path not in constants)
+            if why:
+                found.add(f"{why} ({node.op})")
+    return sorted(found)

@@ -74,3 +74,18 @@ def test_batch_flags_exclude_each_other(generated, cli, tmp_path):
     with pytest.raises(SystemExit):
         cli("cut", generated / "iterator_batch", "--inputs", "x_fixed", "--outputs", "fixed_prediction",
             "-o", tmp_path / "x.pb", "--dynamic-batch", "--static-batch")
+
+
+def test_dynamic_batch_on_a_fixed_placeholder_relaxes_both_signatures_and_serves_two_rows(generated, source, cli,
+                                                                                            tmp_path):
+    result = cli("export", generated / "iterator_batch", "--inputs", "x_fixed", "--outputs", "fixed_prediction",
+                 "--dynamic-batch", "-o", tmp_path / "serving")
+    assert result.code == 0, result.err
+    path = tmp_path / "serving" / "1"
+    sig = gs.load(path, trace=False).signatures["serving_default"]
+    assert _dims(sig.inputs["x_fixed"].tensor_shape) == [-1, 3]
+    assert _dims(sig.outputs["fixed_prediction"].tensor_shape) == [-1, 1]  # the source recorded [8, 1]
+    rows = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -3.0]], np.float32)
+    (out,), = run_in_cpp_loader(path, ["serve"], [Run({"x_fixed:0": rows}, ["fixed_prediction:0"])])
+    kernel, bias = source.weights.read("dense/kernel"), source.weights.read("dense/bias")
+    np.testing.assert_allclose(out, rows @ kernel + bias, rtol=1e-6)
