@@ -140,7 +140,7 @@ def write_frozen(source: Source, recipe: Recipe | None, path: str | os.PathLike,
     recipe = recipe or Recipe()
     model = load_source(source, recipe, check_all_nodes=False)
     result = apply(plan(model, recipe).check())
-    return write_graph_def(result, path, force=force, progress=progress), model, result
+    return write_graph_def(result, path, force=force, progress=progress, asset_dir=recipe.asset_dir), model, result
 
 
 def written_signatures(version_dir: Path) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ from rich.table import Table
 from graphsurgeon import defaults
 from graphsurgeon.audit.sizes import format_size
 from graphsurgeon.audit.summary import CutReport, ModelSummary, TensorDesc
+from graphsurgeon.ir.custom_ops import listed
 
 
 def make_console() -> Console:
@@ -51,6 +52,16 @@ def print_summary(console: Console, summary: ModelSummary, limit: int | None = 1
                   + (f" {more(hidden)}" if hidden else ""), overflow="fold")
     if summary.variables:
         _variables(console, summary, limit)
+    _unregistered(console, summary)
+
+
+def _unregistered(console: Console, summary: ModelSummary) -> None:
+    """Every op TensorFlow does not register, never capped: a cut must avoid each of them."""
+    if not summary.unregistered_ops:
+        return
+    ops = [u.op for u in summary.unregistered_ops]
+    console.print(f"[red]Unregistered ops[/red]: {listed(ops, {u.op: u.where for u in summary.unregistered_ops})}; "
+                  "stock TensorFlow and TensorFlow Serving cannot run them", overflow="fold")
 
 
 def _capped(items: list, limit: int | None) -> tuple[list, int]:

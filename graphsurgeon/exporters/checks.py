@@ -18,9 +18,10 @@ import numpy as np
 
 from graphsurgeon.errors import UnloadableOutputError
 from graphsurgeon.formats import dtypes as dt
+from graphsurgeon.ir.custom_ops import unregistered_message
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.tensors import to_proto
-from graphsurgeon.ir.types import unregistered_ops
+from graphsurgeon.ir.types import unregistered_ops_of
 from graphsurgeon.names import TensorRef, split_node_inputs
 from graphsurgeon.tf import runtime
 from graphsurgeon.tf.protos import pb
@@ -153,12 +154,9 @@ def _tensor_problem(tensor: Any, declared: int | None) -> str:
 
 
 def _registered_ops(nodes: Sequence[Node], library: Any, where: str) -> None:
-    unknown = unregistered_ops({nd.op for nd in nodes}, library)
+    unknown = unregistered_ops_of(nodes, library)
     if unknown:
-        node = next(nd.name for nd in nodes if nd.op == unknown[0])
-        raise UnloadableOutputError(
-            f"{where}: node {node!r} uses op {unknown[0]!r}, which TensorFlow does not register (`graphsurgeon lint` "
-            "and `audit` flag it too); install the package that defines it (e.g. tensorflow-text) or cut it away")
+        raise UnloadableOutputError(f"{where}: {unregistered_message(list(unknown), unknown)}")
 
 
 def _inputs_exist(graph: Graph, where: str) -> None:

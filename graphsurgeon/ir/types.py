@@ -37,6 +37,42 @@ def unregistered_ops(ops: Iterable[str], library=None) -> list[str]:
     return sorted({op for op in ops if op not in functions and runtime.op_def(op) is None})
 
 
+def unregistered_ops_of(nodes: Iterable[Node], library=None, functions_too: Iterable[str] = ()) -> dict[str, str]:
+    """Op -> where it is first used, for every op ``nodes`` need that TensorFlow does not register: their
+    own, and those of the library functions they call (StatefulPartitionedCall's f, If's and While's
+    branches, a function called by name), transitively, and of ``functions_too``. Sorted by op."""
+    functions = {f.signature.name: f for f in getattr(library, "function", ())}
+    found: dict[str, str] = {}
+    calls: list[str] = [name for name in functions_too if name in functions]
+    for node in nodes:
+        calls += _called(node.op, node.attrs.values(), functions)
+        if node.op not in functions and node.op not in found and runtime.op_def(node.op) is None:
+            found[node.op] = f"node {node.name!r}"
+    seen: set[str] = set()
+    while calls:
+        name = calls.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for inner in functions[name].node_def:
+            calls += _called(inner.op, inner.attr.values(), functions)
+            if inner.op not in functions and inner.op not in found and runtime.op_def(inner.op) is None:
+                found[inner.op] = f"node {inner.name!r} of function {name!r}"
+    return dict(sorted(found.items()))
+
+
+def _called(op: str, attrs: Iterable[Any], functions: Mapping[str, Any]) -> list[str]:
+    """Library functions a node calls: by its op, or through function-valued attrs."""
+    names = [op] if op in functions else []
+    for attr in attrs:
+        kind = attr.WhichOneof("value")
+        if kind == "func":
+            names.append(attr.func.name)
+        elif kind == "list":
+            names += [f.name for f in attr.list.func]
+    return [n for n in names if n in functions]
+
+
 def output_dtypes(node: Node, graph: Graph | None = None) -> list[int]:
     """DataType enums of every output of ``node`` (ref types kept as refs)."""
     if node.op == "Placeholder":

@@ -3,13 +3,18 @@
 - an asset tensor: the variable keeps being assigned by the init op (surgery.assets);
 - a restore op reading another checkpoint (a TF-Hub module's checkpoint_initializer):
   its value comes from that file, found at load time (``--weights`` says where it is now);
-- a constant expression (no random or stateful op): that value, with a notice;
+- saved values that are not there (a SavedModel without variables/, a checkpoint that lacks a
+  variable its graph's saver restores): refused, naming the files, as TensorFlow's restore would;
+- a constant expression (no random or stateful op), when nothing was ever saved for it (a MetaGraph
+  exported without a checkpoint, or a variable the graph's saver leaves out, which TensorFlow
+  initializes too): that value, with a notice;
 - anything else (random initializers): only with ``--init-from-initializers``.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 from graphsurgeon.errors import FreezeError, close_matches
 from graphsurgeon.ir.graph import Graph
@@ -35,12 +40,50 @@ def values_for_missing(model: Model, missing: Sequence[str], init_from_initializ
             restored = restore_on_init(model.graph, name, model)
             if restored is not None:
                 raise _restore_error(name, *restored)
+        saved = [n for n in missing if _should_be_saved(model, n)]
+        if saved:
+            raise _unsaved_error(model, saved)
         unsettled = [n for n in missing if not is_constant_initializer(model, n)]
         if unsettled:
             raise missing_value_error(model, unsettled[0])
         log.warning("%d variable(s) without a checkpoint value take their constant initial values (%s)",
-                    len(missing), ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else ""))
+                    len(missing), _some(missing))
     return initializers.evaluate(model, list(missing))
+
+
+def _should_be_saved(model: Model, variable: str) -> bool:
+    """Whether the model's saved values ought to hold ``variable``: it has a checkpoint (a SavedModel always
+    does) and the graph's saver restores that variable, or the graph has no saver to say otherwise."""
+    if model.source.checkpoint is None and model.source.format != "saved_model":
+        return False  # a MetaGraph or GraphDef exported without any checkpoint: initial values are all there is
+    saver = model.saver_def.restore_op_name.split(":")[0] if model.saver_def is not None else ""
+    return variable in model.variable_keys or saver not in model.graph
+
+
+def _unsaved_error(model: Model, names: Sequence[str]) -> FreezeError:
+    flag = ("or pass --init-from-initializers to use the variables' initial values, which are not the trained "
+            "ones")
+    if model.source.checkpoint is None:
+        return FreezeError(
+            f"SavedModel {model.source.path} has no variables/ directory (variables.index and variables.data-*), so "
+            f"{len(names)} variable(s) the outputs need have no saved values ({_some(names)}); copy variables/ "
+            f"from where the SavedModel was exported, {flag}")
+    keys = [model.variable_keys.get(n, n) for n in names]
+    hint = close_matches(keys[0], model.weights)
+    similar = f" (similar keys: {', '.join(hint)})" if hint else ""
+    return FreezeError(
+        f"checkpoint {_index_file(model.source.checkpoint)} has no value for {len(names)} variable(s) the "
+        f"outputs need and the graph's saver restores ({_some(keys)}){similar}; load the checkpoint saved with "
+        f"this graph, {flag}")
+
+
+def _index_file(pattern: str) -> str:
+    """The file that lists a checkpoint's keys: PREFIX.index (V2), or the V1 pattern itself."""
+    return f"{pattern}.index" if Path(pattern + ".index").is_file() else pattern
+
+
+def _some(names: Sequence[str]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def is_constant_initializer(model: Model, variable: str) -> bool:

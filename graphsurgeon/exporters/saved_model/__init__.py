@@ -32,6 +32,7 @@ from graphsurgeon.exporters.saved_model.signatures import (
 from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
 from graphsurgeon.exporters.weight_checks import checked_weights
+from graphsurgeon.ir.quantized import warn_nonfinite_dequantizes
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.ir.shapes import needs_inference
@@ -72,6 +73,7 @@ def export_saved_model(
     check_outside_source(base, model.source.path)
     model = checked_weights(model)
     check_nodes(list(model.graph), model.graph.library, str(base / str(version)))  # before any weight is read
+    warn_nonfinite_dequantizes(model.graph)
     specs = _signatures(model, signatures)
     graph, assets = asset_files.with_extra_assets(model.graph, model.assets, extra_assets)
     model = model.replace(graph=graph, assets=tuple(assets))
