@@ -9,8 +9,8 @@ values, which TensorFlow itself reads from the file (so the file format is
 TensorFlow's: delimiters, columns, line numbers, vocab_size and offset
 keep their meaning); a ReadFile becomes the file's bytes. The initializers
 keep their names, and `init_all_tables` runs them all (as
-tf.compat.v1.tables_initializer names its op). A file that is not there, or
-read by any other op, is one line naming the node and the file.
+tf.compat.v1.tables_initializer names its op). A file that is not there is
+one line naming the reader and the file.
 """
 from __future__ import annotations
 
@@ -43,32 +43,39 @@ def embedded_files(model: Model, asset_dir: str | None = None) -> Model:
     if not files:
         return model
     by_asset = {a.tensor.node: a for a in model.assets}
-    changes: dict[str, list[Node]] = {}
-    for node in graph:
-        read = [ref for ref in node.inputs if graph.source(ref).node in files]
-        if not read:
-            continue
-        path = _located(graph, graph.source(read[0]).node, by_asset, asset_dir, node)
-        changes[node.name] = _embedded(graph, node, path)
-    embedded = graph.edited(changes)
-    left = {ref.node for n in embedded for ref in n.inputs}
-    embedded = embedded.edited({name: [] for name in files if name not in left})
-    tables = [name for name in changes if graph[name].op in TEXT_INITS]
+    changes = {reader.name: _embedded(graph, reader, _located(graph, const, by_asset, asset_dir, reader))
+               for reader, const in files}
+    outputs = {ref.node for ref in model.outputs}
+    embedded = _without_unread_paths(graph.edited(changes), {const for _, const in files}, outputs)
+    tables = sorted(name for name in changes if graph[name].op in TEXT_INITS)
     embedded = _with_init_all_tables(embedded, tables)
-    log.warning("%d file(s) the graph reads are embedded in the .pb (%s)%s", len(changes), ", ".join(sorted(changes)),
-                f"; run {INIT_ALL_TABLES!r} once before the first lookup" if tables else "")
+    log.warning("%d file(s) read at run time are embedded in the .pb (read by %s)%s", len(changes),
+                ", ".join(sorted(changes)), f"; run {INIT_ALL_TABLES!r} once before the first lookup" if tables else "")
     return model.replace(graph=embedded, assets=tuple(a for a in model.assets if a.tensor.node in embedded))
 
 
-def _file_constants(graph: Graph) -> set[str]:
-    """String constants that name a file a text-file table initializer or a ReadFile reads."""
-    found = set()
+def _file_constants(graph: Graph) -> list[tuple[Node, str]]:
+    """(reader, the string Const naming its file) for each text-file table initializer and ReadFile."""
+    found = []
     for node in graph.of_ops({*TEXT_INITS, "ReadFile"}):
         ref = node.inputs[1] if node.op in TEXT_INITS else node.inputs[0]
         source = graph[graph.source(ref).node]
         if source.op == "Const" and dt.base(source.attrs["dtype"].type) == dt.enum_of("string"):
-            found.add(source.name)
+            found.append((node, source.name))
     return found
+
+
+def _without_unread_paths(graph: Graph, paths: set[str], outputs: set[str]) -> Graph:
+    """``graph`` without the path constants (and the Identity nodes between them and their readers) that
+    nothing reads any more; a path something else still reads as a string, or an output, stays."""
+    while True:
+        read = outputs | {ref.node for node in graph for ref in node.inputs}
+        read |= {c for node in graph for c in node.control_inputs}
+        unread = [name for name in graph.names if name not in read and (name in paths or (
+            graph[name].op == "Identity" and graph.source(TensorRef(name)).node in paths))]
+        if not unread:
+            return graph
+        graph = graph.edited({name: [] for name in unread})
 
 
 def _located(graph: Graph, const: str, by_asset: dict, asset_dir: str | None, reader: Node) -> Path:
@@ -85,11 +92,9 @@ def _located(graph: Graph, const: str, by_asset: dict, asset_dir: str | None, re
 
 
 def _embedded(graph: Graph, node: Node, path: Path) -> list[Node]:
+    """A ReadFile as the file's bytes; a text-file table initializer as an import of the table's contents."""
     if node.op == "ReadFile":
         return [const_node(node.name, path.read_bytes(), dt.enum_of("string"), node.control_inputs)]
-    if node.op not in TEXT_INITS:
-        raise WriteError(f"{node.op} {node.name!r} reads file {path}, which a frozen .pb cannot carry; export a "
-                         "SavedModel instead (graphsurgeon export ships the file in assets/), or cut the node away")
     keys, values = _table_contents(graph, node, path)
     table = graph[graph.source(node.inputs[0]).node]
     key_type, value_type = table.attrs["key_dtype"].type, table.attrs["value_dtype"].type
