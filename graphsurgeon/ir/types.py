@@ -43,21 +43,26 @@ def unregistered_ops_of(nodes: Iterable[Node], library=None, functions_too: Iter
     branches, a function called by name), transitively, and of ``functions_too``. Sorted by op."""
     functions = {f.signature.name: f for f in getattr(library, "function", ())}
     found: dict[str, str] = {}
-    calls: list[str] = [name for name in functions_too if name in functions]
+    checked: set[str] = set(functions)  # each op is looked up once; a function is not an op
+    calls = [name for name in functions_too if name in functions]
+
+    def visit(op: str, attrs: Iterable[Any], where: str) -> None:
+        if functions:
+            calls.extend(_called(op, attrs, functions))
+        if op not in checked:
+            checked.add(op)
+            if runtime.op_def(op) is None:
+                found[op] = where
+
     for node in nodes:
-        calls += _called(node.op, node.attrs.values(), functions)
-        if node.op not in functions and node.op not in found and runtime.op_def(node.op) is None:
-            found[node.op] = f"node {node.name!r}"
+        visit(node.op, node.attrs.values(), f"node {node.name!r}")
     seen: set[str] = set()
     while calls:
         name = calls.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for inner in functions[name].node_def:
-            calls += _called(inner.op, inner.attr.values(), functions)
-            if inner.op not in functions and inner.op not in found and runtime.op_def(inner.op) is None:
-                found[inner.op] = f"node {inner.name!r} of function {name!r}"
+        if name not in seen:
+            seen.add(name)
+            for inner in functions[name].node_def:
+                visit(inner.op, inner.attr.values(), f"node {inner.name!r} of function {name!r}")
     return dict(sorted(found.items()))
 
 

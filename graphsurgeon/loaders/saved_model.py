@@ -66,9 +66,9 @@ def _refuse_untraceable(directory: Path, meta, model: Model) -> None:
 def _missing_variables(directory: Path, missing: Sequence[str], checkpoint: str | None) -> str:
     names = ", ".join(k[: -len(VALUE_SUFFIX)] for k in missing[:3]) + (", ..." if len(missing) > 3 else "")
     if checkpoint is None:
-        return (f"{directory} has no variables/ directory (variables.index and variables.data-*), so its {len(missing)} "
-                f"variable(s) ({names}) have no trained values; copy variables/ from where the SavedModel was "
-                "exported")
+        return (f"{directory} has no variables/ directory (variables.index and variables.data-*), so its "
+                f"{len(missing)} variable(s) ({names}) have no trained values; copy variables/ from where the "
+                "SavedModel was exported")
     return (f"{checkpoint}.index has no value for {len(missing)} variable(s) of {directory} ({names}): that "
             "variables/ was not saved with this saved_model.pb; copy saved_model.pb and variables/ from the same "
             "export")
