@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.custom_ops import describe, provider
 from graphsurgeon.ir.ops import PYTHON_OPS, READS, is_assign
 from graphsurgeon.ir.quantized import nonfinite_dequantizes
-from graphsurgeon.ir.custom_ops import describe, provider
 from graphsurgeon.ir.types import unregistered_ops_of, variable_behind
 from graphsurgeon.surgery.initializers import initial_value_or_none
 from graphsurgeon.surgery.training import is_training_only

@@ -16,8 +16,8 @@ from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.ir.quantized import warn_nonfinite_dequantizes
-from graphsurgeon.surgery.embed_files import embedded_files
 from graphsurgeon.ir.sizes import estimated_graph_def_bytes
+from graphsurgeon.surgery.embed_files import embedded_files
 
 
 def write_graph_def(model: Model, path: str | os.PathLike, *, force: bool = False,

@@ -32,9 +32,9 @@ from graphsurgeon.exporters.saved_model.signatures import (
 from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
 from graphsurgeon.exporters.serving_files import WARMUP_FILE, warmup_records, write_tfrecord
 from graphsurgeon.exporters.weight_checks import checked_weights
-from graphsurgeon.ir.quantized import warn_nonfinite_dequantizes
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.ir.quantized import warn_nonfinite_dequantizes
 from graphsurgeon.ir.shapes import needs_inference
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
 from graphsurgeon.tf import runtime
