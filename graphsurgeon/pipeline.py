@@ -147,7 +147,8 @@ def write_frozen(source: Source, recipe: Recipe | None, path: str | os.PathLike,
     model = load_source(source, recipe)
     planned = plan(model, recipe).check()
     result = planned.apply()
-    return FrozenResult(write_graph_def(result, path, force=force, progress=progress), planned, model, result)
+    return FrozenResult(write_graph_def(result, path, force=force, progress=progress,
+                                        asset_dir=recipe.asset_dir), planned, model, result)
 
 
 def _written(spec: SignatureSpec) -> Signature:

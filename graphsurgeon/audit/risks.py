@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.custom_ops import describe, provider
 from graphsurgeon.ir.ops import FILE_WRITE_OPS, PYTHON_OPS, READS, STATE_PUSH_OPS, TABLE_INIT_OPS, is_assign
-from graphsurgeon.ir.types import unregistered_ops, variable_behind
+from graphsurgeon.ir.quantized import nonfinite_dequantizes
+from graphsurgeon.ir.types import unregistered_ops_of, variable_behind
 from graphsurgeon.surgery.initializers import initial_value_or_none
 from graphsurgeon.surgery.switches import TrainingBehaviour
 from graphsurgeon.surgery.training import is_training_only
@@ -38,6 +40,7 @@ def find_risks(model: Model, kept: Collection[str]) -> list[Risk]:
     graph = model.graph
     risks = _side_effect_ops(graph, kept) + _training_reachable(model, kept) + _missing_assets(model, kept)
     risks += _unknown_ops(graph, kept) + _init_races(model, kept) + _ref_outputs(model)
+    risks += _nonfinite_dequantizes(graph, kept)
     return risks
 
 
@@ -78,10 +81,18 @@ def _missing_assets(model: Model, kept) -> list[Risk]:
 
 
 def _unknown_ops(graph: Graph, kept) -> list[Risk]:
-    unknown = unregistered_ops((n.op for n in graph if n.name in kept), graph.library)
-    return [Risk("op missing from the C++ runtime", op, f"op {op!r} is not registered in this TensorFlow",
-                 "load the library that defines it into Serving (a custom op build) or cut it out")
-            for op in unknown]
+    """Every op the kept graph (its functions included) needs that TensorFlow does not register."""
+    unknown = unregistered_ops_of(graph.nodes_in(kept), graph.library)
+    return [Risk("op missing from the C++ runtime", op, f"op {describe(op, where)} is not registered in this "
+                 "TensorFlow", f"cut it out, or serve with a TensorFlow Serving built with "
+                 f"{provider(op) or 'the library that defines it'}")
+            for op, where in unknown.items()]
+
+
+def _nonfinite_dequantizes(graph: Graph, kept) -> list[Risk]:
+    return [Risk("non-finite dequantize", bad.node, f"Dequantize {bad.describe()} gives NaN or Inf in TensorFlow",
+                 "check that the outputs do not depend on it, or re-quantize that weight with a nonzero range")
+            for bad in nonfinite_dequantizes(graph, kept)]
 
 
 def _init_races(model: Model, kept) -> list[Risk]:

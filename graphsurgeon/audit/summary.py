@@ -9,8 +9,9 @@ from graphsurgeon.audit.signatures import SignatureDesc, signatures_of
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
+from graphsurgeon.ir.custom_ops import provider
 from graphsurgeon.ir.sizes import variable_bytes, weight_bytes
-from graphsurgeon.ir.types import const_value_nbytes, output_dtype
+from graphsurgeon.ir.types import const_value_nbytes, output_dtype, unregistered_ops_of
 from graphsurgeon.ir.weights import numeric_nbytes
 from graphsurgeon.plan import Plan
 from graphsurgeon.surgery.batch import batch_notes
@@ -34,6 +35,13 @@ class VariableDesc:
 
 
 @dataclass(frozen=True)
+class UnregisteredOp:
+    op: str
+    where: str  # the first node that uses it (in a library function, that function's name too)
+    package: str | None  # the package that registers it, where ir.custom_ops knows it
+
+
+@dataclass(frozen=True)
 class ModelSummary:
     path: str
     format: str
@@ -47,6 +55,7 @@ class ModelSummary:
     signatures: list[SignatureDesc] = field(default_factory=list)  # serving_default first
     details: dict[str, str] = field(default_factory=dict)  # format facts such as keras_version
     function_copies: list[FunctionCopy] = field(default_factory=list)  # feeds of inlined functions, by scope
+    unregistered_ops: list[UnregisteredOp] = field(default_factory=list)  # in the graph and every function
 
 
 def summarize(model: Model) -> ModelSummary:
@@ -67,7 +76,19 @@ def summarize(model: Model) -> ModelSummary:
         signatures=signatures_of(model),
         details=details,
         function_copies=copies,
+        unregistered_ops=_unregistered_ops(model),
     )
+
+
+def _unregistered_ops(model: Model) -> list[UnregisteredOp]:
+    """Every op of the graph and of its whole function library that TensorFlow does not register (a Keras
+    file read without Keras has layers, not ops)."""
+    if not model.source.traced:
+        return []
+    library = model.graph.library
+    every_function = [f.signature.name for f in getattr(library, "function", ())]
+    return [UnregisteredOp(op, where, provider(op))
+            for op, where in unregistered_ops_of(model.graph, library, every_function).items()]
 
 
 def _feed(node, port: int, graph) -> TensorDesc:

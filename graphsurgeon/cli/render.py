@@ -12,6 +12,7 @@ from graphsurgeon import defaults
 from graphsurgeon.audit.render import ScopedName
 from graphsurgeon.audit.sizes import format_size
 from graphsurgeon.audit.summary import CutReport, ModelSummary, TensorDesc
+from graphsurgeon.ir.custom_ops import listed
 
 
 def make_console() -> Console:
@@ -63,6 +64,16 @@ def print_summary(console: Console, summary: ModelSummary, limit: int | None = 1
     _outputs(console, summary, limit)
     if summary.variables:
         _variables(console, summary, limit)
+    _unregistered(console, summary)
+
+
+def _unregistered(console: Console, summary: ModelSummary) -> None:
+    """Every op TensorFlow does not register, never capped: a cut must avoid each of them."""
+    if not summary.unregistered_ops:
+        return
+    ops = [u.op for u in summary.unregistered_ops]
+    console.print(f"[red]Unregistered ops[/red]: {listed(ops, {u.op: u.where for u in summary.unregistered_ops})}; "
+                  "stock TensorFlow and TensorFlow Serving cannot run them", overflow="fold")
 
 
 def _outputs(console: Console, summary: ModelSummary, limit: int | None) -> None:

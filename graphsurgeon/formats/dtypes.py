@@ -16,21 +16,25 @@ DTYPES: dict[int, tuple[str, np.dtype | None]] = {
     18: ("complex128", np.dtype(np.complex128)), 19: ("float16", np.dtype(np.float16)),
     20: ("resource", None), 21: ("variant", None), 22: ("uint32", np.dtype(np.uint32)),
     23: ("uint64", np.dtype(np.uint64)),
+    # Quantized types are their raw integers (a quint8 is a uint8; its float range travels beside it, as the
+    # min/max inputs of Dequantize): graphsurgeon carries their bytes and never does arithmetic on them.
+    11: ("qint8", np.dtype(np.int8)), 12: ("quint8", np.dtype(np.uint8)), 13: ("qint32", np.dtype(np.int32)),
+    15: ("qint16", np.dtype(np.int16)), 16: ("quint16", np.dtype(np.uint16)),
 }
+QUANTIZED = frozenset({11, 12, 13, 15, 16})
 BY_NAME = {name: enum for enum, (name, _) in DTYPES.items()} | {"float": 1, "double": 2, "half": 19}
 STRING = BY_NAME["string"]
 COMPLEX = frozenset({BY_NAME["complex64"], BY_NAME["complex128"]})  # two repeated-field values per element
 VARIABLE_WIDTH = frozenset({STRING, BY_NAME["resource"], BY_NAME["variant"]})
 REF_OFFSET = 100  # DataType enums 101..199 are the reference types of 1..99 (DT_FLOAT_REF = 101)
 # Types TensorFlow defines that numpy cannot hold: (name, bytes per element in a TensorProto's content).
-WITHOUT_NUMPY = {11: ("qint8", 1), 12: ("quint8", 1), 13: ("qint32", 4), 14: ("bfloat16", 2), 15: ("qint16", 2),
-                 16: ("quint16", 2), 24: ("float8_e5m2", 1), 25: ("float8_e4m3fn", 1), 26: ("float8_e4m3fnuz", 1),
+WITHOUT_NUMPY = {14: ("bfloat16", 2), 24: ("float8_e5m2", 1), 25: ("float8_e4m3fn", 1), 26: ("float8_e4m3fnuz", 1),
                  27: ("float8_e4m3b11fnuz", 1), 28: ("float8_e5m2fnuz", 1), 29: ("int4", 1), 30: ("uint4", 1),
                  31: ("int2", 1), 32: ("uint2", 1), 33: ("float4_e2m1fn", 1)}
 # Which repeated field of a TensorProto holds values of a dtype when tensor_content is empty.
 VALUE_FIELDS = {1: "float_val", 2: "double_val", 3: "int_val", 4: "int_val", 5: "int_val", 6: "int_val",
                 9: "int64_val", 10: "bool_val", 17: "int_val", 19: "half_val", 22: "uint32_val", 23: "uint64_val",
-                8: "scomplex_val", 18: "dcomplex_val"}
+                8: "scomplex_val", 18: "dcomplex_val", **{enum: "int_val" for enum in QUANTIZED}}
 
 
 class UnsupportedDtypeError(GraphSurgeonError, TypeError):

@@ -37,6 +37,47 @@ def unregistered_ops(ops: Iterable[str], library=None) -> list[str]:
     return sorted({op for op in ops if op not in functions and runtime.op_def(op) is None})
 
 
+def unregistered_ops_of(nodes: Iterable[Node], library=None, functions_too: Iterable[str] = ()) -> dict[str, str]:
+    """Op -> where it is first used, for every op ``nodes`` need that TensorFlow does not register: their
+    own, and those of the library functions they call (StatefulPartitionedCall's f, If's and While's
+    branches, a function called by name), transitively, and of ``functions_too``. Sorted by op."""
+    functions = {f.signature.name: f for f in getattr(library, "function", ())}
+    found: dict[str, str] = {}
+    checked: set[str] = set(functions)  # each op is looked up once; a function is not an op
+    calls = [name for name in functions_too if name in functions]
+
+    def visit(op: str, attrs: Iterable[Any], where: str) -> None:
+        if functions:
+            calls.extend(_called(op, attrs, functions))
+        if op not in checked:
+            checked.add(op)
+            if runtime.op_def(op) is None:
+                found[op] = where
+
+    for node in nodes:
+        visit(node.op, node.attrs.values(), f"node {node.name!r}")
+    seen: set[str] = set()
+    while calls:
+        name = calls.pop()
+        if name not in seen:
+            seen.add(name)
+            for inner in functions[name].node_def:
+                visit(inner.op, inner.attr.values(), f"node {inner.name!r} of function {name!r}")
+    return dict(sorted(found.items()))
+
+
+def _called(op: str, attrs: Iterable[Any], functions: Mapping[str, Any]) -> list[str]:
+    """Library functions a node calls: by its op, or through function-valued attrs."""
+    names = [op] if op in functions else []
+    for attr in attrs:
+        kind = attr.WhichOneof("value")
+        if kind == "func":
+            names.append(attr.func.name)
+        elif kind == "list":
+            names += [f.name for f in attr.list.func]
+    return [n for n in names if n in functions]
+
+
 def output_dtypes(node: Node, graph: Graph | None = None) -> list[int]:
     """DataType enums of every output of ``node`` (ref types kept as refs)."""
     if node.op == "Placeholder":

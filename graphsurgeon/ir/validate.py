@@ -24,8 +24,10 @@ from typing import Any
 from graphsurgeon.errors import GraphSurgeonError, LoadError
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.formats.limits import PROTO_LIMIT
+from graphsurgeon.ir.custom_ops import unregistered_message
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.ops import NEXT_ITERATION_OPS
+from graphsurgeon.ir.types import unregistered_ops_of
 from graphsurgeon.tf import runtime
 
 REFETCH = "re-export or re-download the model; the file is damaged or was edited by hand"
@@ -60,25 +62,22 @@ def validate(graph: Graph, where: str, error: type[GraphSurgeonError] = LoadErro
 
     ``registered`` False leaves ops this TensorFlow does not register to the caller (audit and verify report
     them with the rest of their findings)."""
-    functions = {f.signature.name for f in getattr(graph.library, "function", ())}
-    unknown: dict[str, str] = {}
+    nodes: list[Node] = []
     pending: dict[str, int] = {}
     consumers: dict[str, list[str]] = {}
     for node in graph:
         problem = node_problem(node) or _input_problem(graph, node)
         if problem is not None:
             raise error(f"{where}: {problem}; {fix}")
-        if node.op not in functions and _op_signature(node.op) is None:
-            unknown.setdefault(node.op, node.name)
+        nodes.append(node)
         pending[node.name] = 0
         for src in node.input_nodes():
             if graph.op_of(src) not in NEXT_ITERATION_OPS:
                 pending[node.name] += 1
                 consumers.setdefault(src, []).append(node.name)
-    if unknown and registered:
-        ops = ", ".join(f"{op} (node {name!r})" for op, name in sorted(unknown.items()))
-        raise error(f"{where}: TensorFlow does not register the op(s) {ops}; install the package that defines "
-                    "them (e.g. tensorflow-text) and retry, or cut them away")
+    unknown = unregistered_ops_of(nodes, graph.library) if registered else {}
+    if unknown:  # every one, with where it is used and the package that provides it
+        raise error(f"{where}: {unregistered_message(list(unknown), unknown)}")
     _acyclic(graph, pending, consumers, where, error)
 
 

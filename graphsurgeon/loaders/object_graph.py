@@ -38,6 +38,14 @@ def variable_keys_from_objects(meta, graph: Graph, keys: Collection[str]) -> dic
     return found
 
 
+def saved_variable_keys(meta) -> list[str]:
+    """The checkpoint key of every variable object in a TF2 SavedModel's object graph, in path order."""
+    nodes = meta.object_graph_def.nodes
+    if not nodes:
+        return []
+    return [path + VALUE_SUFFIX for node_id, path in _paths(nodes) if nodes[node_id].WhichOneof("kind") == "variable"]
+
+
 def _paths(nodes) -> list[tuple[int, str]]:
     """Every object reachable from the root with its first path in breadth-first order, as TF names it."""
     seen, order, queue = {0}, [], deque([(0, "")])

@@ -10,6 +10,7 @@ supplies it.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -62,8 +63,10 @@ def with_init_checkpoints(model: Model, weights: str | None) -> Model:
     if not wanted and weights is None:
         return model
     if weights is not None and not model.source.checkpoint:
-        # A .meta without its checkpoint: --weights is that checkpoint too.
-        model = model.replace(weights=model.weights.merged(_store(weights)))
+        # A .meta without its checkpoint: --weights is that checkpoint too, and a variable it lacks is missing.
+        pattern = checkpoint.locate(Path(weights)).pattern
+        model = model.replace(weights=model.weights.merged(_store(weights)),
+                              source=dataclasses.replace(model.source, checkpoint=pattern))
     model_dir = Path(model.source.path).parent
     stores: dict[str, WeightStore] = {}
     parts: dict[str, dict[str, Part]] = {}

@@ -35,6 +35,7 @@ from graphsurgeon.exporters.serving_files import warmup_records, write_tfrecord
 from graphsurgeon.exporters.weight_checks import checked_weights
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.ir.quantized import warn_nonfinite_dequantizes
 from graphsurgeon.ir.shapes import needs_inference
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
 from graphsurgeon.ir.validate import validate
@@ -75,6 +76,7 @@ def export_saved_model(
     check_outside_source(base, model.source.path)
     model = checked_weights(model)
     where = str(base / str(version))
+    warn_nonfinite_dequantizes(model.graph)
     specs = _signatures(model, signatures)
     graph, assets = asset_files.with_extra_assets(model.graph, model.assets, extra_assets)
     model = model.replace(graph=graph, assets=tuple(assets))

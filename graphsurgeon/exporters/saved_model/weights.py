@@ -24,6 +24,7 @@ from graphsurgeon.ir.types import const_nbytes
 from graphsurgeon.ir.weights import array_chunks
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
+from graphsurgeon.tf.kernels import cpu_kernel_dtypes
 from graphsurgeon.tf.protos import pb, shape_proto
 
 SAVE_SCOPE = "save"
@@ -78,7 +79,10 @@ def _kept_variable(model: Model, node: Node) -> Restored:
 
 
 def _numeric(node: Node) -> bool:
-    return dt.itemsize(node.attrs["dtype"].type) > 0
+    """Whether a constant can live in variables/: fixed-width values that a VariableV2 can be restored into
+    (TensorFlow has no Assign kernel for some types, qint16 among them: those stay in the graph)."""
+    dtype = dt.base(node.attrs["dtype"].type)
+    return dt.itemsize(dtype) > 0 and dtype in cpu_kernel_dtypes("Assign")
 
 
 def _shape(node: Node, model: Model):
