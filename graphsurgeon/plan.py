@@ -26,6 +26,7 @@ from graphsurgeon.surgery.cut import apply_cut
 from graphsurgeon.surgery.cutplan import CutInput, CutPlan, plan_cut
 from graphsurgeon.surgery.freeze import FreezePlan, freeze_planned, plan_freeze
 from graphsurgeon.surgery.heads import OUTPUTS as HEAD_OUTPUTS
+from graphsurgeon.surgery.masks import warn_dropped_masks
 from graphsurgeon.surgery.prune import strip_training
 from graphsurgeon.surgery.select import InputSpec
 
@@ -159,6 +160,7 @@ def plan(model: Model, recipe: Recipe | None = None) -> Plan:
     bound = bind(model, bindings) if bindings else model
     outputs = names.all(wanted_outputs(model, recipe), "output")
     cut = plan_cut(bound, specs, inputs, outputs, freezing=True)
+    warn_dropped_masks(bound, cut.outputs)
     freezing = plan_freeze(bound, cut.outputs, cut.kept, recipe.inits_from_initializers)
     planned = Plan(recipe, model, bound, cut, freezing, {}, bindings, {})
     image_input = planned.exported(names.tensor(recipe.front_end.image_input, "--image-input")) \

@@ -33,6 +33,17 @@ class VariableDesc:
 
 
 @dataclass(frozen=True)
+class LayerDesc:
+    """A Keras layer as --inputs and --outputs name it; ``depth`` is how many models enclose it."""
+
+    name: str
+    class_name: str
+    calls: int
+    depth: int
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelSummary:
     path: str
     format: str
@@ -44,6 +55,7 @@ class ModelSummary:
     variables: list[VariableDesc] = field(default_factory=list)
     details: dict[str, str] = field(default_factory=dict)  # format facts such as keras_version
     function_copies: list[FunctionCopy] = field(default_factory=list)  # feeds of inlined functions, by scope
+    layers: list[LayerDesc] = field(default_factory=list)  # a Keras model's layers, each before its own layers
 
 
 def summarize(model: Model) -> ModelSummary:
@@ -61,7 +73,23 @@ def summarize(model: Model) -> ModelSummary:
         variables=_variables(model),
         details=details,
         function_copies=copies,
+        layers=keras_layers(model),
     )
+
+
+def keras_layers(model: Model) -> list[LayerDesc]:
+    """The model's Keras layers in nesting order: each layer, then the layers of the model it is (depth first)."""
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for layer in model.layers.values():
+        children[layer.parent if layer.parent in model.layers else None].append(layer.name)
+    found: list[LayerDesc] = []
+    pending = [(name, 0) for name in reversed(children[None])]
+    while pending:
+        name, depth = pending.pop()
+        layer = model.layers[name]
+        found.append(LayerDesc(name, layer.class_name, len(layer.calls), depth, layer.parent))
+        pending.extend((child, depth + 1) for child in reversed(children[name]))
+    return found
 
 
 def _feed(node, port: int, graph) -> TensorDesc:
