@@ -31,7 +31,7 @@ def dropped_masks(model: Model, outputs: Sequence[TensorRef]) -> list[str]:
             call = f"{layer.name}@{k}" if len(layer.calls) > 1 else layer.name
             messages.append(
                 f"output {cut_here[0]} is layer {call!r} ({layer.class_name}), whose Keras mask {mask} later "
-                f"layers read; the export leaves the mask out, so a model fed this output treats padding as data. "
+                f"layers read; the cut leaves the mask out, so a model fed this output treats padding as data. "
                 f"To keep it, export the mask as a second output: add {mask.as_input()} to --outputs")
     return messages
 

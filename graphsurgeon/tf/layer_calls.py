@@ -49,7 +49,7 @@ class LayerRecorder:
     """
 
     def __init__(self, model: Any, tensor_type: type):
-        self._tensor_type = tensor_type
+        self._tensor_type: Any = tensor_type  # Any: mypy cannot see the attributes of what it narrows to
         self._recorded: list[_Recorded] = []
         seen: set[int] = set()
         pending: list[tuple[Any, tuple[str, ...]]] = [(model, ())]

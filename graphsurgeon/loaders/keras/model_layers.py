@@ -29,7 +29,8 @@ from graphsurgeon.tf.protos import pb
 INPUT_LAYER = "InputLayer"
 
 
-def traced_layers(graph: Graph, records: Sequence[LayerCalls], inputs: Sequence[TensorRef]) -> tuple[Graph, dict[str, Layer]]:
+def traced_layers(graph: Graph, records: Sequence[LayerCalls],
+                  inputs: Sequence[TensorRef]) -> tuple[Graph, dict[str, Layer]]:
     """``graph`` with an Identity alias for every call's outputs and mask, and the layers by spelling.
 
     ``inputs`` are the model's input placeholders, which are its input layers.
@@ -40,15 +41,21 @@ def traced_layers(graph: Graph, records: Sequence[LayerCalls], inputs: Sequence[
     layers = _input_layers(inputs)
     for record in records:
         name = spellings[record.path]
-        calls, masks = [], []
-        for k, (outputs, mask) in enumerate(zip(record.calls, record.masks)):
-            base = name if len(record.calls) == 1 else f"{name}/call{k}"
-            calls.append(tuple(aliases.add(base if len(outputs) == 1 else f"{base}/output{i}", name, tensor, dtype)
-                               for i, (tensor, dtype) in enumerate(outputs)))
-            consumed = mask is not None and TensorRef.parse(outputs[0][0]).node in read
-            masks.append(aliases.add(f"{base}/mask", name, *mask) if consumed and mask else None)
-        layers[name] = Layer(name, record.class_name, tuple(calls), spellings.get(record.path[:-1]), tuple(masks))
+        named = [_named_call(aliases, name, name if len(record.calls) == 1 else f"{name}/call{k}", outputs, mask, read)
+                 for k, (outputs, mask) in enumerate(zip(record.calls, record.masks))]
+        layers[name] = Layer(name, record.class_name, tuple(tensors for tensors, _ in named),
+                             spellings.get(record.path[:-1]), tuple(mask for _, mask in named))
     return aliases.graph_with_aliases(), layers
+
+
+def _named_call(aliases: _Aliases, layer: str, base: str, outputs: Sequence[tuple[str, int]],
+                mask: tuple[str, int] | None, read: Collection[str]) -> tuple[tuple[TensorRef, ...], TensorRef | None]:
+    """One call's outputs (BASE, or BASE/outputI) and, where a later layer reads it, its mask (BASE/mask)."""
+    tensors = tuple(aliases.add(base if len(outputs) == 1 else f"{base}/output{i}", layer, tensor, dtype)
+                    for i, (tensor, dtype) in enumerate(outputs))
+    if mask is None or TensorRef.parse(outputs[0][0]).node not in read:
+        return tensors, None
+    return tensors, aliases.add(f"{base}/mask", layer, *mask)
 
 
 def config_layers(config: Mapping[str, Any], nodes: Collection[str], inputs: Sequence[TensorRef]) -> dict[str, Layer]:
