@@ -26,6 +26,7 @@ from graphsurgeon.surgery.cut import apply_cut
 from graphsurgeon.surgery.cutplan import CutInput, CutPlan, plan_cut
 from graphsurgeon.surgery.freeze import FreezePlan, freeze_planned, plan_freeze
 from graphsurgeon.surgery.heads import OUTPUTS as HEAD_OUTPUTS
+from graphsurgeon.surgery.masks import warn_dropped_masks
 from graphsurgeon.surgery.prune import strip_training
 from graphsurgeon.surgery.switches import TrainingBehaviour, find_training_behaviour, warn
 
@@ -162,6 +163,7 @@ def plan(model: Model, recipe: Recipe | None = None) -> Plan:
     bound = bind(model, bindings) if bindings else model
     outputs = names.all(wanted_outputs(model, recipe), "output")
     cut = plan_cut(bound, specs, inputs, outputs, freezing=True)
+    warn_dropped_masks(bound, cut.outputs)
     freezing = plan_freeze(bound, cut.outputs, cut.kept, recipe.inits_from_initializers)
     planned = Plan(recipe, model, bound, cut, freezing, {}, bindings, {})
     image_input = planned.exported(names.tensor(recipe.front_end.image_input, "--image-input")) \
@@ -241,13 +243,16 @@ def _user_keys(planned: Plan, names: Resolver) -> dict[TensorRef, str]:
 
 
 def _layer_keys(planned: Plan, names: Resolver) -> dict[TensorRef, str]:
-    """An output named by a Keras layer is keyed by the layer's name (model@1 -> model_1), not its tensor's node."""
+    """An input or output named by a Keras layer is keyed by the layer's name (model@1 -> model_1,
+    functional_4/dense -> functional_4_dense), not by its tensor's node."""
     keys: dict[TensorRef, str] = {}
-    for name in planned.recipe.outputs or ():
+    given = [(s.name, "input") for s in planned.recipe.inputs or ()] + \
+        [(name, "output") for name in planned.recipe.outputs or ()]
+    for name, what in given:
         if TensorRef.parse(name).node in planned.model.graph:
             continue
-        refs = names.tensors(name, "output")
-        keys.update({planned.exported(ref): _numbered(name.replace(CALL_SITE, "_"), i) for i, ref in enumerate(refs)})
+        key = name.replace(CALL_SITE, "_").replace("/", "_")
+        keys.update({planned.exported(ref): _numbered(key, i) for i, ref in enumerate(names.tensors(name, what))})
     return keys
 
 

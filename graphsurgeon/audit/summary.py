@@ -42,6 +42,17 @@ class UnregisteredOp:
 
 
 @dataclass(frozen=True)
+class LayerDesc:
+    """A Keras layer as --inputs and --outputs name it; ``depth`` is how many models enclose it."""
+
+    name: str
+    class_name: str
+    calls: int
+    depth: int
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelSummary:
     path: str
     format: str
@@ -56,6 +67,7 @@ class ModelSummary:
     details: dict[str, str] = field(default_factory=dict)  # format facts such as keras_version
     function_copies: list[FunctionCopy] = field(default_factory=list)  # feeds of inlined functions, by scope
     unregistered_ops: list[UnregisteredOp] = field(default_factory=list)  # in the graph and every function
+    layers: list[LayerDesc] = field(default_factory=list)  # a Keras model's layers, each before its own layers
 
 
 def summarize(model: Model) -> ModelSummary:
@@ -77,6 +89,7 @@ def summarize(model: Model) -> ModelSummary:
         details=details,
         function_copies=copies,
         unregistered_ops=_unregistered_ops(model),
+        layers=keras_layers(model),
     )
 
 
@@ -89,6 +102,21 @@ def _unregistered_ops(model: Model) -> list[UnregisteredOp]:
     every_function = [f.signature.name for f in getattr(library, "function", ())]
     return [UnregisteredOp(op, where, provider(op))
             for op, where in unregistered_ops_of(model.graph, library, every_function).items()]
+
+
+def keras_layers(model: Model) -> list[LayerDesc]:
+    """The model's Keras layers in nesting order: each layer, then the layers of the model it is (depth first)."""
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for layer in model.layers.values():
+        children[layer.parent if layer.parent in model.layers else None].append(layer.name)
+    found: list[LayerDesc] = []
+    pending = [(name, 0) for name in reversed(children[None])]
+    while pending:
+        name, depth = pending.pop()
+        layer = model.layers[name]
+        found.append(LayerDesc(name, layer.class_name, len(layer.calls), depth, layer.parent))
+        pending.extend((child, depth + 1) for child in reversed(children[name]))
+    return found
 
 
 def _feed(node, port: int, graph) -> TensorDesc:

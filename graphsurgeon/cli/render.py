@@ -62,6 +62,8 @@ def print_summary(console: Console, summary: ModelSummary, limit: int | None = 1
     _ops(console, summary, limit)
     _inputs(console, summary, limit)
     _outputs(console, summary, limit)
+    if summary.layers:
+        _layers(console, summary, limit)
     if summary.variables:
         _variables(console, summary, limit)
     _unregistered(console, summary)
@@ -135,6 +137,20 @@ def _inputs(console: Console, summary: ModelSummary, limit: int | None) -> None:
     for copy in summary.function_copies:
         inputs.add_row(ScopedName(f"{copy.scope}/..."), f"{copy.count} feeds of an inlined function", "", "")
     console.print(inputs)
+
+
+def _layers(console: Console, summary: ModelSummary, limit: int | None) -> None:
+    """Keras layers indented under the model that holds them, as --inputs and --outputs name them."""
+    table = Table(title="Keras layers", title_justify="left")
+    name_column(table, "layer")
+    table.add_column("class", overflow="fold")
+    table.add_column("calls", justify="right")
+    shown, hidden = _capped(summary.layers, limit)
+    for layer in shown:
+        table.add_row("  " * layer.depth + layer.name, layer.class_name, str(layer.calls))
+    if hidden:
+        table.add_row(more(hidden), "", "")
+    console.print(table)
 
 
 def _variables(console: Console, summary: ModelSummary, limit: int | None) -> None:

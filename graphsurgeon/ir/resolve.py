@@ -107,19 +107,23 @@ def _layer_tensors(layers: Mapping[str, Layer], text: str, what: str) -> tuple[T
     layer = layers.get(name)
     if layer is None:
         return None
-    if not call:
-        return tuple(ref for outputs in layer.calls for ref in outputs)
-    if int(call) >= len(layer.calls):
+    if call and int(call) >= len(layer.calls):
         raise NameNotFoundError(f"{what} {text!r}: layer {name!r} ({layer.class_name}) was called "
                                 f"{len(layer.calls)} time(s); name a call from {name}{CALL_SITE}0 to "
                                 f"{name}{CALL_SITE}{len(layer.calls) - 1}")
-    return layer.calls[int(call)]
+    refs = layer.calls[int(call)] if call else tuple(ref for outputs in layer.calls for ref in outputs)
+    if not refs:  # a nested layer of a model loaded without tracing (inspect): its tensors exist once traced
+        raise NameNotFoundError(f"{what} {text!r}: layer {name!r} ({layer.class_name}) has no tensors in a model "
+                                "loaded without tracing; load it with trace=True (the default) to name it")
+    return refs
 
 
 def _suggest(graph: Graph, layers: Mapping[str, Layer], text: str, ref: TensorRef) -> str:
     spelled_as_tensor = ":" in text
+    # A layer's output aliases (model/call1) are nodes too: the layer is suggested instead, once.
+    aliases = {r.node for layer in layers.values() for outputs in layer.calls for r in outputs}
     shown = [f"{m}:{ref.port} (tensor)" if spelled_as_tensor else f"{m} (node)"
-             for m in close_matches(ref.node, graph.names)]
+             for m in close_matches(ref.node, graph.names) if spelled_as_tensor or m not in aliases]
     shown += [f"{m} (layer)" for m in close_matches(text.partition(CALL_SITE)[0], layers)]
     if not shown:
         return "; run 'graphsurgeon inspect MODEL --all' to list candidate inputs and outputs"

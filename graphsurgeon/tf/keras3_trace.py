@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -28,6 +27,7 @@ from keras.src.legacy.saving import saving_utils  # noqa: E402
 from keras.src.saving import object_registration, saving_lib, serialization_lib  # noqa: E402
 
 from graphsurgeon.tf.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402
+from graphsurgeon.tf.layer_calls import LayerCalls, LayerRecorder  # noqa: E402
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Trace:
     weights: dict[str, str] = field(default_factory=dict)  # placeholder node -> weights key
     outputs: list[str] = field(default_factory=list)  # output alias node names, in order
     table_inits: list[str] = field(default_factory=list)  # table initializer nodes Keras created
+    layers: list[LayerCalls] = field(default_factory=list)  # every layer's calls, as layer_calls.py records them
 
 KERAS_SCOPE = "keras"
 
@@ -127,16 +128,16 @@ def _trace_in(tf: Any, graph: Any, request: KerasTraceRequest) -> Trace:
                 _assign_legacy(tf, model, request.weights, made)
             else:
                 _load_state(tf, model, request.weights, request.assets_dir, made)
-            calls = _record_layer_outputs(model)
+            recorder = LayerRecorder(model, tf.Tensor)
             results = model(feeds if len(feeds) > 1 else feeds[0], training=False)
         outputs = request.outputs
         aliases = [tf.identity(tensor, name=name) for name, tensor in zip(outputs, _flat(results, outputs))]
-        _alias_layer_outputs(tf, graph, calls)
         table_inits = [op.name for op in graph.get_collection(tf.compat.v1.GraphKeys.TABLE_INITIALIZERS)]
     clashes = [a.op.name for a, name in zip(aliases, outputs) if a.op.name != name]
     if clashes:
         raise KerasTraceError("", f"output names {list(outputs)} clash with node names Keras chose ({clashes})")
-    return Trace(graph.as_graph_def(), made, [a.op.name for a in aliases], table_inits)
+    layers = recorder.layers(graph, lambda tensor: tensor.name)
+    return Trace(graph.as_graph_def(), made, [a.op.name for a in aliases], table_inits, layers)
 
 
 def _model(config: dict, legacy_h5: bool) -> Any:
@@ -224,50 +225,6 @@ def _assign_legacy(tf: Any, model: Any, weights: Mapping[str, Any], made: dict[s
                 variable.assign(_placeholder(tf, entry, made))
             except ValueError as err:
                 raise KerasTraceError(layer.name, _first_line(err)) from err
-
-
-def _record_layer_outputs(model: Any) -> dict[str, list]:
-    """Wrap every inner layer's call so the traced call records what each returned, by layer name."""
-    calls: dict[str, list] = {}
-    stack = list(getattr(model, "layers", []))
-    while stack:
-        layer = stack.pop()
-        stack.extend(getattr(layer, "layers", None) or [])
-        calls.setdefault(layer.name, [])
-        layer.call = _recording(layer.call, calls[layer.name])
-    return calls
-
-
-def _recording(call: Any, outputs: list) -> Any:
-    @functools.wraps(call)
-    def recorded(*args: Any, **kwargs: Any) -> Any:
-        result = call(*args, **kwargs)
-        outputs.append(result)
-        return result
-
-    return recorded
-
-
-def _alias_layer_outputs(tf: Any, graph: Any, calls: Mapping[str, list]) -> None:
-    """An Identity named after each layer called once with one tensor out, so cuts can name layers.
-
-    Layers called more than once (shared) or named like an existing node get none.
-    """
-    for name in sorted(calls):
-        results = calls[name]
-        if len(results) != 1 or not isinstance(results[0], tf.Tensor) or name in _taken(graph, name):
-            continue
-        alias = tf.identity(results[0], name=name)
-        if alias.op.name != name:
-            raise KerasTraceError(name, f"cannot name its output {name!r}: TensorFlow chose {alias.op.name!r}")
-
-
-def _taken(graph: Any, name: str) -> set[str]:
-    try:
-        graph.get_operation_by_name(name)
-        return {name}
-    except KeyError:
-        return set()
 
 
 def _flat(results: Any, outputs: Sequence[str]) -> list:

@@ -1,4 +1,4 @@
-"""The request a Keras 3 trace takes and the error it raises: shared by the loader, runtime and keras3_trace.
+"""What Keras traces take and give: shared by the loaders, runtime and keras3_trace.
 
 Plain data, so the loader can build a request without importing Keras or TensorFlow.
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from graphsurgeon.tf.layer_calls import LayerCalls
 
 
 class KerasTraceError(Exception):
@@ -37,3 +39,16 @@ class KerasTraceRequest:
     custom_objects: Mapping[str, Any]
     unsafe_lambda: bool
     replaced: Sequence[str] = ()  # layers --replace-layer gave the user's functions: their errors are the user's
+
+
+@dataclasses.dataclass(frozen=True)
+class KerasTrace:
+    """A tf_keras model traced and frozen: its GraphDef, the input placeholders' names, (output layer, tensor
+    name) pairs, {frozen constant's node name: variable name} (for reading those values lazily from the .h5
+    file instead) and every layer's calls (see layer_calls.py)."""
+
+    graph_def: Any
+    inputs: list[str]
+    outputs: list[tuple[str, str]]
+    constants: dict[str, str]
+    layers: list[LayerCalls]

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from graphsurgeon.tf.layer_calls import LayerRecorder
 from graphsurgeon.tf.native_stderr import native_stderr_held_back
 from graphsurgeon.tf.protos import pb
 from graphsurgeon.tf.tf2_trace import (
@@ -218,13 +219,13 @@ def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops:
 # ---------------------------------------------------------------- Keras
 
 def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any],
-                config_json: str | None = None) -> tuple[Any, list[str], list[tuple[str, str]], dict[str, str]]:
+                config_json: str | None = None) -> KerasTrace:
     """Load a Keras 2 .h5 with tf_keras, trace it with training=False, and freeze the trace.
 
-    Returns (GraphDef, input layer names, [(output layer name, tensor name)],
-    {frozen constant's node name: variable name}); the last lets the caller read
-    those values lazily from the .h5 file instead. The caller has already refused
-    Lambda bytecode and Keras 1 files; ``config_json`` is a config it rewrote (--replace-layer).
+    The caller has already refused Lambda bytecode and Keras 1 files; ``config_json``
+    is a config it rewrote (--replace-layer). Every layer's call outputs and masks
+    are returned by the traced function after the model's own outputs, so that
+    freezing (which inlines and renames) keeps them and says what they became.
     """
     t = tf()
     with native_stderr_held_back():
@@ -240,21 +241,29 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
             model = tf_keras.models.load_model(path, compile=False, custom_objects=dict(custom_objects))
         input_names = [layer.name for layer in model._input_layers]
         specs = [t.TensorSpec(i.shape, i.dtype, name=name) for i, name in zip(model.inputs, input_names)]
+        recorder = LayerRecorder(model, t.Tensor)
+        recorded: list = []  # the layers' tensors, in the order the traced function returns them after the outputs
 
         @t.function(autograph=False)
-        def inference(*inputs):
-            return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
+        def inference(*inputs: Any) -> list:
+            outputs = model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
+            recorded.extend(recorder.tensors(t.compat.v1.get_default_graph()))
+            return [*t.nest.flatten(outputs), *recorded]
 
         concrete = inference.get_concrete_function(*specs)
         frozen = convert_variables_to_constants_v2(concrete)
     # The converter names each constant after the placeholder that captured the variable's handle.
     captured = {id(external): internal.op.name for external, internal in concrete.graph.captures}
     constants = {captured[id(v.handle)]: v.name.split(":")[0] for v in model.variables if id(v.handle) in captured}
-    outputs = list(zip(model.output_names, [o.name for o in frozen.outputs]))
-    return frozen.graph.as_graph_def(), input_names, outputs, constants
+    count = len(model.output_names)
+    outputs = list(zip(model.output_names, [o.name for o in frozen.outputs[:count]]))
+    # Each returned tensor is an Identity the converter named (Identity_7); the loader aliases what it reads.
+    returned = {id(tensor): o.name for tensor, o in zip(recorded, frozen.outputs[count:])}
+    layers = recorder.layers(concrete.graph, lambda tensor: returned[id(tensor)])
+    return KerasTrace(frozen.graph.as_graph_def(), input_names, outputs, constants, layers)
 
 
-from graphsurgeon.tf.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402  (the loader uses them through runtime)
+from graphsurgeon.tf.keras_trace import KerasTrace, KerasTraceError, KerasTraceRequest  # noqa: E402  (the loader uses them through runtime)
 
 
 def trace_keras3(request: KerasTraceRequest) -> Any:

@@ -13,6 +13,7 @@ exception types) is one LoadError.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -29,10 +30,12 @@ from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.keras.layers import LayerGraph, layer_graph
+from graphsurgeon.loaders.keras.model_layers import traced_layers
 from graphsurgeon.loaders.keras.replace import REGISTERED_PREFIX, replace_layers
 from graphsurgeon.loaders.keras.safety import check_config
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
+from graphsurgeon.tf.layer_calls import LayerCalls
 from graphsurgeon.tf.protos import pb, shape_proto
 
 OPTIMIZER_SCOPE = "optimizer_weights"
@@ -125,7 +128,8 @@ def _metadata_model(path: Path) -> Model:
                      source=Source(str(path), "keras_h5", traced=False, details=details))
     return Model(graph=Graph([*nodes, *layers.nodes]), weights=WeightStore(entries),
                  source=Source(str(path), "keras_h5", traced=False, details=details),
-                 inputs=tuple(TensorRef(n) for n in layers.inputs), outputs=tuple(TensorRef(n) for n in layers.outputs))
+                 inputs=tuple(TensorRef(n) for n in layers.inputs), outputs=tuple(TensorRef(n) for n in layers.outputs),
+                 layers=layers.layers)
 
 
 def _layer_graph(f, weights_by_layer: dict[str, list[str]]) -> LayerGraph | None:
@@ -265,8 +269,8 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
             config: dict | None) -> Model:
     """``config``: a rewritten model config to build instead of the file's (weights still come from the file)."""
     try:
-        graph_def, input_names, outputs, constants = runtime.trace_keras(
-            str(path), architecture, custom_objects, json.dumps(config) if config is not None else None)
+        trace = runtime.trace_keras(str(path), architecture, custom_objects,
+                                    json.dumps(config) if config is not None else None)
     except ModuleNotFoundError as err:
         if err.name != "tf_keras":
             raise
@@ -282,17 +286,39 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
                if isinstance(err, (ValueError, TypeError)) else "the file may be damaged: re-save or re-download it")
         raise LoadError(f"{path}: Keras could not rebuild the model ({type(err).__name__}: {_first_line(err)}); "
                         f"{fix}") from err
-    graph = graph_from_proto(graph_def, str(path))
+    graph, records = _unreturned(graph_from_proto(trace.graph_def, str(path)), trace.layers)
     aliases = []
-    for layer, tensor in outputs:
+    for layer, tensor in trace.outputs:
         name = layer if layer not in graph else f"{layer}_output"
         dtype = pb.attr_value_pb2.AttrValue(type=graph[tensor.split(":")[0]].attrs["T"].type
                                                 if "T" in graph[tensor.split(":")[0]].attrs else 1)
         aliases.append(Node(name, "Identity", (TensorRef.parse(tensor),), attrs={"T": dtype}))
-    graph = graph.with_nodes([*_lazy(graph, constants, metadata), *aliases])
+    inputs = tuple(TensorRef(n) for n in trace.inputs)
+    graph, layers = traced_layers(graph.with_nodes([*_lazy(graph, trace.constants, metadata), *aliases]), records,
+                                  inputs)
     source = Source(str(path), "keras_h5", details=metadata.source.details)
-    return Model(graph=graph, weights=metadata.weights, source=source,
-                 inputs=tuple(TensorRef(n) for n in input_names), outputs=tuple(TensorRef(a.name) for a in aliases))
+    return Model(graph=graph, weights=metadata.weights, source=source, inputs=inputs,
+                 outputs=tuple(TensorRef(a.name) for a in aliases), layers=layers)
+
+
+def _unreturned(graph: Graph, records: list[LayerCalls]) -> tuple[Graph, list[LayerCalls]]:
+    """The traced function returned the layers' tensors so that freezing kept them: its Identity for each is
+    dropped, and the records name the tensor it returned (the loader gives that a layer's name instead)."""
+    returned = {TensorRef.parse(name).node for record in records for name, _ in _tensors(record)}
+    behind = {name: graph[name].inputs[0] for name in returned}
+
+    def looked_through(tensor: tuple[str, int]) -> tuple[str, int]:
+        return str(behind[TensorRef.parse(tensor[0]).node]), tensor[1]
+
+    kept = Graph([node for node in graph if node.name not in returned], graph.library, graph.versions)
+    return kept, [dataclasses.replace(
+        record, calls=tuple(tuple(looked_through(t) for t in call) for call in record.calls),
+        masks=tuple(None if mask is None else looked_through(mask) for mask in record.masks)) for record in records]
+
+
+def _tensors(record: LayerCalls) -> Iterator[tuple[str, int]]:
+    yield from (tensor for call in record.calls for tensor in call)
+    yield from (mask for mask in record.masks if mask is not None)
 
 
 def _lazy(graph: Graph, constants: dict[str, str], metadata: Model) -> list[Node]:

@@ -31,6 +31,7 @@ from graphsurgeon.loaders.keras.archive import ASSETS_PREFIX, ArchiveH5Source, K
 from graphsurgeon.loaders.keras.h5 import _metadata_model, _node_name, _text
 from graphsurgeon.loaders.keras.keras3_replace import Replaced, replaced
 from graphsurgeon.loaders.keras.layers import layer_graph
+from graphsurgeon.loaders.keras.model_layers import traced_layers
 from graphsurgeon.loaders.keras.tables import refuse_untraceable, tables_from_assets
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
@@ -116,7 +117,7 @@ def _archive_metadata(archive: KerasArchive, config: dict) -> tuple[Model, dict[
     if layers is None:  # a subclassed model: no layers in its config
         return _with_io(base, config, FORMAT_ARCHIVE), dict(groups)
     return base.replace(graph=Graph([*nodes, *layers.nodes]), inputs=tuple(TensorRef(n) for n in layers.inputs),
-                        outputs=tuple(TensorRef(n) for n in layers.outputs)), dict(groups)
+                        outputs=tuple(TensorRef(n) for n in layers.outputs), layers=layers.layers), dict(groups)
 
 
 def _with_io(model: Model, config: dict, fmt: str) -> Model:
@@ -149,9 +150,10 @@ def _traced(path: Path, swap: Replaced, metadata: Model, weights: dict, legacy_h
     graph = graph_from_proto(trace.graph_def, str(path))
     nodes = [Node(n.name, "Const", attrs={"dtype": n.attrs["dtype"]}, weight=trace.weights[n.name])
              if n.name in trace.weights else n for n in graph]
+    graph, layers = traced_layers(graph.with_nodes(nodes), trace.layers, metadata.inputs)
     source = Source(str(path), metadata.source.format, details=metadata.source.details)
-    return Model(graph=graph.with_nodes(nodes), weights=metadata.weights, source=source, inputs=metadata.inputs,
-                 outputs=tuple(TensorRef(n) for n in trace.outputs), init_ops=tuple(trace.table_inits))
+    return Model(graph=graph, weights=metadata.weights, source=source, inputs=metadata.inputs,
+                 outputs=tuple(TensorRef(n) for n in trace.outputs), init_ops=tuple(trace.table_inits), layers=layers)
 
 
 def _trace_failure(path: Path, err: Any) -> str:

@@ -11,11 +11,13 @@ models are read the same way, from Keras 2 and Keras 3 configs.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Node
+from graphsurgeon.ir.model import Layer
+from graphsurgeon.loaders.keras.model_layers import config_layers
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf.protos import pb, shape_proto
 
@@ -27,6 +29,7 @@ class LayerGraph:
     nodes: list[Node]
     inputs: tuple[str, ...]  # input layer names, as export names its inputs
     outputs: tuple[str, ...]  # output layer names, as export names its outputs
+    layers: Mapping[str, Layer] = field(default_factory=dict)  # every layer, nested ones too (model_layers.py)
 
 
 def layer_graph(config: Mapping[str, Any], weights_by_layer: Mapping[str, Sequence[str]]) -> LayerGraph | None:
@@ -36,8 +39,11 @@ def layer_graph(config: Mapping[str, Any], weights_by_layer: Mapping[str, Sequen
     if not isinstance(layers, list) or not layers:
         return None
     if config.get("class_name") == "Sequential":
-        return _sequential(layers, weights_by_layer)
-    return _functional(cast(Mapping[str, Any], body), layers, weights_by_layer)
+        found = _sequential(layers, weights_by_layer)
+    else:
+        found = _functional(cast(Mapping[str, Any], body), layers, weights_by_layer)
+    names = {node.name for node in found.nodes}
+    return replace(found, layers=config_layers(config, names, [TensorRef(n) for n in found.inputs]))
 
 
 def _sequential(layers: list[dict], weights_by_layer: Mapping[str, Sequence[str]]) -> LayerGraph:
