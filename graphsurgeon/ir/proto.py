@@ -13,8 +13,11 @@ from graphsurgeon.names import TensorRef, split_node_inputs
 from graphsurgeon.tf.protos import pb, shape_proto
 
 # Shape annotations from old exporters are often inconsistent with the graph,
-# which makes TensorFlow refuse to import it; nothing relies on them.
-DROPPED_ATTRS = frozenset({"_output_shapes"})
+# which makes TensorFlow refuse to import it; nothing relies on them. tf.function's
+# automatic control dependencies mark some nodes, and lowering a traced while loop
+# marks them on some runs and not on others: the marker means nothing to a graph
+# that is already built, and dropping it keeps an export the same bytes every time.
+DROPPED_ATTRS = frozenset({"_output_shapes", "_has_manual_control_dependencies"})
 
 
 def node_def(node: Node, value: Any = None) -> Any:

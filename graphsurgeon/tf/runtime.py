@@ -260,7 +260,7 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
     # Each returned tensor is an Identity the converter named (Identity_7); the loader aliases what it reads.
     returned = {id(tensor): o.name for tensor, o in zip(recorded, frozen.outputs[count:])}
     layers = recorder.layers(concrete.graph, lambda tensor: returned[id(tensor)])
-    return KerasTrace(frozen.graph.as_graph_def(), input_names, outputs, constants, layers)
+    return KerasTrace(_by_name(frozen.graph.as_graph_def()), input_names, outputs, constants, layers)
 
 
 from graphsurgeon.tf.keras_trace import KerasTrace, KerasTraceError, KerasTraceRequest  # noqa: E402  (the loader uses them through runtime)
@@ -398,3 +398,11 @@ def _refusal(t: ModuleType, function: Any, updates_state: Callable[[str], bool],
     effects = side_effects(called, side_effect) if side_effect is not None else []
     return Unflattenable("side effects", effects) if effects else None
 
+
+def _by_name(graph_def: Any) -> Any:
+    """``graph_def`` with its nodes sorted by name. Freezing a traced Keras 2 RNN adds its nodes in an order
+    that changes from run to run; an export must be the same bytes every time (GraphDef order is free)."""
+    nodes = sorted(graph_def.node, key=lambda node: node.name)
+    del graph_def.node[:]
+    graph_def.node.extend(nodes)
+    return graph_def
