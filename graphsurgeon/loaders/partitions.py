@@ -13,9 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
+from graphsurgeon.errors import LoadError
+from graphsurgeon.ir.graph_checks import REFETCH
 from graphsurgeon.ir.region import Region
 from graphsurgeon.ir.variable_defs import VARIABLE_COLLECTIONS
 from graphsurgeon.ir.weights import CHUNK_BYTES, WeightInfo, WeightStore, array_chunks, numeric_nbytes
@@ -34,15 +38,18 @@ class Part:
     region: Region
 
 
-def parts_from_collections(collections: Mapping) -> dict[str, Part]:
-    """Variable node name -> Part, for every VariableDef with save_slice_info, in a stable order."""
+def parts_from_collections(collections: Mapping, path: str) -> dict[str, Part]:
+    """Variable node name -> Part, for every VariableDef with save_slice_info, in a stable order.
+
+    ``path`` names the file in the error for a VariableDef that does not parse.
+    """
     parts: dict[str, Part] = {}
     for key in VARIABLE_COLLECTIONS:
         collection = collections.get(key)
         if collection is None or collection.WhichOneof("kind") != "bytes_list":
             continue
-        for raw in collection.bytes_list.value:
-            var_def = pb.variable_pb2.VariableDef.FromString(raw)
+        for index, raw in enumerate(collection.bytes_list.value):
+            var_def = _variable_def(raw, key, index, path)
             if not var_def.HasField("save_slice_info_def"):
                 continue
             info = var_def.save_slice_info_def
@@ -50,6 +57,14 @@ def parts_from_collections(collections: Mapping) -> dict[str, Part]:
             parts.setdefault(TensorRef.parse(var_def.variable_name).node,
                              Part(info.full_name, tuple(info.full_shape), region))
     return dict(sorted(parts.items()))
+
+
+def _variable_def(raw: bytes, collection: str, index: int, path: str) -> Any:
+    try:
+        return pb.variable_pb2.VariableDef.FromString(raw)
+    except DecodeError as err:  # bad UTF-8 in a name, a truncated field: the .meta is damaged
+        raise LoadError(f"{path}: entry #{index} of the {collection!r} collection is not a valid VariableDef "
+                        f"({err}); {REFETCH}") from err
 
 
 class PartSource:

@@ -27,7 +27,12 @@ from keras.src.layers.preprocessing.index_lookup import IndexLookup  # noqa: E40
 from keras.src.legacy.saving import saving_utils  # noqa: E402
 from keras.src.saving import object_registration, saving_lib, serialization_lib  # noqa: E402
 
-from graphsurgeon.tf.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402
+from graphsurgeon.tf.keras_trace import (  # noqa: E402
+    UNSAFE_CODE_FAILED,
+    KerasTraceError,
+    KerasTraceRequest,
+    failing_layer,
+)
 
 
 @dataclass
@@ -101,9 +106,13 @@ def trace(tf: Any, request: KerasTraceRequest) -> Trace:
         except KerasTraceError:
             raise
         except Exception as err:  # noqa: BLE001 - the user's own functions (--replace-layer) can raise anything
-            if not request.replaced:
+            if request.replaced:
+                raise KerasTraceError("", _user_code_reason(err)) from err
+            layer = failing_layer(err) if request.unsafe_lambda else ""  # code from the file ran, and failed
+            if not layer:
                 raise
-            raise KerasTraceError("", _user_code_reason(err)) from err
+            raise KerasTraceError(layer, f"{_user_code_reason(err)}; {UNSAFE_CODE_FAILED.format(layer=layer)}") \
+                from err
 
 
 def _user_code_reason(err: BaseException) -> str:

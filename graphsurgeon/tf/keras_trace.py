@@ -1,4 +1,5 @@
-"""The request a Keras 3 trace takes and the error it raises: shared by the loader, runtime and keras3_trace.
+"""The request a Keras 3 trace takes, the error it raises, and which layer's code failed: shared by the
+loaders, runtime and keras3_trace.
 
 Plain data, so the loader can build a request without importing Keras or TensorFlow.
 """
@@ -7,6 +8,42 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+
+# The fix when code --unsafe-lambda let run fails (a Lambda that needs globals of the script that saved it, say).
+UNSAFE_CODE_FAILED = ("the file's own code, which --unsafe-lambda runs as stored, may need names it does not "
+                      "carry: supply the function with --replace-layer {layer}=module.py:function")
+
+
+def failing_layer(err: BaseException) -> str:
+    """The innermost Keras layer (tf_keras or Keras 3) whose method was running when ``err`` or its cause was raised.
+
+    Read from the tracebacks' frames (their ``self``), so it names the layer
+    even when Keras wraps the error in one of its own; "" when no layer was.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        names = [owner.name for owner in _frame_owners(current) if _is_keras_layer(owner)]
+        if names:
+            return str(names[-1])
+        current = current.__cause__ or current.__context__
+    return ""
+
+
+def _frame_owners(err: BaseException) -> list[Any]:
+    owners, tb = [], err.__traceback__
+    while tb is not None:
+        owners.append(tb.tb_frame.f_locals.get("self"))
+        tb = tb.tb_next
+    return owners
+
+
+def _is_keras_layer(owner: Any) -> bool:
+    return isinstance(getattr(owner, "name", None), str) and any(
+        cls.__name__ == "Layer" and cls.__module__.split(".")[0] in ("keras", "tf_keras")
+        for cls in type(owner).__mro__)
 
 
 class KerasTraceError(Exception):
