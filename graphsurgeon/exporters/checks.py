@@ -4,13 +4,14 @@ Each check is a mistake TensorFlow's importer or loader refuses, found here
 first so that nothing unloadable is ever published, and reported as one line
 naming the node and the fix: duplicate names, cycles (other than a while
 loop's NextIteration back-edges), invalid dtype enums, Const content that does
-not fit its shape, unregistered ops, inputs of the wrong dtype, and a tensor a
-signature both feeds and fetches.
+not fit its shape, unregistered ops, inputs of the wrong dtype, a tensor a
+signature both feeds and fetches, and names TensorFlow's importer refuses.
 """
 from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,9 @@ from graphsurgeon.names import TensorRef, split_node_inputs
 from graphsurgeon.tf import runtime
 from graphsurgeon.tf.protos import pb
 
+# TensorFlow's node-name rule (core/common_runtime/graph_constructor.cc IsValidNodeName, internal ops not
+# allowed, as import_graph_def and the SavedModel loader apply it): ASCII letters and digits only.
+VALID_NODE_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_./-]*(>[A-Za-z0-9.][A-Za-z0-9_./-]*)*")
 BACK_EDGE_OPS = frozenset({"NextIteration", "RefNextIteration"})  # a while loop's edge back to its Merge
 INIT_SIGNATURE = "__saved_model_init_op"
 
@@ -38,6 +42,7 @@ def check_graph_def(graph_def: Any, where: str) -> None:
 def check_nodes(nodes: Sequence[Node], library: Any, where: str) -> None:
     """The same checks on Nodes (a Model's graph, before its lazy weights are read: lazy Consts hold no value)."""
     _unique_names(nodes, where)
+    check_node_names(nodes, where)
     _valid_dtypes(nodes, where)
     _const_contents(nodes, where)
     _registered_ops(nodes, library, where)
@@ -97,6 +102,16 @@ def _unique_names(nodes: Iterable[Node], where: str) -> None:
             raise UnloadableOutputError(
                 f"{where}: two nodes are named {nd.name!r}; TensorFlow refuses duplicate names - rename one")
         seen.add(nd.name)
+
+
+def check_node_names(nodes: Iterable[Node], where: str) -> None:
+    """Every name is one TensorFlow's importer accepts (graph_constructor.cc IsValidNodeName, without internal ops)."""
+    for nd in nodes:
+        if not VALID_NODE_NAME.fullmatch(nd.name):
+            raise UnloadableOutputError(
+                f"{where}: node {nd.name!r} ({nd.op}) has a name TensorFlow refuses to import ('Node name contains "
+                "invalid characters': it allows letters, digits and . _ - / after a letter, digit or '.', and '>' "
+                "between such parts); rename the node where the graph was made, or cut it away")
 
 
 def _valid_dtypes(nodes: Iterable[Node], where: str) -> None:

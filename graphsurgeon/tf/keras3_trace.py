@@ -31,6 +31,7 @@ from graphsurgeon.tf.keras_trace import (  # noqa: E402
     UNSAFE_CODE_FAILED,
     KerasTraceError,
     KerasTraceRequest,
+    code_failure_reason,
     failing_layer,
 )
 
@@ -107,21 +108,12 @@ def trace(tf: Any, request: KerasTraceRequest) -> Trace:
             raise
         except Exception as err:  # noqa: BLE001 - the user's own functions (--replace-layer) can raise anything
             if request.replaced:
-                raise KerasTraceError("", _user_code_reason(err)) from err
+                raise KerasTraceError("", code_failure_reason(err)) from err
             layer = failing_layer(err) if request.unsafe_lambda else ""  # code from the file ran, and failed
             if not layer:
                 raise
-            raise KerasTraceError(layer, f"{_user_code_reason(err)}; {UNSAFE_CODE_FAILED.format(layer=layer)}") \
+            raise KerasTraceError(layer, f"{code_failure_reason(err)}; {UNSAFE_CODE_FAILED.format(layer=layer)}") \
                 from err
-
-
-def _user_code_reason(err: BaseException) -> str:
-    """Why tracing with a user's function failed: the function's own error, not the generic one Keras wraps it in."""
-    # Lambda.compute_output_shape turns any error into "could not automatically infer the shape", which
-    # Keras wraps once more: the user's own error is under those.
-    while isinstance(err, NotImplementedError) and err.__context__ is not None:
-        err = err.__context__
-    return f"{type(err).__name__}: {_first_line(err)}"
 
 
 def _trace_in(tf: Any, graph: Any, request: KerasTraceRequest) -> Trace:

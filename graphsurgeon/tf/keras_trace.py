@@ -32,6 +32,20 @@ def failing_layer(err: BaseException) -> str:
     return ""
 
 
+def code_failure_reason(err: BaseException) -> str:
+    """Why code run while tracing failed, in one line: the error itself, not the ones Keras wraps it in.
+
+    Keras 3's Lambda turns any error in its function into "could not automatically infer the shape" (a
+    NotImplementedError), and both Kerases re-raise an error in a layer's call as a new one of its class whose
+    message starts "Exception encountered when calling"; in both, the original is the new one's __context__.
+    """
+    while err.__context__ is not None and (isinstance(err, NotImplementedError)
+                                           or str(err).startswith("Exception encountered when calling")):
+        err = err.__context__
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return f"{type(err).__name__}: {lines[0] if lines else type(err).__name__}"
+
+
 def _frame_owners(err: BaseException) -> list[Any]:
     owners, tb = [], err.__traceback__
     while tb is not None:

@@ -304,3 +304,94 @@ def test_a_damaged_node_stops_only_a_cut_that_keeps_it(cli, tmp_path, damaged, n
     line = _fails(cli, tmp_path, "cut", model, "--inputs", "X", "--outputs", kept, "-o", tmp_path / "bad.pb")
     assert named in line
     assert named in _fails(cli, tmp_path, "inspect", model)  # inspect looks at every node
+
+
+# ---------------------------------------------------------------- issue 19: hostile inputs, round 2
+
+# Names TensorFlow's importer refuses or accepts (graph_constructor.cc IsValidNodeName; '>' joins parts).
+NODE_NAMES = ["my input", "_x", "-x", "x:y", "a>_b", "a>", "é", "a>b", ".x", "a/b-c_d.e", "0"]
+
+
+@pytest.mark.parametrize("name", NODE_NAMES)
+def test_node_name_rule_is_tensorflows(name):
+    """check_node_names agrees with TensorFlow's own importer on each name."""
+    from graphsurgeon.errors import UnloadableOutputError
+    from graphsurgeon.exporters.checks import check_node_names
+    from graphsurgeon.ir.graph import Node
+    from graphsurgeon.tf import runtime
+    from graphsurgeon.tf.protos import pb
+
+    graph_def = pb.graph_pb2.GraphDef()
+    node = graph_def.node.add(name=name, op="NoOp")
+    try:
+        runtime.tf().graph_util.import_graph_def(graph_def, name="")
+        tensorflow_accepts = True
+    except ValueError as err:
+        assert "Node name contains invalid characters" in str(err)
+        tensorflow_accepts = False
+    try:
+        check_node_names([Node(node.name, node.op)], "m.pb")
+        accepted = True
+    except UnloadableOutputError:
+        accepted = False
+    assert accepted == tensorflow_accepts
+
+
+SPACED = (PLACEHOLDER.replace('"X"', '"my input"').replace("DIMS", "dim { size: -1 } dim { size: 3 }")
+          + CONST.replace("SIZE", "3") + MUL.replace('"pred"', '"pred out"').replace('input: "X"', 'input: "my input"'))
+
+
+@pytest.mark.parametrize("command", ["cut", "export"])
+def test_a_node_name_tensorflow_refuses_is_one_line_before_anything_is_written(cli, tmp_path, command):
+    model = _pbtxt(tmp_path, "m.pbtxt", SPACED)
+    out = tmp_path / ("x.pb" if command == "cut" else "serving")
+    line = _fails(cli, tmp_path, command, model, "--inputs", "my input", "--outputs", "pred out", "-o", out)
+    assert "node 'my input' (Placeholder) has a name TensorFlow refuses to import" in line
+
+
+def test_an_export_base_that_is_not_utf8_is_refused_before_any_work(cli, generated, tmp_path):
+    base = tmp_path / os.fsdecode(b"\xffbase")
+    line = _fails(cli, tmp_path, "export", generated / "encoder_decoder", "--inputs", "images_ph", "--outputs",
+                  "encoder/out", "-o", base)
+    assert "\\xffbase: the path is not valid UTF-8 (byte 0xff)" in line and "loader process" not in line
+
+
+@pytest.mark.parametrize("model, layer, missing", [("k2_needs_globals.h5", "scaled", "scale"),
+                                                   ("k3_needs_tf.keras", "absolute", "tf")])
+def test_unsafe_lambda_whose_code_needs_globals_is_one_line_naming_the_layer(cli, generated, tmp_path, model, layer,
+                                                                          missing):
+    line = _fails(cli, tmp_path, "export", generated / "keras_code" / model, "--unsafe-lambda",
+                  "-o", tmp_path / "out")
+    assert f"layer {layer!r}: NameError: name {missing!r} is not defined" in line
+    assert f"--replace-layer {layer}=module.py:function" in line
+
+
+STREAMED = "encoder/fc/w"  # 2048x128 float32: far over the inline limit, so export streams it into variables/
+
+
+def _with_one_byte_flipped_in(generated, folder: Path, key: str) -> Path:
+    """encoder_decoder's checkpoint with one byte in the middle of ``key``'s data flipped (nothing else)."""
+    from graphsurgeon.defaults import INLINE_LIMIT
+    from graphsurgeon.loaders.bundle import Bundle
+
+    folder.mkdir()
+    for path in (generated / "encoder_decoder").glob("model.ckpt-3.*"):
+        shutil.copy(path, folder / path.name)
+    entry = Bundle(str(folder / "model.ckpt-3")).entries[key]
+    assert entry.size > INLINE_LIMIT and not entry.slices  # streamed, not inlined
+    data = folder / "model.ckpt-3.data-00000-of-00001"
+    raw = bytearray(data.read_bytes())
+    raw[entry.offset + entry.size // 2] ^= 0x10
+    data.write_bytes(bytes(raw))
+    return folder / "model.ckpt-3"
+
+
+@pytest.mark.parametrize("command", [["export"], ["cut", "--format", "saved_model"]])
+def test_a_byte_flipped_inside_a_streamed_variable_is_one_line_naming_it(cli, generated, tmp_path, command):
+    """The CRC32C checked as Bundle.stream streams the tensor into variables/ is what catches it (no other read
+    of encoder/fc/w does): with check_crc=False there, this export would publish the flipped weight."""
+    checkpoint = _with_one_byte_flipped_in(generated, tmp_path / "ckpt", STREAMED)
+    (tmp_path / "out").mkdir()
+    line = _fails(cli, tmp_path, *command, checkpoint, "--inputs", "images_ph", "--outputs", "encoder/out",
+                  "-o", tmp_path / "out" / "serving")
+    assert f"checkpoint tensor {STREAMED!r}" in line and "fail their CRC32C check" in line

@@ -32,7 +32,7 @@ from graphsurgeon.loaders.keras.replace import REGISTERED_PREFIX, replace_layers
 from graphsurgeon.loaders.keras.safety import check_config
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
-from graphsurgeon.tf.keras_trace import UNSAFE_CODE_FAILED, failing_layer
+from graphsurgeon.tf.keras_trace import UNSAFE_CODE_FAILED, code_failure_reason, failing_layer
 from graphsurgeon.tf.protos import pb, shape_proto
 
 OPTIMIZER_SCOPE = "optimizer_weights"
@@ -295,8 +295,8 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
         layer = failing_layer(err) if unsafe_lambda else ""
         if not layer:
             raise
-        raise LoadError(f"{path}: Keras could not rebuild the model: layer {layer!r}: {type(err).__name__}: "
-                        f"{_first_line(err)}; {UNSAFE_CODE_FAILED.format(layer=layer)}") from err
+        raise LoadError(f"{path}: Keras could not rebuild the model: layer {layer!r}: {code_failure_reason(err)}; "
+                        f"{UNSAFE_CODE_FAILED.format(layer=layer)}") from err
     graph = graph_from_proto(graph_def, str(path))
     aliases = []
     for layer, tensor in outputs:
