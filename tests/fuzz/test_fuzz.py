@@ -12,7 +12,8 @@ from graphsurgeon.tf import runtime
 from tests.fuzz.harness import apply_bytes, apply_proto, byte_mutations, proto_mutations, run_case, seeds
 
 # Cases per seed, sized so the whole run stays near 30-60 s on 2 shared cores; a Keras case traces the model.
-EXAMPLES = {"frozen_pb": 100, "cond_meta": 80, "ckpt_index": 60, "keras_h5": 15}
+EXAMPLES = {"frozen_pb": 100, "cond_meta": 80, "ckpt_index": 60, "keras_h5": 15, "keras3_h5": 10, "keras3_archive": 10,
+            "tf2_saved_model": 6, "tf2_variables": 6, "partitioned_index": 30, "partitioned_meta": 30}
 
 
 @pytest.mark.fuzz

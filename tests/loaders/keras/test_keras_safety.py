@@ -208,3 +208,72 @@ def test_a_recorded_recipe_cannot_switch_on_code(cli, tmp_path, monkeypatch):
     (line,) = result.err.strip().splitlines()
     assert "layer 'rnn', field 'cell.residual_fn'" in line
     assert not (tmp_path / "IMPORTED").exists() and not list(tmp_path.glob("PWNED_*"))
+
+
+# fixtures/keras_code.py: code one level down, inside a wrapper's `layer` or `backward_layer`.
+WRAPPED = {
+    "k2_time_distributed_lambda.h5": "layer 'per_step', field 'layer.function': it is a Lambda layer",
+    "k2_bidirectional_layer.h5": "layer 'both', field 'layer.cell.residual_fn': it holds a Python lambda",
+    "k2_bidirectional_backward_layer.h5": "layer 'both', field 'backward_layer.cell.residual_fn'",
+    "k3_time_distributed_lambda.keras": "layer 'double' is a Lambda layer",
+    "k3_time_distributed_lambda.h5": "layer 'double' is a Lambda layer",
+    "k3_time_distributed_activation.keras": "layer 'per_step', field 'layer.activation.value'",
+    "k3_time_distributed_activation.h5": "layer 'per_step', field 'layer.activation.value'",
+    "k3_bidirectional_layer.keras": "layer 'both', field 'layer.activation.value'",
+    "k3_bidirectional_layer.h5": "layer 'both', field 'layer.activation.value'",
+    "k3_bidirectional_backward_layer.keras": "layer 'both', field 'backward_layer.activation.value'",
+    "k3_bidirectional_backward_layer.h5": "layer 'both', field 'backward_layer.activation.value'",
+}
+LOAD_EACH = """
+import json, sys
+from graphsurgeon import LoadError, load
+payloads = set(json.loads(sys.argv[2]))
+hits = []
+sys.addaudithook(lambda e, a: hits.append(e) if e == 'marshal.loads' and bytes(a[0]).hex() in payloads else None)
+refusals = {}
+for name in json.loads(sys.argv[3]):
+    try:
+        load(sys.argv[1] + '/' + name)
+        refusals[name] = None
+    except LoadError as err:
+        refusals[name] = str(err)
+print(json.dumps({"refusals": refusals, "marshal": len(hits),
+                  "keras": sorted(m for m in ("tf_keras", "keras", "tensorflow") if m in sys.modules)}))
+"""
+
+
+def _config_of(path: Path) -> dict:
+    if path.suffix == ".keras":
+        return json.loads(zipfile.ZipFile(path).read("config.json"))
+    with h5py.File(path, "r") as f:
+        return json.loads(f.attrs["model_config"])
+
+
+def _bytecode_in(item: object) -> list[bytes]:
+    """Every marshalled code object a config holds (the payloads Keras would unmarshal)."""
+    found, stack = [], [item]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and looks_like_bytecode(item):
+            found.append(base64.b64decode(item))
+    return found
+
+
+def test_code_inside_wrappers_is_refused_before_any_keras_code_runs(generated):
+    """TimeDistributed and Bidirectional (`layer` and `backward_layer`), Keras 2 .h5 and Keras 3 .keras/.h5: each
+    refused by name, in a process where afterwards no bytecode was unmarshalled and no Keras (nor TensorFlow)
+    was imported."""
+    folder = generated / "keras_code"
+    payloads = [p.hex() for name in WRAPPED for p in _bytecode_in(_config_of(folder / name))]
+    assert len(payloads) >= len(WRAPPED)
+    result = subprocess.run([sys.executable, "-c", LOAD_EACH, str(folder), json.dumps(payloads), json.dumps(list(WRAPPED))],
+                            capture_output=True, text=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else None
+    assert report is not None, result.stderr[-3000:]
+    wrong = {name: got for name, got in report["refusals"].items() if got is None or WRAPPED[name] not in got}
+    assert wrong == {}
+    assert report["marshal"] == 0 and report["keras"] == []
