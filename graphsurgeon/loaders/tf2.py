@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphsurgeon.errors import FreezeError, LoadError, close_matches
+from graphsurgeon.errors import CorruptCheckpointError, FreezeError, LoadError, close_matches
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph
@@ -36,9 +36,16 @@ CALL_OPS = frozenset({"StatefulPartitionedCall", "PartitionedCall"})
 
 def calls_functions(model: Model) -> bool:
     """Whether some signature's outputs come out of a function call (a TF2 SavedModel)."""
-    for sig in model.user_signatures.values():
+    for key, sig in model.user_signatures.items():
         for info in sig.outputs.values():
-            if info.name and model.graph[model.graph.source(TensorRef.parse(info.name)).node].op in CALL_OPS:
+            if not info.name:
+                continue
+            try:
+                source = model.graph.source(TensorRef.parse(info.name))
+            except KeyError as err:  # the output, or a node it passes through, is not in the graph
+                raise LoadError(f"{model.source.path}: signature {key!r} output {info.name} reads {err.args[0]!r}, "
+                                "which the graph lacks; the SavedModel is damaged: re-export it") from err
+            if model.graph.op_of(source.node) in CALL_OPS:
                 return True
     return False
 
@@ -97,7 +104,7 @@ def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
     """
     refused: dict[str, Unflattenable] = {}
     while True:
-        graph_def, traced, more, captured = runtime.trace_saved_model(str(directory), tags, keys, updates_state)
+        graph_def, traced, more, captured = _traced(directory, tags, keys)
         refused.update(more)
         if graph_def is None:
             return None, (), {}, refused
@@ -108,6 +115,27 @@ def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
             return (graph, assets), init_ops, traced, refused
         refused.update(reading)
         keys = [k for k in keys if k not in refused]
+
+
+def _traced(directory: Path, tags: list[str], keys: list[str]) -> tuple:
+    """runtime.trace_saved_model, with TensorFlow's refusal of a damaged SavedModel as one LoadError."""
+    errors = runtime.tf().errors
+    try:
+        return runtime.trace_saved_model(str(directory), tags, keys, updates_state)
+    except (errors.DataLossError, errors.OutOfRangeError) as err:  # a checksum, or a file that ends too soon
+        raise CorruptCheckpointError(f"{directory}: TensorFlow could not restore its variables ({_tf_reason(err)}); "
+                                     "variables/ is damaged: copy the SavedModel again from where it was "
+                                     "exported") from err
+    # TensorFlow's loader refuses a damaged saved_model.pb with its own errors, and with KeyError, ValueError
+    # and TypeError from its Python side (a function output naming a tensor that is gone, an invalid shape).
+    except (errors.OpError, KeyError, ValueError, TypeError, IndexError) as err:
+        raise LoadError(f"{directory}: TensorFlow could not load the SavedModel ({type(err).__name__}: "
+                        f"{_tf_reason(err)}); re-export it, or copy it again if it was damaged on the way") from err
+
+
+def _tf_reason(err: Exception) -> str:
+    lines = str(getattr(err, "message", err)).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def _reading_captures(graph: Graph, traced: TracedSignatures, captured: dict[str, CapturedResource],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,11 @@ from graphsurgeon.errors import LoadError
 from graphsurgeon.formats.hdf5 import HDF5File
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+# What zipfile raises for a damaged archive besides BadZipFile: bad offsets (OSError, ValueError), a member
+# that ends early (EOFError), a corrupt deflate stream (zlib.error), an unknown compression method
+# (NotImplementedError) or an encrypted member (RuntimeError).
+ZIP_ERRORS = (OSError, EOFError, ValueError, zlib.error, NotImplementedError, RuntimeError, zipfile.BadZipFile,
+              zipfile.LargeZipFile)
 ASSETS_PREFIX = "assets/"
 
 
@@ -52,6 +58,8 @@ class KerasArchive:
         except zipfile.BadZipFile as err:
             raise LoadError(f"{path} is not a zip archive ({err}); a .keras file is the zip model.save() "
                             "writes; it may be truncated") from err
+        except ZIP_ERRORS as err:
+            raise _damaged(path, err) from err
         if WEIGHTS not in self.names:
             raise LoadError(f"{path} has no {WEIGHTS}; only archives with HDF5 weights are read "
                             f"(it holds {', '.join(sorted(self.names))})")
@@ -65,8 +73,11 @@ class KerasArchive:
         return sorted(n for n in self.names if n.startswith(ASSETS_PREFIX) and not n.endswith("/"))
 
     def read_member(self, name: str) -> bytes:
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.read(name)
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.read(name)
+        except ZIP_ERRORS as err:
+            raise _damaged(self.path, err, name) from err
 
     def datasets(self) -> list[tuple[str, str, np.dtype, tuple[int, ...]]]:
         """(normalised key, name in the file, dtype, shape) of every dataset, in file order; reads no values."""
@@ -76,8 +87,19 @@ class KerasArchive:
 
 def _json(archive: zipfile.ZipFile, name: str, path: Path) -> dict:
     try:
-        return json.loads(archive.read(name))
+        parsed = json.loads(archive.read(name))
     except KeyError as err:
         raise LoadError(f"{path} has no {name}; it is not a Keras model archive") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise LoadError(f"{path}: {name} is not valid JSON ({err}); the archive is damaged") from err
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise LoadError(f"{path}: {name} is not valid JSON ({type(err).__name__}); the archive is damaged") from err
+    except ZIP_ERRORS as err:
+        raise _damaged(path, err, name) from err
+    if not isinstance(parsed, dict):
+        raise LoadError(f"{path}: {name} is not a JSON object; the archive is damaged")
+    return parsed
+
+
+def _damaged(path: Path, err: Exception, member: str = "") -> LoadError:
+    where = f" ({member})" if member else ""
+    return LoadError(f"{path} is a damaged zip archive{where}: {type(err).__name__}: {err}; re-save the model or "
+                     "copy it again")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -162,13 +161,12 @@ def _extracted_assets(archive: KerasArchive) -> str | None:
     if not members:
         return None
     root = Path(_temporary_dir())
-    with zipfile.ZipFile(archive.path) as z:
-        for name in members:
-            target = (root / name[len(ASSETS_PREFIX):]).resolve()
-            if root.resolve() not in target.parents:
-                raise LoadError(f"{archive.path}: asset {name!r} points outside the archive's assets/; refusing it")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(z.read(name))
+    for name in members:
+        target = (root / name[len(ASSETS_PREFIX):]).resolve()
+        if root.resolve() not in target.parents:
+            raise LoadError(f"{archive.path}: asset {name!r} points outside the archive's assets/; refusing it")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(archive.read_member(name))
     return str(root)
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsurgeon.errors import LoadError
+from graphsurgeon.loaders.keras.archive import ZIP_ERRORS
 from graphsurgeon.loaders.keras.names import KERAS_NAMES
 
 KERAS_PACKAGES = ("keras", "tf_keras", "tensorflow.keras", "tensorflow.python.keras")
@@ -83,7 +84,7 @@ def check_keras_archive(path: Path, *, allow_code: bool, custom_names: Collectio
                 raise LoadError(f"{path}: config.json unpacks to more than {MAX_CONFIG_BYTES} bytes; it is not a "
                                 "Keras model config")
             raw = archive.read("config.json")
-    except (OSError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+    except (KeyError, *ZIP_ERRORS) as err:
         raise LoadError(f"{path} is not a readable .keras archive with a config.json ({err}); re-save it with "
                         "model.save('model.keras')") from err
     try:
