@@ -16,6 +16,7 @@ is unchanged. Dataset values are read one request each, when asked for.
 from __future__ import annotations
 
 import atexit
+import contextlib
 from collections import deque
 import io
 import os
@@ -38,7 +39,7 @@ from graphsurgeon.formats.hdf5_worker import FRAME
 WORKER = Path(__file__).with_name("hdf5_worker.py")
 START_SECONDS = 120.0  # the child's start (Python, numpy, h5py) on a loaded machine; no file is read yet
 READ_SECONDS = 10.0  # a request on an honest file takes milliseconds; a damaged one may loop forever
-BYTES_PER_SECOND = 20 * 2**20  # a dataset read may take longer by its size at this (slow disk) rate
+BYTES_PER_SECOND = 8 * 2**20  # a dataset read may take longer by its size at this rate (a slow disk, a busy machine)
 REFETCH = "it may be truncated or corrupted: re-save or re-download it"
 DAMAGED = "the file is damaged: re-save or re-download it"
 # What the parent unpickles from the child: plain data and numpy arrays, nothing else (numpy 1.x and 2.x names).
@@ -152,7 +153,7 @@ class _Worker:
             try:
                 child = self._started(file)
                 _send(child, pickle.dumps((op, file.path, file.member, key)))
-                answer = _unpickle(_receive(child, seconds, file, op, key))
+                answer = _receive(child, seconds, file, op, key)
             except BaseException:
                 self.stop()  # its state is unknown: a timeout, a crash, or an interrupt (a test's alarm) mid-request
                 raise
@@ -169,7 +170,8 @@ class _Worker:
         # -I: isolated, so nothing from graphsurgeon or the working directory is importable in the child.
         self._child = subprocess.Popen([sys.executable, "-I", str(WORKER)], stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        _receive(self._child, START_SECONDS, file, "start", None)  # the empty "ready" frame
+        _widen(self._child.stdout)
+        _receive(self._child, START_SECONDS, file, "start", None)  # "ready", once h5py is imported
         return self._child
 
     def stop(self) -> None:
@@ -188,6 +190,14 @@ _WORKER = _Worker()
 atexit.register(_WORKER.stop)
 
 
+def _widen(pipe: Any) -> None:
+    """A 1 MiB pipe (Linux's default is 64 KiB): a large dataset crosses in fewer reads."""
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 2**20)
+
+
 def requests() -> list[tuple[str, str, str | None, str | None]]:
     """(op, path, member, key) of every request so far: tests check what was read."""
     return list(_WORKER.requests)
@@ -202,32 +212,50 @@ def _send(child: subprocess.Popen, body: bytes) -> None:
         pass  # the child died; _receive reports how
 
 
-def _receive(child: subprocess.Popen, seconds: float, file: HDF5File, op: str, key: str | None) -> bytes:
-    """One answer frame, or the LoadError for a child that overran ``seconds`` or died."""
+def _receive(child: subprocess.Popen, seconds: float, file: HDF5File, op: str, key: str | None) -> Any:
+    """One answer (a pickle and its out-of-band buffers), or the LoadError for a child that overran or died."""
     deadline = time.monotonic() + seconds
-    header = _read_exactly(child, FRAME.size, deadline)
-    body = _read_exactly(child, FRAME.unpack(header)[0], deadline) if header is not None else None
-    if body is None:
-        what = _what(op, key)
-        raise _died(child, file, what) if child.poll() is not None else _timed_out(file, what, seconds)
-    return body
+    body = _frame(child, deadline)
+    count = _frame(child, deadline, FRAME.size) if body is not None else None
+    buffers: list[bytearray] = []
+    for _ in range(FRAME.unpack(count)[0] if count is not None else 0):
+        buffer = _frame(child, deadline)
+        if buffer is None:
+            break
+        buffers.append(buffer)
+    else:
+        if body is not None and count is not None:
+            return _Unpickler(io.BytesIO(body), buffers=buffers).load()
+    what = _what(op, key)
+    raise _died(child, file, what) if child.poll() is not None else _timed_out(file, what, seconds)
 
 
-def _read_exactly(child: subprocess.Popen, count: int, deadline: float) -> bytes | None:
-    """``count`` bytes from the child's stdout; None at the deadline or at end of file."""
+def _frame(child: subprocess.Popen, deadline: float, size: int | None = None) -> bytearray | None:
+    """A length-prefixed frame (or exactly ``size`` bytes) from the child; None at the deadline or end of file."""
+    if size is None:
+        header = _read_exactly(child, FRAME.size, deadline)
+        if header is None:
+            return None
+        size = FRAME.unpack(header)[0]
+    return _read_exactly(child, size, deadline)
+
+
+def _read_exactly(child: subprocess.Popen, count: int, deadline: float) -> bytearray | None:
+    """``count`` bytes from the child's stdout, read into one buffer; None at the deadline or at end of file."""
     assert child.stdout is not None
     fd = child.stdout.fileno()
-    data = bytearray()
-    while len(data) < count:
+    data = bytearray(count)
+    view, done = memoryview(data), 0
+    while done < count:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
             return None
-        chunk = os.read(fd, min(count - len(data), 2**24))
-        if not chunk:
+        read = os.readv(fd, [view[done:]])
+        if not read:
             child.wait()
             return None
-        data += chunk
-    return bytes(data)
+        done += read
+    return data
 
 
 def _timed_out(file: HDF5File, what: str, seconds: float) -> LoadError:
@@ -260,5 +288,6 @@ class _Unpickler(pickle.Unpickler):
 
 
 def _unpickle(body: bytes) -> Any:
+    """A pickle the child wrote, unpickled with the allow-list (tests use it directly)."""
     return _Unpickler(io.BytesIO(body)).load()
 

@@ -3,9 +3,11 @@
 Runs as a script (``python -I hdf5_worker.py``) and imports only the standard
 library, numpy and h5py: never graphsurgeon, never anything a file names. It
 answers requests read from stdin, one at a time, on stdout. Each frame is an
-8-byte big-endian length and a pickle: a request ``(op, path, member, key)``;
-an answer ``("ok", value)`` or ``("error", kind, text)``, where ``kind`` is
-"open" (not an HDF5 file) or "read" (a damaged one). Values are plain data
+8-byte big-endian length and its bytes. A request is one pickle frame,
+``(op, path, member, key)``. An answer is a pickle frame, ``("ok", value)`` or
+``("error", kind, text)`` where ``kind`` is "open" (not an HDF5 file) or "read"
+(a damaged one); then the count of out-of-band buffers (pickle protocol 5: the
+arrays' bytes, written uncopied) and a frame for each. Values are plain data
 (str, bytes, numbers, lists, dicts, numeric numpy arrays), which the parent
 unpickles with an allow-list.
 
@@ -201,8 +203,7 @@ def main() -> int:
     import numpy  # noqa: F401
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    stdout.write(FRAME.pack(0))
-    stdout.flush()
+    _send(stdout, ("ok", "ready"))
     while True:
         header = _read_exactly(stdin, FRAME.size)
         if header is None:
@@ -210,9 +211,21 @@ def main() -> int:
         body = _read_exactly(stdin, FRAME.unpack(header)[0])
         if body is None:
             return 0
-        answer = pickle.dumps(_answer(*pickle.loads(body)), protocol=5)
-        stdout.write(FRAME.pack(len(answer)) + answer)
-        stdout.flush()
+        _send(stdout, _answer(*pickle.loads(body)))
+
+
+def _send(stdout: BinaryIO, answer: tuple) -> None:
+    """The pickle, then the arrays' bytes out of band (protocol 5): a large dataset is written once, uncopied."""
+    buffers: list[pickle.PickleBuffer] = []
+    body = pickle.dumps(answer, protocol=5, buffer_callback=buffers.append)
+    stdout.write(FRAME.pack(len(body)))
+    stdout.write(body)
+    stdout.write(FRAME.pack(len(buffers)))
+    for buffer in buffers:
+        raw = buffer.raw()
+        stdout.write(FRAME.pack(raw.nbytes))
+        stdout.write(raw)
+    stdout.flush()
 
 
 if __name__ == "__main__":
