@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-from collections import deque
 import io
 import os
 import pickle
@@ -26,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,28 +216,18 @@ def _receive(child: subprocess.Popen, seconds: float, file: HDF5File, op: str, k
     """One answer (a pickle and its out-of-band buffers), or the LoadError for a child that overran or died."""
     deadline = time.monotonic() + seconds
     body = _frame(child, deadline)
-    count = _frame(child, deadline, FRAME.size) if body is not None else None
-    buffers: list[bytearray] = []
-    for _ in range(FRAME.unpack(count)[0] if count is not None else 0):
-        buffer = _frame(child, deadline)
-        if buffer is None:
-            break
-        buffers.append(buffer)
-    else:
-        if body is not None and count is not None:
-            return _Unpickler(io.BytesIO(body), buffers=buffers).load()
-    what = _what(op, key)
-    raise _died(child, file, what) if child.poll() is not None else _timed_out(file, what, seconds)
+    count = _read_exactly(child, FRAME.size, deadline) if body is not None else None
+    buffers = [_frame(child, deadline) for _ in range(FRAME.unpack(count)[0])] if count is not None else [None]
+    if body is None or None in buffers:  # after a miss, the rest return at once: past the deadline, or at EOF
+        what = _what(op, key)
+        raise _died(child, file, what) if child.poll() is not None else _timed_out(file, what, seconds)
+    return _Unpickler(io.BytesIO(body), buffers=buffers).load()
 
 
-def _frame(child: subprocess.Popen, deadline: float, size: int | None = None) -> bytearray | None:
-    """A length-prefixed frame (or exactly ``size`` bytes) from the child; None at the deadline or end of file."""
-    if size is None:
-        header = _read_exactly(child, FRAME.size, deadline)
-        if header is None:
-            return None
-        size = FRAME.unpack(header)[0]
-    return _read_exactly(child, size, deadline)
+def _frame(child: subprocess.Popen, deadline: float) -> bytearray | None:
+    """A length-prefixed frame from the child; None at the deadline or at end of file."""
+    header = _read_exactly(child, FRAME.size, deadline)
+    return _read_exactly(child, FRAME.unpack(header)[0], deadline) if header is not None else None
 
 
 def _read_exactly(child: subprocess.Popen, count: int, deadline: float) -> bytearray | None:
@@ -290,4 +280,3 @@ class _Unpickler(pickle.Unpickler):
 def _unpickle(body: bytes) -> Any:
     """A pickle the child wrote, unpickled with the allow-list (tests use it directly)."""
     return _Unpickler(io.BytesIO(body)).load()
-

@@ -3,12 +3,13 @@
 Metadata (load_keras_h5(..., trace=False)) imports no Keras and deserializes
 nothing: every weight is a variable node whose bytes are read from its HDF5
 dataset on request; inspect and audit use this. Every read goes through
-formats/hdf5.py, which bounds its time (a damaged file can make HDF5 loop). Tracing loads the model with
-tf_keras, traces it with training=False (batch norm and dropout in inference
-mode) and freezes the trace. Before any Keras code touches the file, its JSON
-config is scanned by keras.safety (anything carrying code, or naming classes
-that are neither Keras's nor --custom-objects', is refused) and Keras 1 configs
-are refused, so no code from the file runs. A damaged file is one LoadError.
+formats/hdf5.py, which bounds its time (a damaged file can make HDF5 loop).
+Tracing loads the model with tf_keras, traces it with training=False (batch
+norm and dropout in inference mode) and freezes the trace. Before any Keras
+code touches the file, its JSON config is scanned by keras.safety (anything
+carrying code, or naming classes that are neither Keras's nor
+--custom-objects', is refused) and Keras 1 configs are refused, so no code
+from the file runs. A damaged file is one LoadError.
 """
 from __future__ import annotations
 
