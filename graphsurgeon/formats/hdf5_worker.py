@@ -132,6 +132,9 @@ def listing(f: Any, _key: str | None = None) -> dict[str, Any]:
     names: list[str] = []
     f.visit(names.append)
     for name in names:
+        if isinstance(name, bytes):  # h5py hands a name that is not UTF-8 over as bytes: no path can reach it
+            found["broken"][name.decode("utf-8", "backslashreplace")] = "its name is not UTF-8"
+            continue
         try:
             item = f[name]
             if isinstance(item, h5py.Group):

@@ -52,11 +52,21 @@ def parts_from_collections(collections: Mapping, path: str) -> dict[str, Part]:
             var_def = _variable_def(raw, key, index, path)
             if not var_def.HasField("save_slice_info_def"):
                 continue
-            info = var_def.save_slice_info_def
-            region = Region(tuple(info.var_offset), tuple(info.var_shape))
-            parts.setdefault(TensorRef.parse(var_def.variable_name).node,
-                             Part(info.full_name, tuple(info.full_shape), region))
+            parts.setdefault(TensorRef.parse(var_def.variable_name).node, _part(var_def, path))
     return dict(sorted(parts.items()))
+
+
+def _part(var_def: Any, path: str) -> Part:
+    """The Part a VariableDef's save_slice_info describes; one that does not lie inside its full shape is damage."""
+    info = var_def.save_slice_info_def
+    part = Part(info.full_name, tuple(info.full_shape), Region(tuple(info.var_offset), tuple(info.var_shape)))
+    offset, shape = part.region.offset, part.region.shape
+    if not (len(offset) == len(shape) == len(part.full_shape)) or any(
+            o < 0 or n < 0 or o + n > full for o, n, full in zip(offset, shape, part.full_shape)):
+        raise LoadError(f"{path}: variable {var_def.variable_name!r} is a part of {info.full_name!r} at offset "
+                        f"{list(offset)} with shape {list(shape)}, which does not lie inside its full shape "
+                        f"{list(part.full_shape)}; {REFETCH}")
+    return part
 
 
 def _variable_def(raw: bytes, collection: str, index: int, path: str) -> Any:

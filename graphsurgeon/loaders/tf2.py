@@ -127,8 +127,9 @@ def _traced(directory: Path, tags: list[str], keys: list[str]) -> tuple:
                                      "variables/ is damaged: copy the SavedModel again from where it was "
                                      "exported") from err
     # TensorFlow's loader refuses a damaged saved_model.pb with its own errors, and with KeyError, ValueError
-    # and TypeError from its Python side (a function output naming a tensor that is gone, an invalid shape).
-    except (errors.OpError, KeyError, ValueError, TypeError, IndexError) as err:
+    # and TypeError from its Python side (a function output naming a tensor that is gone, an invalid shape),
+    # and RuntimeError for an op it does not register.
+    except (errors.OpError, KeyError, ValueError, TypeError, IndexError, RuntimeError) as err:
         raise LoadError(f"{directory}: TensorFlow could not load the SavedModel ({type(err).__name__}: "
                         f"{_tf_reason(err)}); re-export it, or copy it again if it was damaged on the way") from err
 
