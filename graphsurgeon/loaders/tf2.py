@@ -27,7 +27,7 @@ from graphsurgeon.loaders.tf2_tables import rebuilt_tables
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
 from graphsurgeon.tf.protos import pb
-from graphsurgeon.tf.tf2_trace import CapturedResource, TracedSignatures, Unflattenable
+from graphsurgeon.tf.tf2_trace import CapturedResource, SavedModelLoadFailed, TracedSignatures, Unflattenable
 
 log = logging.getLogger(__name__)
 
@@ -119,19 +119,16 @@ def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
 
 def _traced(directory: Path, tags: list[str], keys: list[str]) -> tuple:
     """runtime.trace_saved_model, with TensorFlow's refusal of a damaged SavedModel as one LoadError."""
-    errors = runtime.tf().errors
     try:
         return runtime.trace_saved_model(str(directory), tags, keys, updates_state)
-    except (errors.DataLossError, errors.OutOfRangeError) as err:  # a checksum, or a file that ends too soon
-        raise CorruptCheckpointError(f"{directory}: TensorFlow could not restore its variables ({_tf_reason(err)}); "
-                                     "variables/ is damaged: copy the SavedModel again from where it was "
-                                     "exported") from err
-    # TensorFlow's loader refuses a damaged saved_model.pb with its own errors, and with KeyError, ValueError
-    # and TypeError from its Python side (a function output naming a tensor that is gone, an invalid shape),
-    # and RuntimeError for an op it does not register.
-    except (errors.OpError, KeyError, ValueError, TypeError, IndexError, RuntimeError) as err:
-        raise LoadError(f"{directory}: TensorFlow could not load the SavedModel ({type(err).__name__}: "
-                        f"{_tf_reason(err)}); re-export it, or copy it again if it was damaged on the way") from err
+    except SavedModelLoadFailed as err:
+        errors = runtime.tf().errors
+        if isinstance(err.cause, (errors.DataLossError, errors.OutOfRangeError)):  # a checksum, a file cut short
+            raise CorruptCheckpointError(f"{directory}: TensorFlow could not restore its variables "
+                                         f"({_tf_reason(err.cause)}); variables/ is damaged: copy the SavedModel "
+                                         "again from where it was exported") from err
+        raise LoadError(f"{directory}: TensorFlow could not load the SavedModel ({err}); re-export it, or copy it "
+                        "again if it was damaged on the way") from err
 
 
 def _tf_reason(err: Exception) -> str:

@@ -45,6 +45,17 @@ def test_a_listing_holds_attributes_and_dataset_headers_and_reads_no_values(smal
     np.testing.assert_array_equal(hdf5.HDF5File(small).read("g/w"), np.arange(6, dtype=np.float32).reshape(2, 3))
 
 
+def test_an_object_whose_name_is_not_utf8_is_broken_only_where_used(small):
+    """h5py hands such a name over as bytes, which no path reaches (the fuzzer found it in optimizer_weights)."""
+    with h5py.File(small, "a") as f:
+        f.create_dataset(b"g/\xffw", data=np.zeros(2))
+    listing = hdf5.HDF5File(small).listing()
+    assert listing.broken == {"g/\\xffw": "its name is not UTF-8"}
+    assert listing.dataset("g/w") is not None
+    with pytest.raises(LoadError, match=r"damaged HDF5 file \(/g/\\xffw: its name is not UTF-8\)"):
+        listing.dataset("g/\\xffw")
+
+
 def test_a_file_that_makes_hdf5_loop_is_stopped_and_the_next_read_works(small, monkeypatch):
     monkeypatch.setattr(hdf5, "READ_SECONDS", 2.0)
     started = time.monotonic()
