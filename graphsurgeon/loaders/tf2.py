@@ -124,16 +124,11 @@ def _traced(directory: Path, tags: list[str], keys: list[str]) -> tuple:
     except SavedModelLoadFailed as err:
         errors = runtime.tf().errors
         if isinstance(err.cause, (errors.DataLossError, errors.OutOfRangeError)):  # a checksum, a file cut short
-            raise CorruptCheckpointError(f"{directory}: TensorFlow could not restore its variables "
-                                         f"({_tf_reason(err.cause)}); variables/ is damaged: copy the SavedModel "
-                                         "again from where it was exported") from err
+            raise CorruptCheckpointError(f"{directory}: TensorFlow could not restore its variables ({err}); "
+                                         "variables/ is damaged: copy the SavedModel again from where it was "
+                                         "exported") from err
         raise LoadError(f"{directory}: TensorFlow could not load the SavedModel ({err}); re-export it, or copy it "
                         "again if it was damaged on the way") from err
-
-
-def _tf_reason(err: Exception) -> str:
-    lines = str(getattr(err, "message", err)).strip().splitlines()
-    return lines[0] if lines else type(err).__name__
 
 
 def _reading_captures(graph: Graph, traced: TracedSignatures, captured: dict[str, CapturedResource],
