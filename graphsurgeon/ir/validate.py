@@ -84,8 +84,9 @@ def validate(graph: Graph, where: str, error: type[GraphSurgeonError] = LoadErro
 def node_problem(node: Node) -> str | None:
     """What is wrong with ``node`` on its own, as "node 'x' (Op) ...", or None."""
     if NODE_NAME.fullmatch(node.name) is None:
-        return (f"node name {node.name!r} is not one TensorFlow accepts (a letter, digit or '.', then letters, "
-                "digits and . _ / - only)")
+        return (f"node {node.name!r} ({node.op}) has a name TensorFlow refuses to import ('Node name contains "
+                "invalid characters': it allows letters, digits and . _ - / after a letter, digit or '.', and '>' "
+                "between such parts)")
     attrs = node.attrs
     if node.op == "Const" and "value" in attrs:
         declared = attrs["dtype"].type if "dtype" in attrs else None

@@ -34,7 +34,7 @@ def model_from_meta_graph(meta: Any, source: Source, weights: WeightStore, asset
         assets_from_collection(graph, collections),
     )
     keys = variable_keys(graph, meta.saver_def if meta.HasField("saver_def") else None)
-    weights, part_keys = with_parts(weights, parts_from_collections(collections), keys)
+    weights, part_keys = with_parts(weights, parts_from_collections(collections, source.path), keys)
     return Model(
         graph=graph,
         weights=weights,

@@ -13,9 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
+from graphsurgeon.errors import LoadError
+from graphsurgeon.ir.validate import REFETCH
 from graphsurgeon.ir.region import Region
 from graphsurgeon.ir.variable_defs import VARIABLE_COLLECTIONS
 from graphsurgeon.ir.weights import CHUNK_BYTES, WeightInfo, WeightStore, array_chunks, numeric_nbytes
@@ -34,22 +38,43 @@ class Part:
     region: Region
 
 
-def parts_from_collections(collections: Mapping) -> dict[str, Part]:
-    """Variable node name -> Part, for every VariableDef with save_slice_info, in a stable order."""
+def parts_from_collections(collections: Mapping, path: str) -> dict[str, Part]:
+    """Variable node name -> Part, for every VariableDef with save_slice_info, in a stable order.
+
+    ``path`` names the file in the error for a VariableDef that does not parse.
+    """
     parts: dict[str, Part] = {}
     for key in VARIABLE_COLLECTIONS:
         collection = collections.get(key)
         if collection is None or collection.WhichOneof("kind") != "bytes_list":
             continue
-        for raw in collection.bytes_list.value:
-            var_def = pb.variable_pb2.VariableDef.FromString(raw)
+        for index, raw in enumerate(collection.bytes_list.value):
+            var_def = _variable_def(raw, key, index, path)
             if not var_def.HasField("save_slice_info_def"):
                 continue
-            info = var_def.save_slice_info_def
-            region = Region(tuple(info.var_offset), tuple(info.var_shape))
-            parts.setdefault(TensorRef.parse(var_def.variable_name).node,
-                             Part(info.full_name, tuple(info.full_shape), region))
+            parts.setdefault(TensorRef.parse(var_def.variable_name).node, _part(var_def, path))
     return dict(sorted(parts.items()))
+
+
+def _part(var_def: Any, path: str) -> Part:
+    """The Part a VariableDef's save_slice_info describes; one that does not lie inside its full shape is damage."""
+    info = var_def.save_slice_info_def
+    part = Part(info.full_name, tuple(info.full_shape), Region(tuple(info.var_offset), tuple(info.var_shape)))
+    offset, shape = part.region.offset, part.region.shape
+    if not (len(offset) == len(shape) == len(part.full_shape)) or any(
+            o < 0 or n < 0 or o + n > full for o, n, full in zip(offset, shape, part.full_shape)):
+        raise LoadError(f"{path}: variable {var_def.variable_name!r} is a part of {info.full_name!r} at offset "
+                        f"{list(offset)} with shape {list(shape)}, which does not lie inside its full shape "
+                        f"{list(part.full_shape)}; {REFETCH}")
+    return part
+
+
+def _variable_def(raw: bytes, collection: str, index: int, path: str) -> Any:
+    try:
+        return pb.variable_pb2.VariableDef.FromString(raw)
+    except DecodeError as err:  # bad UTF-8 in a name, a truncated field: the .meta is damaged
+        raise LoadError(f"{path}: entry #{index} of the {collection!r} collection is not a valid VariableDef "
+                        f"({err}); {REFETCH}") from err
 
 
 class PartSource:

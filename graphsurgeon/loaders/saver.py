@@ -58,6 +58,8 @@ def _restore_output(graph: Graph, ref: TensorRef) -> tuple[Node, int] | None:
 
 def _whole_tensor_names(graph: Graph, restore: Node) -> list[str | None]:
     """The key each output of a restore op reads; None for slices of partitioned variables."""
+    if len(restore.inputs) < 2:
+        return []  # a damaged restore op: the per-node checks name it where it is used
     names = _const_strings(graph, restore.inputs[1]) or []
     slices = _const_strings(graph, restore.inputs[2]) if restore.op != "Restore" and len(restore.inputs) > 2 else None
     return [None if slices and i < len(slices) and slices[i] else name for i, name in enumerate(names)]

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphsurgeon.errors import FreezeError, LoadError, close_matches
+from graphsurgeon.errors import CorruptCheckpointError, FreezeError, LoadError, close_matches
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph
@@ -29,7 +29,7 @@ from graphsurgeon.loaders.tf2_tables import rebuilt_tables
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
 from graphsurgeon.tf.protos import pb
-from graphsurgeon.tf.tf2_trace import CapturedResource, TracedSignatures, Unflattenable
+from graphsurgeon.tf.tf2_trace import CapturedResource, SavedModelLoadFailed, TracedSignatures, Unflattenable
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,16 @@ CALL_OPS = frozenset({"StatefulPartitionedCall", "PartitionedCall"})
 
 def calls_functions(model: Model) -> bool:
     """Whether some signature's outputs come out of a function call (a TF2 SavedModel)."""
-    for sig in model.user_signatures.values():
+    for key, sig in model.user_signatures.items():
         for info in sig.outputs.values():
-            if info.name and model.graph[model.graph.source(TensorRef.parse(info.name)).node].op in CALL_OPS:
+            if not info.name:
+                continue
+            try:
+                source = model.graph.source(TensorRef.parse(info.name))
+            except KeyError as err:  # the output, or a node it passes through, is not in the graph
+                raise LoadError(f"{model.source.path}: signature {key!r} output {info.name} reads {err.args[0]!r}, "
+                                "which the graph lacks; the SavedModel is damaged: re-export it") from err
+            if model.graph.op_of(source.node) in CALL_OPS:
                 return True
     return False
 
@@ -99,8 +106,7 @@ def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
     """
     refused: dict[str, Unflattenable] = {}
     while True:
-        graph_def, traced, more, captured = runtime.trace_saved_model(str(directory), tags, keys, updates_state,
-                                                                       side_effect)
+        graph_def, traced, more, captured = _traced(directory, tags, keys)
         refused.update(more)
         if graph_def is None:
             return None, (), {}, refused
@@ -111,6 +117,20 @@ def _flattened(directory: Path, tags: list[str], keys: list[str], model: Model,
             return (graph, assets), init_ops, traced, refused
         refused.update(reading)
         keys = [k for k in keys if k not in refused]
+
+
+def _traced(directory: Path, tags: list[str], keys: list[str]) -> tuple:
+    """runtime.trace_saved_model, with TensorFlow's refusal of a damaged SavedModel as one LoadError."""
+    try:
+        return runtime.trace_saved_model(str(directory), tags, keys, updates_state, side_effect)
+    except SavedModelLoadFailed as err:
+        errors = runtime.tf().errors
+        if isinstance(err.cause, (errors.DataLossError, errors.OutOfRangeError)):  # a checksum, a file cut short
+            raise CorruptCheckpointError(f"{directory}: TensorFlow could not restore its variables ({err}); "
+                                         "variables/ is damaged: copy the SavedModel again from where it was "
+                                         "exported") from err
+        raise LoadError(f"{directory}: TensorFlow could not load the SavedModel ({err}); re-export it, or copy it "
+                        "again if it was damaged on the way") from err
 
 
 def _reading_captures(graph: Graph, traced: TracedSignatures, captured: dict[str, CapturedResource],

@@ -26,7 +26,13 @@ from keras.src.layers.preprocessing.index_lookup import IndexLookup  # noqa: E40
 from keras.src.legacy.saving import saving_utils  # noqa: E402
 from keras.src.saving import object_registration, saving_lib, serialization_lib  # noqa: E402
 
-from graphsurgeon.tf.keras_trace import KerasTraceError, KerasTraceRequest  # noqa: E402
+from graphsurgeon.tf.keras_trace import (  # noqa: E402
+    UNSAFE_CODE_FAILED,
+    KerasTraceError,
+    KerasTraceRequest,
+    code_failure_reason,
+    failing_layer,
+)
 from graphsurgeon.tf.layer_calls import LayerCalls, LayerRecorder  # noqa: E402
 
 
@@ -102,18 +108,13 @@ def trace(tf: Any, request: KerasTraceRequest) -> Trace:
         except KerasTraceError:
             raise
         except Exception as err:  # noqa: BLE001 - the user's own functions (--replace-layer) can raise anything
-            if not request.replaced:
+            if request.replaced:
+                raise KerasTraceError("", code_failure_reason(err)) from err
+            layer = failing_layer(err) if request.unsafe_lambda else ""  # code from the file ran, and failed
+            if not layer:
                 raise
-            raise KerasTraceError("", _user_code_reason(err)) from err
-
-
-def _user_code_reason(err: BaseException) -> str:
-    """Why tracing with a user's function failed: the function's own error, not the generic one Keras wraps it in."""
-    # Lambda.compute_output_shape turns any error into "could not automatically infer the shape", which
-    # Keras wraps once more: the user's own error is under those.
-    while isinstance(err, NotImplementedError) and err.__context__ is not None:
-        err = err.__context__
-    return f"{type(err).__name__}: {_first_line(err)}"
+            raise KerasTraceError(layer, f"{code_failure_reason(err)}; {UNSAFE_CODE_FAILED.format(layer=layer)}") \
+                from err
 
 
 def _trace_in(tf: Any, graph: Any, request: KerasTraceRequest) -> Trace:

@@ -24,6 +24,7 @@ from graphsurgeon.tf.native_stderr import native_stderr_held_back
 from graphsurgeon.tf.protos import pb
 from graphsurgeon.tf.tf2_trace import (
     CapturedResource,
+    SavedModelLoadFailed,
     TracedSignatures,
     Unflattenable,
     SideEffect,
@@ -302,7 +303,10 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
     with native_stderr_held_back():
         from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-        loaded = t.saved_model.load(directory, tags=list(tags))
+        try:
+            loaded = t.saved_model.load(directory, tags=list(tags))
+        except Exception as err:  # noqa: BLE001 - TensorFlow's loader raises any type on a damaged SavedModel
+            raise SavedModelLoadFailed(err) from err
         functions = {key: loaded.signatures[key] for key in keys}
         refused = {key: r for key, r in ((key, _refusal(t, f, updates_state, side_effect)) for key, f in functions.items())
                    if r is not None}

@@ -23,6 +23,22 @@ class Unflattenable(Exception):
 
 # ir.ops.side_effect, passed in by the loader (tf/ sits below ir/): (op, path fed) -> what it does, or None.
 SideEffect = Callable[[str, bool], "str | None"]
+
+
+class SavedModelLoadFailed(Exception):
+    """TensorFlow's own loader refused the SavedModel (``cause`` is what it raised: an OpError for files it
+    cannot read, or KeyError, ValueError, AttributeError, ... from its Python side for a damaged proto)."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(f"{type(cause).__name__}: {_first_line(cause)}")
+        self.cause = cause
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(getattr(err, "message", err)).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
 TracedSignatures = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]  # key -> (inputs, outputs)
 
 

@@ -304,3 +304,183 @@ def test_a_damaged_node_stops_only_a_cut_that_keeps_it(cli, tmp_path, damaged, n
     line = _fails(cli, tmp_path, "cut", model, "--inputs", "X", "--outputs", kept, "-o", tmp_path / "bad.pb")
     assert named in line
     assert named in _fails(cli, tmp_path, "inspect", model)  # inspect looks at every node
+
+
+# ---------------------------------------------------------------- issue 19: hostile inputs, round 2
+
+# Names TensorFlow's importer refuses or accepts (graph_constructor.cc IsValidNodeName; '>' joins parts).
+NODE_NAMES = ["my input", "_x", "-x", "x:y", "a>_b", "a>", "é", "a>b", ".x", "a/b-c_d.e", "0"]
+
+
+@pytest.mark.parametrize("name", NODE_NAMES)
+def test_node_name_rule_is_tensorflows(name):
+    """ir.validate's node-name rule agrees with TensorFlow's own importer on each name."""
+    from graphsurgeon.ir.graph import Node
+    from graphsurgeon.ir.validate import node_problem
+    from graphsurgeon.tf import runtime
+    from graphsurgeon.tf.protos import pb
+
+    graph_def = pb.graph_pb2.GraphDef()
+    node = graph_def.node.add(name=name, op="NoOp")
+    try:
+        runtime.tf().graph_util.import_graph_def(graph_def, name="")
+        tensorflow_accepts = True
+    except ValueError as err:
+        assert "Node name contains invalid characters" in str(err)
+        tensorflow_accepts = False
+    accepted = node_problem(Node(node.name, node.op)) is None
+    assert accepted == tensorflow_accepts
+
+
+SPACED = (PLACEHOLDER.replace('"X"', '"my input"').replace("DIMS", "dim { size: -1 } dim { size: 3 }")
+          + CONST.replace("SIZE", "3") + MUL.replace('"pred"', '"pred out"').replace('input: "X"', 'input: "my input"'))
+
+
+@pytest.mark.parametrize("command", ["cut", "export"])
+def test_a_node_name_tensorflow_refuses_is_one_line_before_anything_is_written(cli, tmp_path, command):
+    model = _pbtxt(tmp_path, "m.pbtxt", SPACED)
+    out = tmp_path / ("x.pb" if command == "cut" else "serving")
+    line = _fails(cli, tmp_path, command, model, "--inputs", "my input", "--outputs", "pred out", "-o", out)
+    assert "node 'my input' (Placeholder) has a name TensorFlow refuses to import" in line
+
+
+def test_an_export_base_that_is_not_utf8_is_refused_before_any_work(cli, generated, tmp_path):
+    base = tmp_path / os.fsdecode(b"\xffbase")
+    line = _fails(cli, tmp_path, "export", generated / "encoder_decoder", "--inputs", "images_ph", "--outputs",
+                  "encoder/out", "-o", base)
+    assert "\\xffbase: the path is not valid UTF-8 (byte 0xff)" in line and "loader process" not in line
+
+
+@pytest.mark.parametrize("model, layer, missing", [("k2_needs_globals.h5", "scaled", "scale"),
+                                                   ("k3_needs_tf.keras", "absolute", "tf")])
+def test_unsafe_lambda_whose_code_needs_globals_is_one_line_naming_the_layer(cli, generated, tmp_path, model, layer,
+                                                                          missing):
+    line = _fails(cli, tmp_path, "export", generated / "keras_code" / model, "--unsafe-lambda",
+                  "-o", tmp_path / "out")
+    assert f"layer {layer!r}: NameError: name {missing!r} is not defined" in line
+    assert f"--replace-layer {layer}=module.py:function" in line
+
+
+STREAMED = "encoder/fc/w"  # 2048x128 float32: far over the inline limit, so export streams it into variables/
+
+
+def _with_one_byte_flipped_in(generated, folder: Path, key: str) -> Path:
+    """encoder_decoder's checkpoint with one byte in the middle of ``key``'s data flipped (nothing else)."""
+    from graphsurgeon.defaults import INLINE_LIMIT
+    from graphsurgeon.loaders.bundle import Bundle
+
+    folder.mkdir()
+    for path in (generated / "encoder_decoder").glob("model.ckpt-3.*"):
+        shutil.copy(path, folder / path.name)
+    entry = Bundle(str(folder / "model.ckpt-3")).entries[key]
+    assert entry.size > INLINE_LIMIT and not entry.slices  # streamed, not inlined
+    data = folder / "model.ckpt-3.data-00000-of-00001"
+    raw = bytearray(data.read_bytes())
+    raw[entry.offset + entry.size // 2] ^= 0x10
+    data.write_bytes(bytes(raw))
+    return folder / "model.ckpt-3"
+
+
+@pytest.mark.parametrize("command", [["export"], ["cut", "--format", "saved_model"]])
+def test_a_byte_flipped_inside_a_streamed_variable_is_one_line_naming_it(cli, generated, tmp_path, command):
+    """The CRC32C checked as Bundle.stream streams the tensor into variables/ is what catches it (no other read
+    of encoder/fc/w does): with check_crc=False there, this export would publish the flipped weight."""
+    checkpoint = _with_one_byte_flipped_in(generated, tmp_path / "ckpt", STREAMED)
+    (tmp_path / "out").mkdir()
+    line = _fails(cli, tmp_path, *command, checkpoint, "--inputs", "images_ph", "--outputs", "encoder/out",
+                  "-o", tmp_path / "out" / "serving")
+    assert f"checkpoint tensor {STREAMED!r}" in line and "fail their CRC32C check" in line
+
+
+# ---------------------------------------------------------------- classes the fuzz campaign found (tests/fuzz)
+
+def _copy_of(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target
+
+
+def test_a_tf2_saved_model_whose_variables_fail_their_checksum(cli, generated, tmp_path):
+    model = _copy_of(generated / "tf2" / "multi_signature", tmp_path / "model")
+    data = model / "variables" / "variables.data-00000-of-00001"
+    raw = bytearray(data.read_bytes())
+    raw[len(raw) // 2] ^= 0x10
+    data.write_bytes(bytes(raw))
+    line = _fails(cli, tmp_path, "export", model, "-o", tmp_path / "out")
+    assert "could not restore its variables" in line and "Checksum does not match" in line
+
+
+def _edited_saved_model(generated, tmp_path: Path, edit) -> Path:
+    from graphsurgeon.tf.protos import pb
+
+    model = _copy_of(generated / "tf2" / "multi_signature", tmp_path / "model")
+    proto = model / "saved_model.pb"
+    saved_model = pb.saved_model_pb2.SavedModel.FromString(proto.read_bytes())
+    edit(saved_model.meta_graphs[0].graph_def)
+    proto.write_bytes(saved_model.SerializeToString())
+    return model
+
+
+def test_a_tf2_signature_output_whose_node_is_gone(cli, generated, tmp_path):
+    def rename_the_call(graph_def):
+        next(n for n in graph_def.node if n.op == "StatefulPartitionedCall").name = "gone"
+
+    line = _fails(cli, tmp_path, "export", _edited_saved_model(generated, tmp_path, rename_the_call),
+                  "-o", tmp_path / "out")
+    assert "reads 'StatefulPartitionedCall', which the graph lacks" in line
+
+
+def test_a_tf2_saved_model_tensorflow_cannot_load(cli, generated, tmp_path):
+    def unknown_op(graph_def):
+        next(n for n in graph_def.library.function[0].node_def if n.op == "Identity").op = "Id/ntity"
+
+    line = _fails(cli, tmp_path, "export", _edited_saved_model(generated, tmp_path, unknown_op), "-o", tmp_path / "out")
+    assert "this TensorFlow does not register" in line and "Id/ntity" in line  # found before TensorFlow loads it
+
+
+def _edited_partitioned_meta(generated, tmp_path: Path, edit) -> Path:
+    from graphsurgeon.tf.protos import pb
+
+    folder = _copy_of(generated / "partitioned_embedding", tmp_path / "model")
+    meta = folder / "model.ckpt-1.meta"
+    message = pb.meta_graph_pb2.MetaGraphDef.FromString(meta.read_bytes())
+    edit(message)
+    meta.write_bytes(message.SerializeToString())
+    return folder / "model.ckpt-1"
+
+
+def test_a_partition_outside_its_full_shape(cli, generated, tmp_path):
+    from graphsurgeon.tf.protos import pb
+
+    def move_part_1(meta):
+        values = meta.collection_def["variables"].bytes_list.value
+        index = next(i for i, raw in enumerate(values) if b"part_1" in raw)
+        var_def = pb.variable_pb2.VariableDef.FromString(values[index])
+        var_def.save_slice_info_def.var_offset[0] = 3999
+        values[index] = var_def.SerializeToString()
+
+    line = _fails(cli, tmp_path, "cut", _edited_partitioned_meta(generated, tmp_path, move_part_1), "--inputs", "ids",
+                  "--outputs", "scores", "-o", tmp_path / "x.pb")
+    assert "variable 'embedding/table/part_1:0' is a part of 'embedding/table' at offset [3999, 0]" in line
+    assert "does not lie inside its full shape [4000, 32]" in line
+
+
+def test_a_restore_op_without_inputs(cli, generated, tmp_path):
+    def drop_restore_inputs(meta):
+        del next(n for n in meta.graph_def.node if n.op == "RestoreV2").input[:]
+
+    line = _fails(cli, tmp_path, "inspect", _edited_partitioned_meta(generated, tmp_path, drop_restore_inputs))
+    assert "(RestoreV2) has 0 data input(s), but its op takes 3" in line
+
+
+def test_a_keras_archive_whose_members_lie_before_its_start(cli, generated, tmp_path):
+    """The end record's central-directory offset raised by 4096: zipfile still finds the directory (it infers
+    where the archive starts), but every member's offset becomes negative and its seek an OSError, which
+    escaped as a traceback when the fuzzer found it."""
+    raw = bytearray((generated / "keras3" / "cnn.keras").read_bytes())
+    end = raw.rfind(b"PK\x05\x06")
+    offset = int.from_bytes(raw[end + 16:end + 20], "little")
+    raw[end + 16:end + 20] = (offset + 4096).to_bytes(4, "little")
+    archive = tmp_path / "m.keras"
+    archive.write_bytes(bytes(raw))
+    line = _fails(cli, tmp_path, "inspect", archive)
+    assert "m.keras is a damaged zip archive (config.json): OSError" in line

@@ -138,8 +138,10 @@ def _forever(items):
 
 
 def _generated() -> Path | None:
+    """The fixtures the Keras, TF2 and partitioned seeds come from: $GRAPHSURGEON_TEST_FIXTURES, else fixtures/generated."""
     prebuilt = os.environ.get("GRAPHSURGEON_TEST_FIXTURES")
-    return Path(prebuilt) if prebuilt else None
+    built = Path(prebuilt) if prebuilt else Path(__file__).resolve().parents[2] / "fixtures" / "generated"
+    return built if built.is_dir() else None
 
 
 if __name__ == "__main__":

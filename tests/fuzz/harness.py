@@ -54,9 +54,28 @@ def seeds(generated: Path | None) -> list[Seed]:
         Seed("ckpt_index", {n: index_seed / n for n in ("model.index", "model.meta", "model.data-00000-of-00001")},
              "model.index", "model", ("X",), ("pred",)),
     ]
-    if generated is not None and (generated / "keras" / "planet.h5").is_file():
-        found.append(Seed("keras_h5", {"m.h5": generated / "keras" / "planet.h5"}, "m.h5", "m.h5", (), ()))
-    return [s for s in found if all(p.is_file() for p in s.files.values())]
+    return [s for s in found + _generated_seeds(generated) if all(p.is_file() for p in s.files.values())]
+
+
+def _generated_seeds(generated: Path | None) -> list[Seed]:
+    """Seeds from fixtures/build.py's output: Keras 2 and 3 files, a TF2 SavedModel, a partitioned checkpoint."""
+    if generated is None:
+        return []
+    keras3, tf2 = generated / "keras3", generated / "tf2" / "multi_signature"
+    partitioned = {f"model.ckpt-1{s}": generated / "partitioned_embedding" / f"model.ckpt-1{s}"
+                   for s in (".index", ".meta", ".data-00000-of-00001")}
+    saved_model = {name: tf2 / name for name in ("saved_model.pb", "fingerprint.pb", "variables/variables.index",
+                                                 "variables/variables.data-00000-of-00001")}
+    return [
+        Seed("keras_h5", {"m.h5": generated / "keras" / "planet.h5"}, "m.h5", "m.h5", (), ()),
+        Seed("keras3_h5", {"m.h5": keras3 / "cnn.h5"}, "m.h5", "m.h5", (), ()),
+        Seed("keras3_archive", {"m.keras": keras3 / "cnn.keras"}, "m.keras", "m.keras", (), ()),
+        Seed("tf2_saved_model", saved_model, "saved_model.pb", ".", (), (), pb.saved_model_pb2.SavedModel),
+        Seed("tf2_variables", saved_model, "variables/variables.data-00000-of-00001", ".", (), ()),
+        Seed("partitioned_index", partitioned, "model.ckpt-1.index", "model.ckpt-1", ("ids",), ("scores",)),
+        Seed("partitioned_meta", partitioned, "model.ckpt-1.meta", "model.ckpt-1", ("ids",), ("scores",),
+             pb.meta_graph_pb2.MetaGraphDef),
+    ]
 
 
 # ---------------------------------------------------------------- mutations
@@ -91,6 +110,8 @@ DTYPES = st.one_of(st.integers(-3, 130), st.just(999), st.sampled_from([1, 3, 7,
 DIMS = st.lists(st.one_of(st.integers(-3, 8), st.just(2**40), st.just(2**63 - 1)), max_size=4)
 OPS = st.sampled_from(["Placeholder", "Const", "Identity", "Mul", "Add", "NoOp", "Switch", "Merge", "VariableV2",
                        "Assign", "NoSuchOp", "", "MatMul", "Enter", "Exit", "PyFunc"])
+SLICE_INFO = st.one_of(st.tuples(st.sampled_from(["full_shape", "var_offset", "var_shape"]), DIMS),
+                       st.tuples(st.just("full_name"), NAMES))
 FIELD_EDITS = st.one_of(
     st.tuples(st.just("name"), NAMES),
     st.tuples(st.just("op"), OPS),
@@ -102,6 +123,7 @@ FIELD_EDITS = st.one_of(
     st.tuples(st.just("drop_attrs"), st.just(None)),
     st.tuples(st.just("duplicate"), st.just(None)),
     st.tuples(st.just("delete"), st.just(None)),
+    st.tuples(st.just("slice_info"), SLICE_INFO),  # a partitioned variable's VariableDef (MetaGraphs only)
 )
 
 
@@ -111,11 +133,33 @@ def proto_mutations() -> st.SearchStrategy:
 
 def apply_proto(data: bytes, proto_type: type, edits: list[tuple]) -> bytes:
     message = proto_type.FromString(data)
-    graph = message.graph_def if proto_type is pb.meta_graph_pb2.MetaGraphDef else message
+    meta = message.meta_graphs[0] if proto_type is pb.saved_model_pb2.SavedModel and message.meta_graphs else \
+        message if proto_type is pb.meta_graph_pb2.MetaGraphDef else None
+    graph = meta.graph_def if meta is not None else message
     for index, (kind, *args) in edits:
-        if graph.node:
+        if kind == "slice_info":
+            if meta is not None:
+                _edit_slice_info(meta, index, *args[0])
+        elif graph.node:
             _edit_node(graph, index % len(graph.node), kind, args)
     return message.SerializeToString()
+
+
+def _edit_slice_info(meta, index: int, field: str, value) -> None:
+    """Change one field of the save_slice_info of a partitioned variable's VariableDef in the "variables" collection."""
+    values = meta.collection_def["variables"].bytes_list.value if "variables" in meta.collection_def else []
+    parts = [i for i, raw in enumerate(values) if pb.variable_pb2.VariableDef.FromString(raw).HasField(
+        "save_slice_info_def")]
+    if not parts:
+        return
+    i = parts[index % len(parts)]
+    var_def = pb.variable_pb2.VariableDef.FromString(values[i])
+    info = var_def.save_slice_info_def
+    if field == "full_name":
+        info.full_name = value
+    else:
+        getattr(info, field)[:] = value
+    values[i] = var_def.SerializeToString()
 
 
 def _edit_node(graph, i: int, kind: str, args: list) -> None:
@@ -174,6 +218,7 @@ def run_case(seed: Seed, data: bytes, *, export: bool = False, timeout: int = CA
     with tempfile.TemporaryDirectory(prefix="gs-fuzz-") as tmp:
         folder = Path(tmp)
         for name, path in seed.files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             if name == seed.mutated:
                 (folder / name).write_bytes(data)
             else:

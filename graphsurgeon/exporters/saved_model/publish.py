@@ -39,6 +39,7 @@ def check_base(base_dir: str | os.PathLike, version: int | None, force: bool) ->
     """
     if not os.fspath(base_dir):
         raise UsageError("the output base directory is empty (-o ''); name the directory that holds the versions")
+    _refuse_non_utf8(Path(base_dir))
     base = Path(base_dir)
     if base.exists() and not base.is_dir():
         raise WriteError(f"{base} exists and is not a directory; choose a base directory for version folders")
@@ -58,6 +59,18 @@ def check_base(base_dir: str | os.PathLike, version: int | None, force: bool) ->
     if (base / str(version)).exists() and not force:
         raise OutputExistsError(f"{base / str(version)} already exists; pass --force to replace it or choose --version")
     return version
+
+
+def _refuse_non_utf8(base: Path) -> None:
+    """Serving takes the base path as UTF-8 text (--model_base_path, model_config_file's base_path, a proto
+    string), and so does TensorFlow's loader: a name with other bytes could be written but never served."""
+    raw = os.fsencode(base.absolute())
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        shown = raw.decode("utf-8", "backslashreplace")
+        raise UsageError(f"-o {shown}: the path is not valid UTF-8 (byte 0x{raw[err.start]:02x}), and TensorFlow "
+                         "Serving reads model paths as UTF-8; choose a UTF-8 name") from err
 
 
 def check_outside_source(base: Path, source: str) -> None:

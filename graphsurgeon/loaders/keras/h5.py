@@ -1,18 +1,18 @@
-"""Keras .h5 files: metadata with h5py alone, or the traced inference graph via tf_keras.
+"""Keras .h5 files: metadata from the HDF5 reader alone, or the traced inference graph via tf_keras.
 
 Metadata (load_keras_h5(..., trace=False)) imports no Keras and deserializes
 nothing: every weight is a variable node whose bytes are read from its HDF5
-dataset on request; inspect and audit use this. Tracing loads the model with
-tf_keras, traces it with training=False (batch norm and dropout in inference
-mode) and freezes the trace. Before any Keras code touches the file, its JSON
-config is scanned by keras.safety (anything carrying code, or naming classes
-that are neither Keras's nor --custom-objects', is refused) and Keras 1 configs
-are refused, so no code from the file runs. A damaged file (h5py's many
-exception types) is one LoadError.
+dataset on request; inspect and audit use this. Every read goes through
+formats/hdf5.py, which bounds its time (a damaged file can make HDF5 loop).
+Tracing loads the model with tf_keras, traces it with training=False (batch
+norm and dropout in inference mode) and freezes the trace. Before any Keras
+code touches the file, its JSON config is scanned by keras.safety (anything
+carrying code, or naming classes that are neither Keras's nor
+--custom-objects', is refused) and Keras 1 configs are refused, so no code
+from the file runs. A damaged file is one LoadError.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import logging
@@ -20,11 +20,11 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
 from graphsurgeon.errors import LoadError
 from graphsurgeon.formats.dtypes import BY_NAME
+from graphsurgeon.formats.hdf5 import Dataset, HDF5File, Listing, join
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.proto import graph_from_proto
@@ -35,6 +35,7 @@ from graphsurgeon.loaders.keras.replace import REGISTERED_PREFIX, replace_layers
 from graphsurgeon.loaders.keras.safety import check_config
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
+from graphsurgeon.tf.keras_trace import UNSAFE_CODE_FAILED, code_failure_reason, failing_layer
 from graphsurgeon.tf.layer_calls import LayerCalls
 from graphsurgeon.tf.protos import pb, shape_proto
 
@@ -43,18 +44,30 @@ log = logging.getLogger(__name__)
 
 
 class H5Source:
-    """Reads one dataset of an HDF5 file per call, opening the file only then."""
+    """Reads one dataset of an HDF5 file per call, through the bounded reader (formats/hdf5.py)."""
 
     def __init__(self, path: str):
-        self.path = path
+        self.file = HDF5File(path)
 
     def read(self, key: str) -> np.ndarray:
-        with h5py.File(self.path, "r") as f:
-            return f[key][()]
+        return self.file.read(key)
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _names(value: object, what: str, path: Path) -> list[str]:
+    """A list-of-names attribute (layer_names, weight_names) as text; a damaged one is a LoadError."""
+    if isinstance(value, np.ndarray) and value.size == 0:
+        return []  # h5py stores an empty list as an empty float64 array
+    if isinstance(value, list) and all(isinstance(v, (bytes, str)) for v in value):
+        try:  # h5py decodes a stored str with surrogateescape: a name that is not UTF-8 is damage too
+            return [_text(v).encode("utf-8").decode("utf-8") for v in value]
+        except UnicodeError:
+            pass
+    raise LoadError(f"{path} is a damaged HDF5 file (the {what} attribute is not a list of UTF-8 names); "
+                    "re-save or re-download it")
 
 
 def load_keras_h5(path: Path, trace: bool = True, architecture: str | None = None,
@@ -69,22 +82,11 @@ def load_keras_h5(path: Path, trace: bool = True, architecture: str | None = Non
         config, stand_ins = replace_layers(_config(path, architecture) or {}, replacements)
         custom_objects = {**(custom_objects or {}), **stand_ins}
     _refuse_unsafe(path, architecture, unsafe_lambda, sorted(custom_objects or {}), config)
-    return _traced(path, metadata, architecture, custom_objects or {}, config)
+    return _traced(path, metadata, architecture, custom_objects or {}, config, unsafe_lambda)
 
 
-# What h5py raises for a damaged file: the HDF5 library's errors surface under all of these names.
+# What Keras raises reading a damaged file itself: the HDF5 library's errors surface under all of these names.
 H5_ERRORS = (OSError, KeyError, RuntimeError, ValueError, TypeError, IndexError, UnicodeError)
-
-
-@contextlib.contextmanager
-def _h5_errors(path: Path) -> Iterator[None]:
-    try:
-        yield
-    except LoadError:
-        raise
-    except H5_ERRORS as err:
-        raise LoadError(f"{path} is a damaged HDF5 file ({type(err).__name__}: {_first_line(err)}); "
-                        "it may be truncated or corrupted: re-save or re-download it") from err
 
 
 def _first_line(err: BaseException) -> str:
@@ -93,50 +95,56 @@ def _first_line(err: BaseException) -> str:
 
 
 def _metadata_model(path: Path) -> Model:
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        raise LoadError(f"{path} is not a readable HDF5 file ({err}); it may be truncated") from err
-    with f, _h5_errors(path):
-        weights_root = f["model_weights"] if "model_weights" in f else f
-        if "layer_names" not in weights_root.attrs:
-            raise LoadError(f"{path} has no Keras layer list (layer_names); it is not a Keras .h5 model or weights file")
-        details = {"keras_version": _text(f.attrs.get("keras_version", "unknown")),
-                   "backend": _text(f.attrs.get("backend", "unknown")),
-                   "model_class": _model_class(f)}
-        nodes: list[Node] = []
-        entries: dict[str, tuple[WeightInfo, H5Source]] = {}
-        source = H5Source(str(path))
-        weights_by_layer: dict[str, list[str]] = {}
-        for layer in (_text(n) for n in weights_root.attrs["layer_names"]):
-            for weight in (_text(w) for w in _group(weights_root, layer, path).attrs.get("weight_names", [])):
-                dataset = weights_root[layer][weight]
-                if not isinstance(dataset, h5py.Dataset):
-                    raise LoadError(f"{path}: weight {layer}/{weight} is not an HDF5 dataset; the file is "
-                                    "damaged: re-save or re-download it")
-                name = _node_name(layer, weight)
-                _add(nodes, entries, name, dataset, source)
-                if name in entries:
-                    weights_by_layer.setdefault(layer, []).append(name)
-        layers = _layer_graph(f, weights_by_layer)
-        if "optimizer_weights" in f:
-            f["optimizer_weights"].visititems(
-                lambda key, item: _add(nodes, entries, f"{OPTIMIZER_SCOPE}/{key.removesuffix(':0')}", item, source)
-                if isinstance(item, h5py.Dataset) else None)
+    listing = HDF5File(path).listing()
+    root, layers_weights = layer_weight_names(listing, path)
+    details = {"keras_version": _text(listing.attr("", "keras_version", "unknown")),
+               "backend": _text(listing.attr("", "backend", "unknown")),
+               "model_class": _model_class(listing.attr("", "model_config"))}
+    nodes: list[Node] = []
+    found: dict[str, tuple[str, Dataset]] = {}  # node name -> (dataset path, dataset)
+    weights_by_layer: dict[str, list[str]] = {}
+    for layer, weights in layers_weights.items():
+        group = join(root, layer)
+        for weight in weights:
+            dataset = listing.dataset(join(group, weight))
+            if dataset is None:
+                raise LoadError(f"{path}: weight {layer}/{weight} is not an HDF5 dataset; the file is "
+                                "damaged: re-save or re-download it")
+            name = _node_name(layer, weight)
+            if _add(nodes, found, name, join(group, weight), dataset):
+                weights_by_layer.setdefault(layer, []).append(name)
+    for key in [k for k in listing.datasets if k.startswith(OPTIMIZER_SCOPE + "/")]:
+        _add(nodes, found, key.removesuffix(":0"), key, listing.datasets[key])
+    layers = _layer_graph(listing.attr("", "model_config"), weights_by_layer)
+    source = H5Source(str(path))
+    entries = {name: (_weight_info(key, dataset), source) for name, (key, dataset) in found.items()}
+    model = Model(graph=Graph(nodes), weights=WeightStore(entries),
+                  source=Source(str(path), "keras_h5", traced=False, details=details))
     if layers is None:
-        return Model(graph=Graph(nodes), weights=WeightStore(entries),
-                     source=Source(str(path), "keras_h5", traced=False, details=details))
-    return Model(graph=Graph([*nodes, *layers.nodes]), weights=WeightStore(entries),
-                 source=Source(str(path), "keras_h5", traced=False, details=details),
-                 inputs=tuple(TensorRef(n) for n in layers.inputs), outputs=tuple(TensorRef(n) for n in layers.outputs),
-                 layers=layers.layers)
+        return model
+    return model.replace(graph=Graph([*nodes, *layers.nodes]), inputs=tuple(TensorRef(n) for n in layers.inputs),
+                         outputs=tuple(TensorRef(n) for n in layers.outputs), layers=layers.layers)
 
 
-def _layer_graph(f, weights_by_layer: dict[str, list[str]]) -> LayerGraph | None:
+def layer_weight_names(listing: Listing, path: Path) -> tuple[str, dict[str, list[str]]]:
+    """The group holding the weights, and each layer's weight names (its layer_names and weight_names attributes)."""
+    root = "model_weights" if listing.is_group("model_weights") else ""
+    if listing.attr(root, "layer_names") is None:
+        raise LoadError(f"{path} has no Keras layer list (layer_names); it is not a Keras .h5 model or weights file")
+    found: dict[str, list[str]] = {}
+    for layer in _names(listing.attr(root, "layer_names"), "layer_names", path):
+        if not listing.is_group(join(root, layer)):
+            raise LoadError(f"{path}: layer {layer!r} is not an HDF5 group; the file is damaged: re-save or "
+                            "re-download it")
+        found[layer] = _names(listing.attr(join(root, layer), "weight_names", []), f"weight_names of layer {layer!r}",
+                              path)
+    return root, found
+
+
+def _layer_graph(raw_config: object, weights_by_layer: dict[str, list[str]]) -> LayerGraph | None:
     """The layers as nodes named as export names them, when the file has a readable model config."""
-    raw = f.attrs.get("model_config")
     try:
-        config = json.loads(_text(raw)) if raw is not None else None
+        config = json.loads(_text(raw_config)) if raw_config is not None else None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(config, dict):
@@ -150,19 +158,11 @@ def _layer_graph(f, weights_by_layer: dict[str, list[str]]) -> LayerGraph | None
         return None
 
 
-def _group(root, layer: str, path: Path):
-    group = root[layer]
-    if not isinstance(group, h5py.Group):
-        raise LoadError(f"{path}: layer {layer!r} is not an HDF5 group; the file is damaged: re-save or re-download it")
-    return group
-
-
-def _model_class(f) -> str:
-    config = f.attrs.get("model_config")
-    if config is None:
+def _model_class(raw_config: object) -> str:
+    if raw_config is None:
         return "weights only"
     try:
-        parsed = json.loads(_text(config))
+        parsed = json.loads(_text(raw_config))
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return "unknown"
     return str(parsed.get("class_name", "unknown")) if isinstance(parsed, dict) else "unknown"
@@ -174,14 +174,21 @@ def _node_name(layer: str, weight: str) -> str:
     return name if name.startswith(layer + "/") else f"{layer}/{name}"
 
 
-def _add(nodes: list, entries: dict, name: str, dataset, source: H5Source) -> None:
+def _add(nodes: list[Node], found: dict[str, tuple[str, Dataset]], name: str, key: str, dataset: Dataset) -> bool:
+    """A variable node for a numeric dataset (strings and other non-tensor data are not weights)."""
     dtype = BY_NAME.get(dataset.dtype.name)
     if dtype is None:
-        return  # strings and other non-tensor data are not weights
-    shape = tuple(int(d) for d in dataset.shape)
+        return False
     attr = pb.attr_value_pb2.AttrValue
-    nodes.append(Node(name, "VariableV2", attrs={"dtype": attr(type=dtype), "shape": attr(shape=shape_proto(shape))}))
-    entries[name] = (WeightInfo(dataset.name, dtype, shape, numeric_nbytes(dtype, shape)), source)
+    nodes.append(Node(name, "VariableV2", attrs={"dtype": attr(type=dtype),
+                                                 "shape": attr(shape=shape_proto(dataset.shape))}))
+    found[name] = (key, dataset)
+    return True
+
+
+def _weight_info(key: str, dataset: Dataset) -> WeightInfo:
+    dtype = BY_NAME[dataset.dtype.name]
+    return WeightInfo(f"/{key}", dtype, dataset.shape, numeric_nbytes(dtype, dataset.shape))
 
 
 def _config(path: Path, architecture: str | None) -> dict | None:
@@ -192,15 +199,13 @@ def _config(path: Path, architecture: str | None) -> dict | None:
         except OSError as err:
             raise LoadError(f"cannot read --architecture {architecture}: {err.strerror or err}; "
                             "give the model's JSON (model.to_json())") from err
-    with _h5_errors(path):
-        with h5py.File(path, "r") as f:
-            raw = f.attrs.get("model_config")
+    raw = HDF5File(path).listing().attr("", "model_config")
     return _parsed(raw, f"{path} (its model_config attribute)") if raw is not None else None
 
 
-def _parsed(raw: str | bytes | np.ndarray, what: str) -> dict:
+def _parsed(raw: object, what: str) -> dict:
     try:
-        config = json.loads(raw.tobytes() if isinstance(raw, np.ndarray) else raw)
+        config = json.loads(raw.tobytes() if isinstance(raw, np.ndarray) else raw)  # type: ignore[arg-type]
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as err:
         raise LoadError(f"{what} is not valid JSON ({err}); re-save the model with Keras") from err
     except RecursionError as err:
@@ -253,8 +258,7 @@ def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool, cu
         raise LoadError(f"{path} holds weights only; give the architecture with --architecture model.json")
     source = str(path) if architecture is None else f"--architecture {architecture}"
     check_config(config, source, allow_code=unsafe_lambda, custom_names=custom_names)
-    with _h5_errors(path), h5py.File(path, "r") as f:
-        version = _text(f.attrs.get("keras_version", ""))
+    version = _text(HDF5File(path).listing().attr("", "keras_version", ""))
     if version.startswith("1."):
         unknown: dict[str, Any] = {"class_name": "?", "config": {}}
         first = next((layer for layer in _layers(config)), unknown)
@@ -266,8 +270,13 @@ def _refuse_unsafe(path: Path, architecture: str | None, unsafe_lambda: bool, cu
 
 
 def _traced(path: Path, metadata: Model, architecture: str | None, custom_objects: dict,
-            config: dict | None) -> Model:
-    """``config``: a rewritten model config to build instead of the file's (weights still come from the file)."""
+            config: dict | None, unsafe_lambda: bool) -> Model:
+    """``config``: a rewritten model config to build instead of the file's (weights still come from the file).
+
+    tf_keras reads the file itself, with h5py in this process: the bounded reader reads all of it first, so
+    Keras meets no attribute or dataset that was not already read in time.
+    """
+    HDF5File(path).read_everything()
     try:
         trace = runtime.trace_keras(str(path), architecture, custom_objects,
                                     json.dumps(config) if config is not None else None)
@@ -286,6 +295,12 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
                if isinstance(err, (ValueError, TypeError)) else "the file may be damaged: re-save or re-download it")
         raise LoadError(f"{path}: Keras could not rebuild the model ({type(err).__name__}: {_first_line(err)}); "
                         f"{fix}") from err
+    except Exception as err:
+        layer = failing_layer(err) if unsafe_lambda else ""
+        if not layer:
+            raise
+        raise LoadError(f"{path}: Keras could not rebuild the model: layer {layer!r}: {code_failure_reason(err)}; "
+                        f"{UNSAFE_CODE_FAILED.format(layer=layer)}") from err
     graph, records = _unreturned(graph_from_proto(trace.graph_def, str(path)), trace.layers)
     aliases = []
     for layer, tensor in trace.outputs:

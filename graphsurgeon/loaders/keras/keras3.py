@@ -12,23 +12,21 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import h5py
-
 from graphsurgeon.errors import LoadError
 from graphsurgeon.formats import dtypes as dt
+from graphsurgeon.formats.hdf5 import HDF5File
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.graphdef import graph_from_proto
 from graphsurgeon.loaders.keras import config as kc
 from graphsurgeon.loaders.keras.archive import ASSETS_PREFIX, ArchiveH5Source, KerasArchive
-from graphsurgeon.loaders.keras.h5 import _metadata_model, _node_name, _text
+from graphsurgeon.loaders.keras.h5 import _metadata_model, _node_name, _text, layer_weight_names
 from graphsurgeon.loaders.keras.keras3_replace import Replaced, replaced
 from graphsurgeon.loaders.keras.layers import layer_graph
 from graphsurgeon.loaders.keras.model_layers import traced_layers
@@ -41,12 +39,8 @@ FORMAT_ARCHIVE, FORMAT_H5 = "keras", "keras_h5"
 
 
 def h5_keras_version(path: Path) -> str:
-    """The keras_version attribute of a .h5 file ("" when absent or unreadable: the .h5 loader reports that)."""
-    try:
-        with h5py.File(path, "r") as f:
-            return _text(f.attrs.get("keras_version", ""))
-    except OSError:
-        return ""
+    """The keras_version attribute of a .h5 file ("" when absent); a file the HDF5 reader cannot list is a LoadError."""
+    return _text(HDF5File(path).listing().attr("", "keras_version", ""))
 
 
 def load_keras_archive(path: Path, trace: bool = True, unsafe_lambda: bool = False,
@@ -67,12 +61,10 @@ def load_keras_archive(path: Path, trace: bool = True, unsafe_lambda: bool = Fal
 
 def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
                    custom_objects: dict | None = None, replacements: Mapping[str, Callable] | None = None) -> Model:
-    with h5py.File(path, "r") as f:
-        raw = f.attrs.get("model_config")
-        root = f["model_weights"] if "model_weights" in f else f
-        names = [_text(n) for n in root.attrs.get("layer_names", [])]
-        weight_names = {n: [_text(w) for w in root[n].attrs.get("weight_names", [])] for n in names}
     base = _metadata_model(path)
+    listing = HDF5File(path).listing()
+    raw = listing.attr("", "model_config")
+    weight_names = layer_weight_names(listing, path)[1]
     if raw is None:
         if trace:
             raise LoadError(f"{path} holds Keras 3 weights only, which graphsurgeon cannot rebuild a model from; "
@@ -84,7 +76,7 @@ def load_keras3_h5(path: Path, trace: bool = True, unsafe_lambda: bool = False,
         return metadata
     swap = replaced(config, replacements or {}, custom_objects or {})
     kc.refuse_unsafe(swap.config, path, unsafe_lambda, swap.custom_objects)
-    weights = {layer: [_entry(metadata, _node_name(layer, w)) for w in weight_names[layer]] for layer in names}
+    weights = {layer: [_entry(metadata, _node_name(layer, w)) for w in names] for layer, names in weight_names.items()}
     traced = _traced(path, swap, metadata, swap.h5_weights(weights), True, None, unsafe_lambda)
     return tables_from_assets(traced, _temporary_dir()) if traced.init_ops else traced
 
@@ -171,13 +163,12 @@ def _extracted_assets(archive: KerasArchive) -> str | None:
     if not members:
         return None
     root = Path(_temporary_dir())
-    with zipfile.ZipFile(archive.path) as z:
-        for name in members:
-            target = (root / name[len(ASSETS_PREFIX):]).resolve()
-            if root.resolve() not in target.parents:
-                raise LoadError(f"{archive.path}: asset {name!r} points outside the archive's assets/; refusing it")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(z.read(name))
+    for name in members:
+        target = (root / name[len(ASSETS_PREFIX):]).resolve()
+        if root.resolve() not in target.parents:
+            raise LoadError(f"{archive.path}: asset {name!r} points outside the archive's assets/; refusing it")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(archive.read_member(name))
     return str(root)
 
 

@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsurgeon.errors import LoadError
-from graphsurgeon.loaders.keras.names import KERAS_NAMES
+from graphsurgeon.loaders.keras.archive import ZIP_ERRORS
+from graphsurgeon.loaders.keras.names import KERAS_NAMES, KERAS_OPS
 
 KERAS_PACKAGES = ("keras", "tf_keras", "tensorflow.keras", "tensorflow.python.keras")
+KERAS_OPS_MODULE = "keras.src.ops."  # where Keras 3's operation classes live (names.KERAS_OPS)
 # Keras 3's own markers for plain values (tuples, arrays, bytes, tensors) and for named functions.
 KERAS3_MARKERS = frozenset({"__tuple__", "__numpy__", "__bytes__", "__tensor__", "__typespec__",
                             "__keras_tensor__", "__ellipsis__", "__slice__", "function"})
@@ -83,7 +85,7 @@ def check_keras_archive(path: Path, *, allow_code: bool, custom_names: Collectio
                 raise LoadError(f"{path}: config.json unpacks to more than {MAX_CONFIG_BYTES} bytes; it is not a "
                                 "Keras model config")
             raw = archive.read("config.json")
-    except (OSError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+    except (KeyError, *ZIP_ERRORS) as err:
         raise LoadError(f"{path} is not a readable .keras archive with a config.json ({err}); re-save it with "
                         "model.save('model.keras')") from err
     try:
@@ -204,7 +206,11 @@ def _is_custom(class_name: object, registered: object, inner: object, custom_nam
 
 
 def _is_keras_name(name: object, module: object) -> bool:
-    if not isinstance(name, str) or not (name in KERAS_NAMES or name in KERAS3_MARKERS):
+    if not isinstance(name, str):
+        return False
+    if name in KERAS_OPS and isinstance(module, str) and module.startswith(KERAS_OPS_MODULE):
+        return True  # an op between layers, from Keras's own ops module
+    if not (name in KERAS_NAMES or name in KERAS3_MARKERS):
         return False
     if module is None:
         return True

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import graphsurgeon as gs
-from graphsurgeon.loaders.keras.archive import WEIGHTS, MemberWindow, open_member
+from graphsurgeon.formats.hdf5_worker import MemberWindow, open_member
+from graphsurgeon.loaders.keras.archive import WEIGHTS
 
 
 def _recompressed(source, target, compression: int):

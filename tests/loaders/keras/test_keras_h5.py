@@ -1,6 +1,7 @@
 """Keras .h5 files read with h5py alone: metadata and lazy weights for inspect and audit."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -54,7 +55,7 @@ def test_inspect_h5_is_fast_and_never_imports_tensorflow(corpus, capsys, tmp_pat
               "print('SECONDS', time.perf_counter() - t)\n")
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env={"COLUMNS": "120", "PATH": "/usr/bin:/bin",
+                            env={"COLUMNS": "120", "PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
                                  "GRAPHSURGEON_CACHE_DIR": str(tmp_path / "empty-cache")})
     wall = time.perf_counter() - start
     assert result.returncode == 0, result.stderr

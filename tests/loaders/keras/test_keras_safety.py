@@ -7,6 +7,7 @@ is refused with the layer, the field and the fix.
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import marshal
 import subprocess
@@ -18,7 +19,7 @@ import h5py
 import pytest
 
 from graphsurgeon.errors import LoadError
-from graphsurgeon.loaders.keras.names import KERAS_NAMES
+from graphsurgeon.loaders.keras.names import KERAS_NAMES, KERAS_OPS
 from graphsurgeon.loaders.keras.safety import (
     UnsafeKerasConfigError,
     check_config,
@@ -123,6 +124,37 @@ def test_allow_list_covers_the_installed_keras():
     assert not missing, f"add to graphsurgeon/loaders/keras/names.py: {sorted(missing)}"
 
 
+@pytest.mark.slow
+def test_ops_list_covers_the_installed_keras_and_leaves_out_ops_that_take_functions():
+    """A functional model saves the ops it calls between layers (Embedding(mask_zero=True) saves a NotEqual)."""
+    import importlib
+    import pkgutil
+
+    import keras.src.ops
+    from keras.src.ops.operation import Operation
+
+    found = {}
+    for info in pkgutil.iter_modules(keras.src.ops.__path__):
+        if not info.name.endswith("_test"):
+            module = importlib.import_module(f"keras.src.ops.{info.name}")
+            found |= {n: c for n, c in vars(module).items() if isinstance(c, type) and issubclass(c, Operation)
+                      and c.__module__ == module.__name__}
+    takes_function = {n for n, c in found.items() if {"f", "fn", "function", "body", "cond"} & set(
+        inspect.signature(c.__init__).parameters)}
+    assert takes_function and not takes_function & KERAS_OPS
+    assert not set(found) - takes_function - KERAS_OPS - {"AssociativeScan", "Cond", "Map", "Scan", "ForiLoop",
+                                                          "Switch", "CustomGradient", "Vectorize"}
+
+
+def test_a_keras_op_between_layers_is_accepted_only_from_keras_s_own_ops_module():
+    op = {"class_name": "NotEqual", "module": "keras.src.ops.numpy", "config": {"name": "not_equal"}}
+    check_config({"class_name": "Functional", "config": {"layers": [op]}}, "m.keras", allow_code=False)
+    for module in ("evil.ops", "keras_evil.src.ops.numpy"):
+        with pytest.raises(UnsafeKerasConfigError):
+            check_config({"class_name": "Functional", "config": {"layers": [{**op, "module": module}]}}, "m.keras",
+                         allow_code=False)
+
+
 def test_corpus_keras_files_pass_or_name_their_custom_class(corpus):
     for path in sorted(corpus.glob("*/*.h5")) + sorted(corpus.glob("*/*.hdf5")):
         with h5py.File(path, "r") as f:
@@ -208,3 +240,73 @@ def test_a_recorded_recipe_cannot_switch_on_code(cli, tmp_path, monkeypatch):
     (line,) = result.err.strip().splitlines()
     assert "layer 'rnn', field 'cell.residual_fn'" in line
     assert not (tmp_path / "IMPORTED").exists() and not list(tmp_path.glob("PWNED_*"))
+
+
+# fixtures/keras_code.py: code one level down, inside a wrapper's `layer` or `backward_layer`.
+WRAPPED = {
+    "k2_time_distributed_lambda.h5": "layer 'per_step', field 'layer.function': it is a Lambda layer",
+    "k2_bidirectional_layer.h5": "layer 'both', field 'layer.cell.residual_fn': it holds a Python lambda",
+    "k2_bidirectional_backward_layer.h5": "layer 'both', field 'backward_layer.cell.residual_fn'",
+    "k3_time_distributed_lambda.keras": "layer 'double' is a Lambda layer",
+    "k3_time_distributed_lambda.h5": "layer 'double' is a Lambda layer",
+    "k3_time_distributed_activation.keras": "layer 'per_step', field 'layer.activation.value'",
+    "k3_time_distributed_activation.h5": "layer 'per_step', field 'layer.activation.value'",
+    "k3_bidirectional_layer.keras": "layer 'both', field 'layer.activation.value'",
+    "k3_bidirectional_layer.h5": "layer 'both', field 'layer.activation.value'",
+    "k3_bidirectional_backward_layer.keras": "layer 'both', field 'backward_layer.activation.value'",
+    "k3_bidirectional_backward_layer.h5": "layer 'both', field 'backward_layer.activation.value'",
+}
+LOAD_EACH = """
+import json, sys
+from graphsurgeon import load
+from graphsurgeon.errors import LoadError
+payloads = set(json.loads(sys.argv[2]))
+hits = []
+sys.addaudithook(lambda e, a: hits.append(e) if e == 'marshal.loads' and bytes(a[0]).hex() in payloads else None)
+refusals = {}
+for name in json.loads(sys.argv[3]):
+    try:
+        load(sys.argv[1] + '/' + name)
+        refusals[name] = None
+    except LoadError as err:
+        refusals[name] = str(err)
+print(json.dumps({"refusals": refusals, "marshal": len(hits),
+                  "keras": sorted(m for m in ("tf_keras", "keras", "tensorflow") if m in sys.modules)}))
+"""
+
+
+def _config_of(path: Path) -> dict:
+    if path.suffix == ".keras":
+        return json.loads(zipfile.ZipFile(path).read("config.json"))
+    with h5py.File(path, "r") as f:
+        return json.loads(f.attrs["model_config"])
+
+
+def _bytecode_in(item: object) -> list[bytes]:
+    """Every marshalled code object a config holds (the payloads Keras would unmarshal)."""
+    found, stack = [], [item]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and looks_like_bytecode(item):
+            found.append(base64.b64decode(item))
+    return found
+
+
+def test_code_inside_wrappers_is_refused_before_any_keras_code_runs(generated):
+    """TimeDistributed and Bidirectional (`layer` and `backward_layer`), Keras 2 .h5 and Keras 3 .keras/.h5: each
+    refused by name, in a process where afterwards no bytecode was unmarshalled and no Keras (nor TensorFlow)
+    was imported."""
+    folder = generated / "keras_code"
+    payloads = [p.hex() for name in WRAPPED for p in _bytecode_in(_config_of(folder / name))]
+    assert len(payloads) >= len(WRAPPED)
+    result = subprocess.run([sys.executable, "-c", LOAD_EACH, str(folder), json.dumps(payloads), json.dumps(list(WRAPPED))],
+                            capture_output=True, text=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else None
+    assert report is not None, result.stderr[-3000:]
+    wrong = {name: got for name, got in report["refusals"].items() if got is None or WRAPPED[name] not in got}
+    assert wrong == {}
+    assert report["marshal"] == 0 and report["keras"] == []
