@@ -19,6 +19,7 @@ from graphsurgeon.ir.graph_checks import check_nodes
 from graphsurgeon.ir.init_stages import staged
 from graphsurgeon.ir.model import Asset, Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
+from graphsurgeon.ir.shapes import needs_inference, static_shape
 from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.names import TensorRef
 from graphsurgeon.recipe import Recipe
@@ -91,13 +92,21 @@ class Plan:
 
     def resolved(self) -> dict:
         """The names the recipe resolved to, for the record an export writes (JSON-safe)."""
-        return {"inputs": [{"name": i.spec.name, "tensor": str(i.ref), "placeholder": i.placeholder}
-                           for i in self.inputs],
+        return {"inputs": [{"name": i.spec.name, "tensor": str(i.ref), "placeholder": i.placeholder,
+                            "shape": _stated_shape(self.model, i.ref)} for i in self.inputs],
                 "outputs": [str(r) for r in self.outputs],
                 "bindings": sorted((self.recipe.bindings or {}).keys()),
                 "variables": len(self.variables), "kept_nodes": len(self.kept),
                 "assets": [a.filename for a in self.assets],
                 "init_stages": {k: v for k, v in self.init_stages().items() if v}}
+
+
+def _stated_shape(model: Model, ref: TensorRef) -> list[int] | None:
+    """The shape the source's graph states for an input (attrs only, no TensorFlow): verify's evidence for sizes."""
+    if needs_inference(model, [ref], annotations=True):
+        return None
+    shape = static_shape(model, ref, annotations=True)
+    return list(shape) if shape is not None else None
 
 
 def plan(model: Model, recipe: Recipe | None = None) -> Plan:

@@ -136,19 +136,24 @@ def checkpoint_read_error() -> type[Any]:  # OpError, which has .message
 
 # ---------------------------------------------------------------- running graphs
 
-def _seeded(graph_def: Any) -> Any:
-    """A copy whose unseeded random ops get seeds from their names.
+def seed_from_name(node_def: Any) -> None:
+    """Give an unseeded random op (seed=seed2=0) seeds from its name, in place.
 
-    A random op with seed=seed2=0 draws a new sequence on every run; naming
-    seeds after the node keeps initializer values identical across runs.
+    Such an op draws a new sequence on every run; naming seeds after the node
+    keeps initializer values identical across runs (freeze and verify agree).
     """
+    if "seed" in node_def.attr and "seed2" in node_def.attr:
+        if node_def.attr["seed"].i == 0 and node_def.attr["seed2"].i == 0:
+            node_def.attr["seed"].i = 87654321
+            node_def.attr["seed2"].i = zlib.crc32(node_def.name.encode()) & 0x7FFFFFFF
+
+
+def _seeded(graph_def: Any) -> Any:
+    """A copy whose unseeded random ops get seeds from their names (seed_from_name)."""
     out = pb.graph_pb2.GraphDef()
     out.CopyFrom(graph_def)
     for node in out.node:
-        if "seed" in node.attr and "seed2" in node.attr:
-            if node.attr["seed"].i == 0 and node.attr["seed2"].i == 0:
-                node.attr["seed"].i = 87654321
-                node.attr["seed2"].i = zlib.crc32(node.name.encode()) & 0x7FFFFFFF
+        seed_from_name(node)
     return out
 
 

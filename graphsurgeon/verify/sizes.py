@@ -1,0 +1,62 @@
+"""The smallest size for unknown dimensions at which every output of a signature is non-empty.
+
+A convolution window, a stride or a crop makes small inputs fail or give
+empty outputs (an InceptionV3 needs 75x75; a dilated convolution that crops
+5,000 steps on each side needs 10,001). TensorFlow's shape inference answers
+without running anything: the signature's inputs are given the candidate
+size, and a size is too small when inference fails or an output has a zero
+dimension. Sizes double until one fits, then bisect down to the smallest.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.names import TensorRef
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import shape_proto
+
+START = 2
+LIMIT = 1 << 17
+
+
+def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]], free: int, batch: int) -> int | None:
+    """The smallest size >= START for the ``free`` dims of ``shapes`` (by input key) at which every output of
+    signature ``key`` is non-empty; None if none up to LIMIT is, or if an input is not a Placeholder."""
+    sig = model.signatures[key]
+    graph_def = to_graph_def(model.graph, model.weights, lazy_as_placeholders=True)
+    nodes = {nd.name: nd for nd in graph_def.node}
+    placeholders = {}
+    for input_key, shape in shapes.items():
+        node = nodes.get(TensorRef.parse(sig.inputs[input_key].name).node)
+        if node is None or node.op != "Placeholder":
+            return None
+        placeholders[input_key] = node
+    outputs = [info.name for _, info in sorted(sig.outputs.items()) if info.name]
+
+    def fits(size: int) -> bool:
+        for input_key, node in placeholders.items():
+            dims = [size if d == free else batch if d == -1 else d for d in shapes[input_key]]
+            node.attr["shape"].shape.CopyFrom(shape_proto(dims))
+        return _non_empty(graph_def, outputs)
+
+    size = START
+    while not fits(size):
+        if size >= LIMIT:
+            return None
+        size *= 2
+    low = size // 2  # too small (or below START)
+    while size - low > 1 and size > START:
+        middle = (low + size) // 2
+        low, size = (low, middle) if fits(middle) else (middle, size)
+    return size
+
+
+def _non_empty(graph_def: Any, outputs: list[str]) -> bool:
+    try:
+        shapes = runtime.static_shapes(graph_def, outputs)
+    except runtime.import_error():
+        return False  # a window larger than its input: inference refuses the size
+    return all(shape is None or 0 not in shape for shape in shapes)
