@@ -79,7 +79,7 @@ def judge(v: Verdict, export: Runs, source: Runs | None) -> SignatureCheck:
     notes, problems = [], []
     pinned = _pinned_batch(v, export, source)
     problems += pinned
-    stochastic = _stochastic(v, export, "the export")
+    stochastic = _stochastic(v, export, "the export is stochastic")
     problems += stochastic
     if source is not None:
         source_failed = source.error(0)
@@ -87,7 +87,7 @@ def judge(v: Verdict, export: Runs, source: Runs | None) -> SignatureCheck:
             problems.append(f"the source failed on the same inputs: {first_line(source_failed)}")
             source = None
         else:
-            notes += [n.replace("the export is", "the source is too") for n in _stochastic(v, source, "the export")]
+            notes += [n.split(";")[0] for n in _stochastic(v, source, "the source is stochastic too")]
     elif v.uncompared:
         notes.append(f"not compared with the source: {v.uncompared}")
     outputs = _outputs(v, export, source)
@@ -117,7 +117,7 @@ def _stochastic(v: Verdict, runs: Runs, side: str) -> list[str]:
     rtol = min(tolerance(v.rtol, v.key, k, defaults.RTOL) for k in v.output_keys) if v.output_keys else 0.0
     if first is None or same_outputs(first, again, max(atol, 0.0), max(rtol, 0.0)):
         return []
-    return [f"{side} is stochastic: two runs on the same inputs differ; {random_sources(v.graph)}"]
+    return [f"{side}: two runs on the same inputs differ; {random_sources(v.graph)}"]
 
 
 def random_sources(graph: Graph) -> str:

@@ -84,7 +84,8 @@ def signature_inputs(model: Model, key: str, given: Mapping[str, np.ndarray], ev
     if not missing:
         return SignatureInputs([chosen], [None], [])
     shapes, whys = _shapes(sig, missing, evidence, _given_batch(sig, chosen))
-    batches: list[int | None] = list(batch_sizes) if any(s[0] == -1 for s in shapes.values() if s) else [None]
+    batched = {k for k, s in shapes.items() if s and s[0] == -1}
+    batches: list[int | None] = list(batch_sizes) if batched else [None]
     feeds, invented = [], []
     for batch in batches:
         rng = np.random.default_rng(zlib.crc32(f"{key}/{batch}".encode()))
@@ -99,7 +100,7 @@ def signature_inputs(model: Model, key: str, given: Mapping[str, np.ndarray], ev
             if batch == batches[0]:
                 then = f", then {batches[1]}" if len(batches) > 1 else ""
                 invented.append(InventedInput(input_key, list(shape), dt.name_of(info.dtype), values,
-                                              whys[input_key] + (f"; batch {batch}{then}" if batch else "")))
+                                              whys[input_key] + (f"; batch {batch}{then}" if input_key in batched else "")))
         feeds.append(arrays)
     return SignatureInputs(feeds, batches, invented)
 

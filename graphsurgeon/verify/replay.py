@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from graphsurgeon import defaults
+from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.shapes import needs_inference, static_shape
@@ -129,6 +131,9 @@ class CutReference(Reference):
     def __init__(self, path: Path, planned: Plan, graph: ReferenceGraph, resolved: Mapping[str, TensorRef]):
         self.path, self.planned, self.graph = path, planned, graph
         self.resolved = resolved  # export tensor -> source tensor, from the record
+        # what the user typed for each input and output -> the source tensor it resolved to
+        self.by_user_name = {i.spec.name: i.ref for i in planned.inputs}
+        self.by_user_name.update(zip(planned.recipe.outputs or (), planned.outputs))
 
     @classmethod
     def build(cls, path: Path, recipe: Recipe, record: Record | None, export: Model, work: Path) -> "CutReference":
@@ -142,23 +147,46 @@ class CutReference(Reference):
         return cls(path, planned, graph, resolved)
 
     def pairing(self, model: Model, key: str) -> Pairing | str:
+        """Each tensor of the export's signature ``key`` and the source tensor its key stands for."""
         sig = model.signatures[key]
         inputs: dict[str, tuple[str, int | None]] = {}
         for input_key, info in sorted(sig.inputs.items()):
-            found = self._counterpart(info.name)
+            found = self._counterpart(self._intended(key, "inputs", input_key) or self._recorded(info.name))
             if found is None:
                 return f"input {input_key!r} ({info.name}) has no counterpart in the source"
             inputs[info.name] = found
         outputs = {}
         for output_key, info in sorted(sig.outputs.items()):
-            found = self._counterpart(info.name)
+            found = self._counterpart(self._intended(key, "outputs", output_key) or self._recorded(info.name))
             if found is None:
                 return f"output {output_key!r} ({info.name}) has no counterpart in the source"
             outputs[info.name] = found[0]
         return Pairing(inputs, outputs)
 
-    def _counterpart(self, name: str) -> tuple[str, int | None] | None:
-        ref = self.resolved.get(name, TensorRef.parse(name))
+    def _intended(self, key: str, side: str, item: str) -> TensorRef | None:
+        """The source tensor a signature key means, from the user's side rather than the export's tensor names:
+        the source's own signature of that key (which the export keeps), or the name --keys gave the key.
+        So an export that feeds key 'a' to the tensor key 'b' meant is caught."""
+        recipe = self.planned.recipe
+        source = None if key == defaults.DEFAULT_SIGNATURE and recipe.names_own_signature else \
+            self.planned.source.signatures.get(key)
+        if source is not None:
+            infos = getattr(source, side)
+            return TensorRef.parse(infos[item].name) if item in infos and infos[item].name else None
+        named = [name for name, given in (recipe.keys or {}).items() if given == item]
+        if len(named) != 1:
+            return None
+        if named[0] in self.by_user_name:
+            return self.by_user_name[named[0]]
+        try:
+            return TensorRef.parse(named[0])
+        except GraphSurgeonError:
+            return None
+
+    def _recorded(self, name: str) -> TensorRef:
+        return self.resolved.get(name, TensorRef.parse(name))
+
+    def _counterpart(self, ref: TensorRef) -> tuple[str, int | None] | None:
         graph = self.planned.model.graph
         if ref.node not in graph:
             return None
