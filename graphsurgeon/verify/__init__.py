@@ -28,6 +28,7 @@ from graphsurgeon.record import Record, read_record
 from graphsurgeon.verify.checks import Runs, SignatureCheck, Verdict, judge, pinned
 from graphsurgeon.verify.compare import OutputCheck, Tolerance
 from graphsurgeon.verify.cpp_loader import LoaderChild, Run, Session, SessionResult
+from graphsurgeon.verify.domains import Domain
 from graphsurgeon.verify.inputs import BATCHES, FREE, Evidence, InventedInput, SignatureInputs, signature_inputs
 from graphsurgeon.verify.lint import Finding, lint
 from graphsurgeon.verify.replay import Pairing, Reference, feed_as, work_dir
@@ -138,7 +139,8 @@ def _trial(model: Model, key: str, feeds: Mapping[str, np.ndarray], reference: R
     evidence = Evidence(
         source=lambda input_key: reference.source_shape(model, key, input_key) if reference is not None else None,
         record=_recorded_shapes(model, key, record),
-        search=lambda shapes: smallest_size(model, key, shapes, FREE, batches[0]))
+        search=lambda shapes: smallest_size(model, key, shapes, FREE, batches[0]),
+        domains=_recorded_domains(key, record))
     inputs = signature_inputs(model, key, feeds, evidence, directory / "assets", batches)
     if isinstance(pairing, str):
         return Trial(key, inputs, None, pairing)
@@ -152,6 +154,15 @@ def _recorded_shapes(model: Model, key: str, record: Record | None) -> dict[str,
     sig = model.signatures[key]
     return {k: tuple(by_tensor[info.name]) if by_tensor.get(info.name) is not None else None
             for k, info in sig.inputs.items()}
+
+
+def _recorded_domains(key: str, record: Record | None) -> dict[str, Domain]:
+    """The encoded-image input of a front end the record names (its decoder runs inside a loop's body)."""
+    front = record.recipe.front_end if record is not None else None
+    if front is None or key != defaults.DEFAULT_SIGNATURE:
+        return {}
+    why = f"encoded images for the --image-input {front.image_input} front end the record names: PNG"
+    return {front.image_key or defaults.IMAGE_KEY: Domain("image", size=(32, 32, 3), why=why)}
 
 
 def _save_feeds(trials: Sequence[Trial], path: str | os.PathLike) -> None:

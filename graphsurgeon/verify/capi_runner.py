@@ -34,8 +34,8 @@ import numpy as np
 
 # TF_DataType enum values <-> numpy (tensorflow/c/tf_datatype.h).
 TF_STRING = 7
-DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 6: np.int8, 9: np.int64,
-          10: np.bool_, 17: np.uint16, 19: np.float16, 22: np.uint32, 23: np.uint64}
+DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 6: np.int8, 8: np.complex64,
+          9: np.int64, 10: np.bool_, 17: np.uint16, 18: np.complex128, 19: np.float16, 22: np.uint32, 23: np.uint64}
 TSTRING_SIZE = 24  # sizeof(TF_TString)
 
 

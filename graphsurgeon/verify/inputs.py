@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,7 @@ class Evidence:
     source: Callable[[str], Shape | None]  # input key -> the shape the source gives it
     record: Mapping[str, Shape | None]  # input key -> the shape the export's record kept
     search: Callable[[dict[str, Shape]], int | None]  # shapes with FREE dims -> the smallest size that fits
+    domains: Mapping[str, Domain] = field(default_factory=dict)  # input key -> values the record says it takes
 
 
 def signature_inputs(model: Model, key: str, given: Mapping[str, np.ndarray], evidence: Evidence,
@@ -93,7 +94,7 @@ def signature_inputs(model: Model, key: str, given: Mapping[str, np.ndarray], ev
         for input_key in missing:
             info = sig.inputs[input_key]
             shape = tuple(d if d != -1 else batch or 0 for d in shapes[input_key])
-            made = _invent(model, info, shape, rng, f"{key}/{input_key}", assets_dir)
+            made = _invent(model, info, shape, rng, f"{key}/{input_key}", assets_dir, evidence.domains.get(input_key))
             if isinstance(made, str):
                 return SignatureInputs([], [], [], made)
             arrays[input_key], values = made
@@ -126,7 +127,7 @@ def _checked(value: np.ndarray, info, where: str) -> np.ndarray:
     if len(dims) != value.ndim:
         wanted = "[" + ",".join("?" if d < 0 else str(d) for d in dims) + "]"
         raise UsageError(f"--feeds {where} has shape {list(value.shape)}, but the signature takes {wanted}; "
-                         "give an array of that shape")
+                         "give an array of that rank")
     return value
 
 
@@ -186,7 +187,7 @@ def _known(shape: Shape | None, own: Shape, i: int) -> bool:
 
 
 def _invent(model: Model, info, shape: Shape, rng: np.random.Generator, where: str,
-            assets_dir: Path | None) -> tuple[np.ndarray, str] | str:
+            assets_dir: Path | None, domain: Domain | None) -> tuple[np.ndarray, str] | str:
     """(array, what its values are) or why the input cannot be invented."""
     dtype = dt.numpy_of_or_none(info.dtype)
     if not info.name or dtype is None or (dtype.kind not in "fiubOSU"):
@@ -196,8 +197,7 @@ def _invent(model: Model, info, shape: Shape, rng: np.random.Generator, where: s
     if dtype.kind != "O" and count * dtype.itemsize > MAX_GENERATED_BYTES:
         raise UsageError(f"input {where} has shape {list(shape)} ({count * dtype.itemsize} bytes of {dtype.name}), "
                          f"too big to generate; pass one in --feeds FILE.npz under the key {where!r}")
-    domain = domain_of(model, TensorRef.parse(info.name), assets_dir)
-    return values(domain, dtype, shape, rng)
+    return values(domain or domain_of(model, TensorRef.parse(info.name), assets_dir), dtype, shape, rng)
 
 
 def values(domain: Domain, dtype: np.dtype, shape: Shape, rng: np.random.Generator) -> tuple[np.ndarray, str]:
@@ -237,7 +237,7 @@ def _strings(domain: Domain, shape: Shape, rng: np.random.Generator) -> tuple[np
         chosen = np.array([words[i] for i in rng.integers(0, len(words), count)], dtype=object)
         return _with_one_unknown(chosen, UNKNOWN_WORD).reshape(shape), domain.why
     if domain.kind == "example":
-        items = [encodings.example(_features(domain, rng)) for _ in range(count)]
+        items = [_without_trailing_nul(lambda: encodings.example(_features(domain, rng))) for _ in range(count)]
         return np.array(items, dtype=object).reshape(shape), domain.why
     if domain.kind == "image":
         height, width, channels = domain.size
@@ -245,10 +245,22 @@ def _strings(domain: Domain, shape: Shape, rng: np.random.Generator) -> tuple[np
         return np.array(items, dtype=object).reshape(shape), f"{domain.why} {height}x{width}x{channels}"
     if domain.kind == "audio":
         samples, channels = domain.size
-        items = [encodings.wav(rng.uniform(-0.5, 0.5, (samples, channels))) for _ in range(count)]
+        items = [_without_trailing_nul(lambda: encodings.wav(rng.uniform(-0.5, 0.5, (samples, channels))))
+                 for _ in range(count)]
         return np.array(items, dtype=object).reshape(shape), f"{domain.why}, {samples} samples"
     items = [b" ".join(rng.choice(np.array(PLAIN_WORDS, dtype=object), 3).tolist()) for _ in range(count)]
     return np.array(items, dtype=object).reshape(shape), "plain words (nothing in the graph says what the strings hold)"
+
+
+def _without_trailing_nul(make: Callable[[], bytes]) -> bytes:
+    """An encoding that does not end in a NUL byte, drawn again if it does: numpy's bytes arrays drop
+    trailing NULs, so --save-feeds could not keep it exactly."""
+    item = make()
+    for _ in range(16):
+        if not item.endswith(b"\0"):
+            break
+        item = make()
+    return item
 
 
 def _features(domain: Domain, rng: np.random.Generator) -> dict[str, np.ndarray]:
