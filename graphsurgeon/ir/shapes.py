@@ -16,10 +16,24 @@ from graphsurgeon.tf import runtime
 log = logging.getLogger(__name__)
 
 
+# TensorFlow before GraphDef version 22 wrote an unknown Placeholder shape as `shape {}`, and still reads
+# that as "any shape" in such graphs (the Placeholder shape function in array_ops.cc).
+FIRST_PRODUCER_WITH_SCALAR_PLACEHOLDERS = 22
+
+
 def _dims(shape_proto) -> tuple[int, ...] | None:
     if shape_proto.unknown_rank:
         return None
     return tuple(d.size for d in shape_proto.dim)
+
+
+def placeholder_dims(graph: Graph, node) -> tuple[int, ...] | None:
+    """The dims a Placeholder-like node's ``shape`` attr states, as TensorFlow reads them in this graph."""
+    dims = _dims(node.attrs["shape"].shape)
+    producer = graph.versions.producer if graph.versions is not None else 0
+    if dims == () and node.op == "Placeholder" and producer < FIRST_PRODUCER_WITH_SCALAR_PLACEHOLDERS:
+        return None  # an old graph's "any shape", not a scalar
+    return dims
 
 
 def needs_inference(model: Model, refs, annotations: bool = False) -> bool:
@@ -42,7 +56,7 @@ def static_shape(model: Model, ref: TensorRef, annotations: bool = False) -> tup
     """
     node = model.graph[ref.node]
     if node.op in SHAPE_ATTR_OPS and ref.port == 0 and "shape" in node.attrs:
-        return _dims(node.attrs["shape"].shape)
+        return placeholder_dims(model.graph, node)
     if "output_shapes" in node.attrs and ref.port < len(node.attrs["output_shapes"].list.shape):
         return _dims(node.attrs["output_shapes"].list.shape[ref.port])
     recorded = node.attrs.get("_output_shapes") if annotations else None

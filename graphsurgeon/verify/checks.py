@@ -125,8 +125,7 @@ def random_sources(graph: Graph) -> str:
     random = [n for n in graph if "seed" in n.attrs and "seed2" in n.attrs and not n.op.startswith("Stateless")]
     if not random:
         return "no random op is named in the graph"
-    switches = [graph[name] for name in sorted(_upstream(graph, [n.name for n in random]))
-                if graph[name].op == "PlaceholderWithDefault"]
+    switches = [graph[name] for name in sorted(_upstream(graph, [n.name for n in random])) if _switch(graph[name])]
     text = "random ops " + ", ".join(f"{n.op} {n.name!r}" for n in random[:5]) + (" ..." if len(random) > 5 else "")
     for switch in switches:
         default = _const_value(graph, switch.inputs[0]) if switch.inputs else None
@@ -135,8 +134,17 @@ def random_sources(graph: Graph) -> str:
             text += (f"; PlaceholderWithDefault {switch.name!r} defaults to {bool(default.ravel()[0])} and turns them "
                      f"on: export with --set {switch.name}={flag}")
         else:
-            text += f"; PlaceholderWithDefault {switch.name!r} feeds them: bind it with --set {switch.name}=VALUE"
+            text += (f"; {switch.op} {switch.name!r} feeds them: export with --set {switch.name}=VALUE, the value "
+                     "that turns them off (a keep probability of 1.0, a rate of 0.0)")
     return text
+
+
+def _switch(node: Node) -> bool:
+    """A PlaceholderWithDefault, or a scalar Placeholder (a keep probability, a training flag): not a data input."""
+    if node.op == "PlaceholderWithDefault":
+        return True
+    shape = node.attrs["shape"].shape if node.op == "Placeholder" and "shape" in node.attrs else None
+    return shape is not None and not shape.unknown_rank and not shape.dim
 
 
 def _upstream(graph: Graph, starts: list[str]) -> set[str]:

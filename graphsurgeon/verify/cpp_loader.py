@@ -165,7 +165,16 @@ class LoaderChild:
 
     def _stderr_tail(self) -> str:
         self._stderr.seek(0)
-        return "\n".join(self._stderr.read().decode(errors="replace").strip().splitlines()[-5:])
+        return _crash_reason(self._stderr.read().decode(errors="replace"))
+
+
+def _crash_reason(stderr: str) -> str:
+    """What a crashed child said: TensorFlow's fatal line (a failed CHECK) rather than its stack trace."""
+    lines = stderr.strip().splitlines()
+    fatal = [line for line in lines if "Check failed" in line or line.startswith("F0")]
+    if fatal:
+        return fatal[-1].split("] ", 1)[-1] + " (TensorFlow aborted; inputs of another shape may avoid it)"
+    return "\n".join(lines[-5:])
 
 
 def _timeout(what: str, timeout: float) -> CppLoaderError:
@@ -185,8 +194,7 @@ def run_in_cpp_loader(export_dir: str | os.PathLike, tags: Sequence[str], runs: 
                                    timeout=timeout)
         except subprocess.TimeoutExpired as err:
             raise _timeout(str(export_dir), timeout) from err
-        tail = "\n".join(child.stderr.strip().splitlines()[-5:])
-        (result,) = _results(_parse(child.stdout, tail, child.returncode), tmp, [session])
+        (result,) = _results(_parse(child.stdout, _crash_reason(child.stderr), child.returncode), tmp, [session])
     failure = result.error or next((e for e in result.errors if e), None)
     if failure:
         raise CppLoaderError(f"TensorFlow's C++ loader failed on {export_dir}: {failure}")

@@ -35,6 +35,8 @@ PASSING: dict[str, tuple[int, ...] | None] = {
 SPLITTING = frozenset({"StringSplitV2", "StringSplit"})  # text into words: the words are what a table looks up
 GATHERS = {"GatherV2": 1, "Gather": 1, "ResourceGather": 1, "SparseSegmentSum": 1, "SparseSegmentMean": 1,
            "SparseSegmentSqrtN": 1}  # op -> the slot holding ids
+# op -> the slot holding sequence lengths, which must not exceed the sequences' length
+LENGTHS = {"ReverseSequence": 1, "CTCGreedyDecoder": 1, "CTCBeamSearchDecoder": 1, "CTCLoss": 3, "CTCLossV2": 3}
 LOOKUPS = frozenset({"LookupTableFindV2", "LookupTableFind"})
 TABLE_INITS = {"InitializeTableV2": "keys", "InitializeTable": "keys", "LookupTableImportV2": "keys",
                "InitializeTableFromTextFileV2": "file", "InitializeTableFromTextFile": "file"}
@@ -57,8 +59,8 @@ class Feature:
 class Domain:
     """What values an input takes, and why; the default is numbers in [0, 1) (floats) or [0, 4) (ints)."""
 
-    kind: str = "default"  # default | ids | vocabulary | example | image | audio
-    high: int | None = None  # ids: [0, high)
+    kind: str = "default"  # default | ids | lengths | vocabulary | example | image | audio
+    high: int | None = None  # ids: [0, high); lengths: [1, high)
     words: tuple = ()  # vocabulary: keys (bytes or ints) of a table
     split: bool = False  # vocabulary: the input is text that is split into words first
     features: tuple[Feature, ...] = ()  # example
@@ -118,6 +120,8 @@ def _meaning(model: Model, node: Node, slot: int, split: bool, assets_dir: Path 
         axis = _const_int(graph, node.inputs[2]) if node.op == "GatherV2" and len(node.inputs) > 2 else 0
         rows = _dim(model, node.inputs[0], axis or 0)
         return Domain("ids", rows, why=f"ids into {node.op} {node.name!r} over {rows} rows") if rows else None
+    if LENGTHS.get(node.op) == slot:
+        return Domain("lengths", why=f"sequence lengths for {node.op} {node.name!r}")
     if node.op == "OneHot" and slot == 0:
         depth = _const_int(graph, node.inputs[1])
         return Domain("ids", depth, why=f"indices of OneHot {node.name!r} of depth {depth}") if depth else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from graphsurgeon.errors import LoadError, UsageError
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.shapes import placeholder_dims
 from graphsurgeon.names import TensorRef
 from graphsurgeon.verify import encodings
 from graphsurgeon.verify.domains import Domain, domain_of
@@ -31,6 +32,7 @@ DEFAULT_INT_HIGH = 4
 UNKNOWN_WORD = b"graphsurgeon-unknown-word"
 PLAIN_WORDS = (b"graphsurgeon", b"verify", b"serving", b"model")
 MAX_GENERATED_BYTES = 2**28  # a generated sample larger than this is refused before allocating it
+MAX_RANK = 5  # ranks tried for an input whose rank nothing states
 
 Shape = tuple[int, ...]
 
@@ -84,7 +86,10 @@ def signature_inputs(model: Model, key: str, given: Mapping[str, np.ndarray], ev
             missing.append(input_key)
     if not missing:
         return SignatureInputs([chosen], [None], [])
-    shapes, whys = _shapes(sig, missing, evidence, _given_batch(sig, chosen))
+    decided = _shapes(model, sig, missing, evidence, _given_batch(sig, chosen))
+    if isinstance(decided, str):
+        return SignatureInputs([], [], [], decided)
+    shapes, whys = decided
     batched = {k for k, s in shapes.items() if s and s[0] == -1}
     batches: list[int | None] = list(batch_sizes) if batched else [None]
     feeds, invented = [], []
@@ -94,7 +99,8 @@ def signature_inputs(model: Model, key: str, given: Mapping[str, np.ndarray], ev
         for input_key in missing:
             info = sig.inputs[input_key]
             shape = tuple(d if d != -1 else batch or 0 for d in shapes[input_key])
-            made = _invent(model, info, shape, rng, f"{key}/{input_key}", assets_dir, evidence.domains.get(input_key))
+            made = _invent(model, info, shape, rng, f"{key}/{input_key}", assets_dir, evidence.domains.get(input_key),
+                           _shortest(shapes, chosen))
             if isinstance(made, str):
                 return SignatureInputs([], [], [], made)
             arrays[input_key], values = made
@@ -140,12 +146,26 @@ def _given_batch(sig, chosen: Mapping[str, np.ndarray]) -> int | None:
     return None
 
 
-def _shapes(sig, missing: Sequence[str], evidence: Evidence, batch: int | None) -> tuple[dict[str, Shape], dict[str, str]]:
-    """Each missing input's shape (-1: the batch, decided per run) and why, searching the sizes nothing gives."""
-    shapes, whys = {}, {}
+def _shapes(model: Model, sig, missing: Sequence[str], evidence: Evidence,
+            batch: int | None) -> tuple[dict[str, Shape], dict[str, str]] | str:
+    """Each missing input's shape (-1: the batch, decided per run) and why, searching the sizes nothing gives;
+    or why an input's shape cannot be found."""
+    shapes: dict[str, Shape] = {}
+    whys: dict[str, str] = {}
+    unranked = []
     for input_key in missing:
-        shapes[input_key], whys[input_key] = _shape(sig.inputs[input_key].tensor_shape, evidence.source(input_key),
-                                                    evidence.record.get(input_key), batch)
+        shape, why = _shape(_stated(model, sig.inputs[input_key]), evidence.source(input_key),
+                            evidence.record.get(input_key), batch)
+        if shape is None:
+            unranked.append(input_key)
+        else:
+            shapes[input_key], whys[input_key] = shape, why
+    for input_key in unranked:
+        ranked = _rank(shapes, input_key, evidence, batch)
+        if ranked is None:
+            return (f"the rank of input {input_key!r} is unknown everywhere and no rank up to {MAX_RANK} fits the "
+                    f"graph; pass it in --feeds FILE.npz under the key {input_key!r}")
+        shapes[input_key], whys[input_key] = ranked
     if any(FREE in shape for shape in shapes.values()):
         size = evidence.search(shapes)
         for input_key, shape in shapes.items():
@@ -156,13 +176,32 @@ def _shapes(sig, missing: Sequence[str], evidence: Evidence, batch: int | None) 
     return shapes, whys
 
 
-def _shape(proto, source: Shape | None, recorded: Shape | None, batch: int | None) -> tuple[Shape, str]:
-    """One input's dims, from the signature, the source, the record; unknown batch -1, unknown others FREE."""
-    own = None if proto.unknown_rank else tuple(d.size for d in proto.dim)
+def _stated(model: Model, info) -> Shape | None:
+    """The shape a signature states for an input, as TensorFlow reads it (an old graph's `shape {}` is any shape)."""
+    node = model.graph.get(TensorRef.parse(info.name).node) if info.name else None
+    if node is not None and node.op == "Placeholder" and "shape" in node.attrs:
+        return placeholder_dims(model.graph, node)
+    return None if info.tensor_shape.unknown_rank else tuple(d.size for d in info.tensor_shape.dim)
+
+
+def _rank(shapes: Mapping[str, Shape], input_key: str, evidence: Evidence,
+          batch: int | None) -> tuple[Shape, str] | None:
+    """The first rank at which TensorFlow's shape inference accepts an input nothing gives a rank to."""
+    for rank in range(1, MAX_RANK + 1):
+        shape = (batch or -1, *(FREE,) * (rank - 1))
+        if evidence.search({**shapes, input_key: shape}) is not None:
+            return shape, f"its rank is unknown everywhere: rank {rank}, the first the graph's shape inference accepts"
+    return None
+
+
+def _shape(own: Shape | None, source: Shape | None, recorded: Shape | None,
+           batch: int | None) -> tuple[Shape | None, str]:
+    """One input's dims, from the signature, the source, the record; unknown batch -1, unknown others FREE;
+    None when no one gives its rank."""
     if own is None:
         own = source if source is not None else recorded
         if own is None:
-            return (batch or -1,), "its rank is unknown everywhere: a batch of values"
+            return None, ""
     if not own:
         return (), "a scalar, as the signature declares"
     dims, why = [], ["the signature's shape"]
@@ -186,8 +225,15 @@ def _known(shape: Shape | None, own: Shape, i: int) -> bool:
     return shape is not None and len(shape) == len(own) and shape[i] >= 0
 
 
-def _invent(model: Model, info, shape: Shape, rng: np.random.Generator, where: str,
-            assets_dir: Path | None, domain: Domain | None) -> tuple[np.ndarray, str] | str:
+def _shortest(shapes: Mapping[str, Shape], given: Mapping[str, np.ndarray]) -> int:
+    """The shortest size past the batch among the inputs: sequence lengths stay within it."""
+    sizes = [d for s in shapes.values() for d in s[1:] if d > 0]
+    sizes += [d for v in given.values() for d in v.shape[1:] if d > 0]
+    return min(sizes, default=1)
+
+
+def _invent(model: Model, info, shape: Shape, rng: np.random.Generator, where: str, assets_dir: Path | None,
+            domain: Domain | None, shortest: int) -> tuple[np.ndarray, str] | str:
     """(array, what its values are) or why the input cannot be invented."""
     dtype = dt.numpy_of_or_none(info.dtype)
     if not info.name or dtype is None or (dtype.kind not in "fiubOSU"):
@@ -197,7 +243,10 @@ def _invent(model: Model, info, shape: Shape, rng: np.random.Generator, where: s
     if dtype.kind != "O" and count * dtype.itemsize > MAX_GENERATED_BYTES:
         raise UsageError(f"input {where} has shape {list(shape)} ({count * dtype.itemsize} bytes of {dtype.name}), "
                          f"too big to generate; pass one in --feeds FILE.npz under the key {where!r}")
-    return values(domain or domain_of(model, TensorRef.parse(info.name), assets_dir), dtype, shape, rng)
+    domain = domain or domain_of(model, TensorRef.parse(info.name), assets_dir)
+    if domain.kind == "lengths":
+        domain = replace(domain, high=shortest + 1)
+    return values(domain, dtype, shape, rng)
 
 
 def values(domain: Domain, dtype: np.dtype, shape: Shape, rng: np.random.Generator) -> tuple[np.ndarray, str]:
@@ -210,6 +259,9 @@ def values(domain: Domain, dtype: np.dtype, shape: Shape, rng: np.random.Generat
         keys = np.array(list(domain.words) + [max(domain.words) + 1])
         chosen = _with_one_unknown(rng.choice(keys[:-1], shape), keys[-1])
         return chosen.astype(dtype), domain.why
+    if domain.kind == "lengths" and domain.high:
+        return rng.integers(1, domain.high, shape).astype(dtype), \
+            f"{domain.why}: integers in [1, {domain.high - 1}], within the shortest input size"
     if domain.kind == "ids" and domain.high:
         return rng.integers(0, domain.high, shape).astype(dtype), f"{domain.why}: integers in [0, {domain.high})"
     if dtype.kind == "f":

@@ -69,7 +69,8 @@ def reference_graph(planned: Plan, path: Path, asset_dir: str | None, weights: s
     tensors.update({ref: str(new) for ref, new in zip(planned.outputs, cut.outputs)})
     setup = [Run({}, [], [n.name for n in restores if n.op in INIT_ASSIGN_OPS])] if restores else []
     setup += [Run(_strings_fed(feeds, graph), [], [op]) for op in first]
-    asset_feeds = _strings_fed({str(a.tensor): str(a.locate(asset_dir)) for a in source.assets}, graph)
+    asset_feeds = _strings_fed({str(a.tensor): str(a.locate(asset_dir)) for a in source.assets
+                                if a.tensor.node in graph}, graph)  # an asset the cut does not read may be gone
     assets = {a.tensor.node for a in source.assets}
     for op in sorted((op for op in planned.init_ops if op in graph), key=lambda o: stage_of(source.graph, o, assets)):
         setup.append(Run(asset_feeds, [], [op]))

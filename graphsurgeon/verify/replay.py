@@ -95,11 +95,14 @@ class Reference:
             findings.append(Finding("recorded source", True,
                                     f"compared with {against}, the source its recipe names, replaying the recipe"))
         path = Path(against)
-        if is_saved_model(path) and not (recipe.inputs or recipe.outputs or recipe.bindings):
+        source: Path | Model = path
+        if is_saved_model(path):
             original = load(path, tags=recipe.tags, trace=False, check_all_nodes=False)
-            if calls_functions(original):
+            if not calls_functions(original):
+                source = original  # a TF1 graph: loaded already, as load_source would
+            elif not (recipe.inputs or recipe.outputs or recipe.bindings):
                 return SignatureReference(path, original)
-        return CutReference.build(path, recipe, record, export, work)
+        return CutReference.build(path, source, recipe, record, export, work)
 
 
 def _recipe(record: Record | None, given: Recipe, findings: list[Finding]) -> Recipe | None:
@@ -136,8 +139,9 @@ class CutReference(Reference):
         self.by_user_name.update(zip(planned.recipe.outputs or (), planned.outputs))
 
     @classmethod
-    def build(cls, path: Path, recipe: Recipe, record: Record | None, export: Model, work: Path) -> "CutReference":
-        source = load_source(path, recipe, check_all_nodes=False)
+    def build(cls, path: Path, loaded: Path | Model, recipe: Recipe, record: Record | None, export: Model,
+              work: Path) -> "CutReference":
+        source = load_source(loaded, recipe, check_all_nodes=False)
         resolved = _resolved_names(record)
         planned = plan(source, _reference_recipe(recipe, record, export))
         if planned.problems and record is None:  # a hand-made export cut at its signature inputs

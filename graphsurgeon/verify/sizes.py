@@ -24,16 +24,16 @@ LIMIT = 1 << 17
 
 def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]], free: int, batch: int) -> int | None:
     """The smallest size >= START for the ``free`` dims of ``shapes`` (by input key) at which every output of
-    signature ``key`` is non-empty; None if none up to LIMIT is, or if an input is not a Placeholder."""
+    signature ``key`` is non-empty; None if none up to LIMIT is. With no ``free`` dim, START if the shapes
+    fit at all. An input that is not a Placeholder (a tensor a signature feeds) is left as it is."""
     sig = model.signatures[key]
     graph_def = to_graph_def(model.graph, model.weights, lazy_as_placeholders=True)
     nodes = {nd.name: nd for nd in graph_def.node}
     placeholders = {}
-    for input_key, shape in shapes.items():
+    for input_key in shapes:
         node = nodes.get(TensorRef.parse(sig.inputs[input_key].name).node)
-        if node is None or node.op != "Placeholder":
-            return None
-        placeholders[input_key] = node
+        if node is not None and node.op == "Placeholder":
+            placeholders[input_key] = node
     outputs = [info.name for _, info in sorted(sig.outputs.items()) if info.name]
 
     def fits(size: int) -> bool:
@@ -42,6 +42,8 @@ def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]],
             node.attr["shape"].shape.CopyFrom(shape_proto(dims))
         return _non_empty(graph_def, outputs)
 
+    if not any(free in shape for shape in shapes.values()):
+        return START if fits(START) else None
     size = START
     while not fits(size):
         if size >= LIMIT:

@@ -73,3 +73,11 @@ def test_two_runs_that_differ_beyond_tolerance_are_not_the_same():
     assert same_outputs([SOURCE], [SOURCE.copy()], 0.0, 0.0)
     assert same_outputs([np.array([np.nan])], [np.array([np.nan])], 0.0, 0.0)
     assert not same_outputs([SOURCE], [SOURCE + 1e-3], 1e-5, 1e-5)
+
+
+def test_an_output_without_its_own_rtol_gets_the_rtol_default_not_the_atol_one(monkeypatch):
+    monkeypatch.setattr(defaults, "RTOL", 0.5)  # apart from ATOL, so the two defaults can be told apart
+    tenth_off = SOURCE * 1.1
+    assert _check(tenth_off, atol={"other": 0.0}, rtol={"other": 0.0}).ok
+    monkeypatch.setattr(defaults, "RTOL", defaults.ATOL)
+    assert not _check(tenth_off, atol={"other": 0.0}, rtol={"other": 0.0}).ok
