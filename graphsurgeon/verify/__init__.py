@@ -139,7 +139,7 @@ def _trial(model: Model, key: str, feeds: Mapping[str, np.ndarray], reference: R
     evidence = Evidence(
         source=lambda input_key: reference.source_shape(model, key, input_key) if reference is not None else None,
         record=_recorded_shapes(model, key, record),
-        search=lambda shapes: smallest_size(model, key, shapes, FREE, batches[0]),
+        search=lambda shapes, batch: smallest_size(model, key, shapes, FREE, batch),
         domains=_recorded_domains(key, record))
     inputs = signature_inputs(model, key, feeds, evidence, directory / "assets", batches)
     if isinstance(pairing, str):

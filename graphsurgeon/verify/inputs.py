@@ -64,7 +64,8 @@ class Evidence:
 
     source: Callable[[str], Shape | None]  # input key -> the shape the source gives it
     record: Mapping[str, Shape | None]  # input key -> the shape the export's record kept
-    search: Callable[[dict[str, Shape]], int | None]  # shapes with FREE dims -> the smallest size that fits
+    # (shapes with FREE dims, the batch for -1 dims: None leaves them unknown) -> the smallest size that fits
+    search: Callable[[dict[str, Shape], int | None], int | None]
     domains: Mapping[str, Domain] = field(default_factory=dict)  # input key -> values the record says it takes
 
 
@@ -86,7 +87,8 @@ def signature_inputs(model: Model, key: str, given: Mapping[str, np.ndarray], ev
             missing.append(input_key)
     if not missing:
         return SignatureInputs([chosen], [None], [])
-    decided = _shapes(model, sig, missing, evidence, _given_batch(sig, chosen))
+    given_batch = _given_batch(sig, chosen)
+    decided = _shapes(model, sig, missing, evidence, given_batch, given_batch or batch_sizes[0])
     if isinstance(decided, str):
         return SignatureInputs([], [], [], decided)
     shapes, whys = decided
@@ -146,8 +148,8 @@ def _given_batch(sig, chosen: Mapping[str, np.ndarray]) -> int | None:
     return None
 
 
-def _shapes(model: Model, sig, missing: Sequence[str], evidence: Evidence,
-            batch: int | None) -> tuple[dict[str, Shape], dict[str, str]] | str:
+def _shapes(model: Model, sig, missing: Sequence[str], evidence: Evidence, batch: int | None,
+            search_batch: int) -> tuple[dict[str, Shape], dict[str, str]] | str:
     """Each missing input's shape (-1: the batch, decided per run) and why, searching the sizes nothing gives;
     or why an input's shape cannot be found."""
     shapes: dict[str, Shape] = {}
@@ -167,7 +169,7 @@ def _shapes(model: Model, sig, missing: Sequence[str], evidence: Evidence,
                     f"graph; pass it in --feeds FILE.npz under the key {input_key!r}")
         shapes[input_key], whys[input_key] = ranked
     if any(FREE in shape for shape in shapes.values()):
-        size = evidence.search(shapes)
+        size = evidence.search(shapes, search_batch)
         for input_key, shape in shapes.items():
             if FREE in shape:
                 shapes[input_key] = tuple((size or 2) if d == FREE else d for d in shape)
@@ -189,7 +191,7 @@ def _rank(shapes: Mapping[str, Shape], input_key: str, evidence: Evidence,
     """The first rank at which TensorFlow's shape inference accepts an input nothing gives a rank to."""
     for rank in range(1, MAX_RANK + 1):
         shape = (batch or -1, *(FREE,) * (rank - 1))
-        if evidence.search({**shapes, input_key: shape}) is not None:
+        if evidence.search({**shapes, input_key: shape}, None) is not None:  # any batch: a pinned one is not the rank
             return shape, f"its rank is unknown everywhere: rank {rank}, the first the graph's shape inference accepts"
     return None
 

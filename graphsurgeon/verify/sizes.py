@@ -22,10 +22,12 @@ START = 2
 LIMIT = 1 << 17
 
 
-def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]], free: int, batch: int) -> int | None:
+def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]], free: int,
+                  batch: int | None) -> int | None:
     """The smallest size >= START for the ``free`` dims of ``shapes`` (by input key) at which every output of
-    signature ``key`` is non-empty; None if none up to LIMIT is. With no ``free`` dim, START if the shapes
-    fit at all. An input that is not a Placeholder (a tensor a signature feeds) is left as it is."""
+    signature ``key`` is non-empty, with ``batch`` for their -1 dims (None: left unknown); None if no size
+    up to LIMIT is. With no ``free`` dim, START if the shapes fit at all. An input that is not a Placeholder
+    (a tensor a signature feeds) is left as it is."""
     sig = model.signatures[key]
     graph_def = to_graph_def(model.graph, model.weights, lazy_as_placeholders=True)
     nodes = {nd.name: nd for nd in graph_def.node}
@@ -38,7 +40,7 @@ def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]],
 
     def fits(size: int) -> bool:
         for input_key, node in placeholders.items():
-            dims = [size if d == free else batch if d == -1 else d for d in shapes[input_key]]
+            dims = [size if d == free else (batch or -1) if d == -1 else d for d in shapes[input_key]]
             node.attr["shape"].shape.CopyFrom(shape_proto(dims))
         return _non_empty(graph_def, outputs)
 
