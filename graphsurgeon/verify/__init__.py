@@ -47,6 +47,15 @@ class VerifyReport:
 
 
 @dataclass(frozen=True)
+class Tolerances:
+    """What an output may differ by, and which outputs may be empty."""
+
+    atol: Tolerance
+    rtol: Tolerance
+    allow_empty: frozenset[str] | bool
+
+
+@dataclass(frozen=True)
 class Trial:
     """One signature's inputs, and how its tensors map to the reference's (None: not compared, and why)."""
 
@@ -97,7 +106,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
         if save_feeds is not None:
             _save_feeds(trials, save_feeds)
         checks = _checked(child, directory, tags, model, trials, reference, record, findings,
-                          (atol, rtol, _allowed(allow_empty)))
+                          Tolerances(atol, rtol, _allowed(allow_empty)))
     compared = reference.describe() if reference else None
     ok = all(f.ok for f in findings) and bool(checks) and all(c.ok for c in checks)
     return VerifyReport(str(directory), findings, checks, compared, ok)
@@ -176,7 +185,7 @@ def _save_feeds(trials: Sequence[Trial], path: str | os.PathLike) -> None:
 
 def _checked(child: LoaderChild, directory: Path, tags: Sequence[str], model: Model, trials: list[Trial],
              reference: Reference | None, record: Record | None, findings: list[Finding],
-             settings: tuple) -> list[SignatureCheck]:
+             settings: Tolerances) -> list[SignatureCheck]:
     """Run everything in the child and judge each signature. One whose invented batch fails at a node runs
     again at another batch (the source's, else 1): if that runs, the graph pins the batch."""
     checks = _round(child, directory, tags, model, trials, reference, findings, settings, warmup=True)
@@ -215,7 +224,8 @@ def _after_retry(first: SignatureCheck, retried: SignatureCheck, batch: int, sou
 
 
 def _round(child: LoaderChild, directory: Path, tags: Sequence[str], model: Model, trials: list[Trial],
-           reference: Reference | None, findings: list[Finding], settings: tuple, warmup: bool) -> list[SignatureCheck]:
+           reference: Reference | None, findings: list[Finding], settings: Tolerances,
+           warmup: bool) -> list[SignatureCheck]:
     runnable = [t for t in trials if t.inputs.skip is None]
     warm = _warmup_runs(directory, model) if warmup else []
     if isinstance(warm, Finding):
@@ -237,9 +247,7 @@ def _round(child: LoaderChild, directory: Path, tags: Sequence[str], model: Mode
             findings.append(_warmup_finding(exported, len(warm)))
     source_runs = _source_runs(results[1], reference, paired, findings) if len(results) > 1 else {}
     runs = _split(exported, len(warm), runnable)
-    atol, rtol, allow_empty = settings
-    return [_judged(model, t, runs.get(t.key), source_runs.get(t.key), atol, rtol, allow_empty, reference)
-            for t in trials]
+    return [_judged(model, t, runs.get(t.key), source_runs.get(t.key), settings, reference) for t in trials]
 
 
 def _export_runs(model: Model, trial: Trial) -> list[Run]:
@@ -287,14 +295,15 @@ def _source_runs(result: SessionResult, reference: Reference | None, paired: lis
     return _split(result, setup, paired)
 
 
-def _judged(model: Model, trial: Trial, export: Runs | None, source: Runs | None, atol: Tolerance, rtol: Tolerance,
-            allow_empty: frozenset[str] | bool, reference: Reference | None) -> SignatureCheck:
+def _judged(model: Model, trial: Trial, export: Runs | None, source: Runs | None, settings: Tolerances,
+            reference: Reference | None) -> SignatureCheck:
     if export is None:
         return SignatureCheck(trial.key, False, trial.inputs.skip or "not run", inputs=trial.inputs.invented,
                               ok=False)
     uncompared = trial.uncompared if reference is not None else ""
     verdict = Verdict(trial.key, sorted(model.signatures[trial.key].outputs), trial.inputs.batches,
-                      trial.inputs.invented, model.graph, atol, rtol, allow_empty, uncompared)
+                      trial.inputs.invented, model.graph, settings.atol, settings.rtol, settings.allow_empty,
+                      uncompared)
     return judge(verdict, export, source)
 
 

@@ -13,6 +13,7 @@ gives them to verify, as to export.
 from __future__ import annotations
 
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -54,7 +55,7 @@ class Pairing:
     outputs: Mapping[str, str]  # export tensor -> reference tensor
 
 
-class Reference:
+class Reference(ABC):
     """What the export is compared with; ``open`` picks the kind."""
 
     path: Path
@@ -62,16 +63,17 @@ class Reference:
     def describe(self) -> str:
         return str(self.path)
 
+    @abstractmethod
     def pairing(self, model: Model, key: str) -> Pairing | str:
         """How signature ``key``'s tensors map to the reference's, or why it cannot be compared."""
-        raise NotImplementedError
 
+    @abstractmethod
     def source_shape(self, model: Model, key: str, input_key: str) -> Shape | None:
         """The shape the source gives the counterpart of an export input (None: it does not say)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def session(self, runs: Sequence[Run]) -> Session:
-        raise NotImplementedError
+        """The session that runs ``runs`` (in the reference's tensor names) after any setup it needs."""
 
     def diagnose(self, error: str) -> None:
         """After the reference failed to set up: raise a clearer error if graphsurgeon can name the cause."""
