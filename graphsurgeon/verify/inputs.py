@@ -165,7 +165,7 @@ def _shapes(model: Model, sig, missing: Sequence[str], evidence: Evidence, batch
     for input_key in unranked:
         ranked = _rank(shapes, input_key, evidence, batch)
         if ranked is None:
-            return (f"the rank of input {input_key!r} is unknown everywhere and no rank up to {MAX_RANK} fits the "
+            return (f"the rank of input {input_key!r} is unknown everywhere and no rank from 0 to {MAX_RANK} fits the "
                     f"graph; pass it in --feeds FILE.npz under the key {input_key!r}")
         shapes[input_key], whys[input_key] = ranked
     if any(FREE in shape for shape in shapes.values()):
@@ -189,8 +189,8 @@ def _stated(model: Model, info) -> Shape | None:
 def _rank(shapes: Mapping[str, Shape], input_key: str, evidence: Evidence,
           batch: int | None) -> tuple[Shape, str] | None:
     """The first rank at which TensorFlow's shape inference accepts an input nothing gives a rank to."""
-    for rank in range(1, MAX_RANK + 1):
-        shape = (batch or -1, *(FREE,) * (rank - 1))
+    for rank in (*range(1, MAX_RANK + 1), 0):  # a batch of values first; a scalar last (a DecodeWav's bytes)
+        shape = (batch or -1, *(FREE,) * (rank - 1)) if rank else ()
         if evidence.search({**shapes, input_key: shape}, None) is not None:  # any batch: a pinned one is not the rank
             return shape, f"its rank is unknown everywhere: rank {rank}, the first the graph's shape inference accepts"
     return None

@@ -6,10 +6,14 @@ empty outputs (an InceptionV3 needs 75x75; a dilated convolution that crops
 without running anything: the signature's inputs are given the candidate
 size, and a size is too small when inference fails or an output has a zero
 dimension. Sizes double until one fits, then bisect down to the smallest.
+A size that must equal another (the inner dimension of a MatMul) is not
+found by growing: inference names it ("must be equal, but are 2 and 784"),
+and that size is tried as it is.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphsurgeon.ir.model import Model
@@ -20,6 +24,7 @@ from graphsurgeon.tf.protos import shape_proto
 
 START = 2
 LIMIT = 1 << 17
+EQUAL = re.compile(r"must be equal, but are (\d+) and (\d+)")  # TensorFlow's shape-merge error
 
 
 def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]], free: int,
@@ -38,29 +43,44 @@ def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]],
             placeholders[input_key] = node
     outputs = [info.name for _, info in sorted(sig.outputs.items()) if info.name]
 
-    def fits(size: int) -> bool:
+    def fits(size: int) -> tuple[bool, set[int]]:
         for input_key, node in placeholders.items():
             dims = [size if d == free else (batch or -1) if d == -1 else d for d in shapes[input_key]]
             node.attr["shape"].shape.CopyFrom(shape_proto(dims))
         return _non_empty(graph_def, outputs)
 
     if not any(free in shape for shape in shapes.values()):
-        return START if fits(START) else None
-    size = START
-    while not fits(size):
+        return START if fits(START)[0] else None
+    return _search(fits)
+
+
+def _search(fits: Callable[[int], tuple[bool, set[int]]]) -> int | None:
+    """Double from START until a size fits, then bisect; a size inference says must be equal is tried first."""
+    size, tried = START, set[int]()
+    while True:
+        ok, named = fits(size)
+        tried.add(size)
+        if ok:
+            break
+        exact = sorted(s for s in named if s >= START and s not in tried)
+        for candidate in exact:
+            tried.add(candidate)
+            if fits(candidate)[0]:
+                return candidate
         if size >= LIMIT:
             return None
         size *= 2
     low = size // 2  # too small (or below START)
     while size - low > 1 and size > START:
         middle = (low + size) // 2
-        low, size = (low, middle) if fits(middle) else (middle, size)
+        low, size = (low, middle) if fits(middle)[0] else (middle, size)
     return size
 
 
-def _non_empty(graph_def: Any, outputs: list[str]) -> bool:
+def _non_empty(graph_def: Any, outputs: list[str]) -> tuple[bool, set[int]]:
+    """(every output non-empty, the sizes inference said must be equal when it refused)."""
     try:
         shapes = runtime.static_shapes(graph_def, outputs)
-    except runtime.import_error():
-        return False  # a window larger than its input: inference refuses the size
-    return all(shape is None or 0 not in shape for shape in shapes)
+    except runtime.import_error() as err:
+        return False, {int(n) for pair in EQUAL.findall(str(err)) for n in pair}
+    return all(shape is None or 0 not in shape for shape in shapes), set()

@@ -98,3 +98,13 @@ def test_invented_values_are_those_the_graph_consumes(cli, cases, exported):
     assert invented["ids"]["values"] == "ids into GatherV2 'GatherV2' over 3 rows: integers in [0, 3)"  # float ids, cast
     assert invented["label"]["values"] == "indices of OneHot 'onehot' of depth 2: integers in [0, 2)"
     assert invented["flag"]["values"] == "booleans"
+
+
+def test_an_old_graphs_shapeless_placeholder_gets_the_rank_and_size_its_matmul_takes(cli, cases, exported):
+    """Before GraphDef version 22, `shape {}` meant any shape: not a scalar. Inference finds rank 2, inner size 3."""
+    version = exported(cases / "old_dense.pb", inputs=["x"], outputs=["y"])
+    result = cli("verify", version, "--json")
+    assert result.code == 0, result.out
+    invented = _invented(report_of(result))["x"]
+    assert invented["shape"] == [2, 3]
+    assert invented["why"].startswith("its rank is unknown everywhere: rank 2, the first the graph's shape inference")
