@@ -53,6 +53,7 @@ class Tolerances:
     atol: Tolerance
     rtol: Tolerance
     allow_empty: frozenset[str] | bool
+    samples: bool = False  # the recipe says the model samples on purpose: runs may differ
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
         if save_feeds is not None:
             _save_feeds(trials, save_feeds)
         checks = _checked(child, directory, tags, model, trials, reference, record, findings,
-                          Tolerances(atol, rtol, _allowed(allow_empty)))
+                          Tolerances(atol, rtol, _allowed(allow_empty), _samples(record)))
     compared = reference.describe() if reference else None
     ok = all(f.ok for f in findings) and bool(checks) and all(c.ok for c in checks)
     return VerifyReport(str(directory), findings, checks, compared, ok)
@@ -118,6 +119,11 @@ def _loading_options(source: Recipe | None, asset_dir: str | None, weights: str 
     shorthands = {"asset_dir": asset_dir, "weights": weights,
                   "replace_layers": tuple(replace_layers) if replace_layers else None}
     return given.replace(**{k: v for k, v in shorthands.items() if v is not None})
+
+
+def _samples(record: Record | None) -> bool:
+    """Whether the export's recipe says the model samples on purpose (Recipe.stochastic, --stochastic)."""
+    return bool(getattr(record.recipe, "stochastic", None)) if record is not None else False
 
 
 def _allowed(allow_empty: bool | Iterable[str]) -> frozenset[str] | bool:
@@ -303,7 +309,7 @@ def _judged(model: Model, trial: Trial, export: Runs | None, source: Runs | None
     uncompared = trial.uncompared if reference is not None else ""
     verdict = Verdict(trial.key, sorted(model.signatures[trial.key].outputs), trial.inputs.batches,
                       trial.inputs.invented, model.graph, settings.atol, settings.rtol, settings.allow_empty,
-                      uncompared)
+                      uncompared, settings.samples)
     return judge(verdict, export, source)
 
 

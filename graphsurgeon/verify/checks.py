@@ -62,6 +62,7 @@ class Verdict:
     rtol: Tolerance = defaults.RTOL
     allow_empty: frozenset[str] | bool = False
     uncompared: str = ""  # why there is no source to compare with (empty: there is one, or no reference at all)
+    samples: bool = False  # the recipe says the model samples on purpose (--stochastic): runs may differ
 
 
 def first_line(error: str) -> str:
@@ -77,10 +78,13 @@ def judge(v: Verdict, export: Runs, source: Runs | None) -> SignatureCheck:
         return SignatureCheck(v.key, False, _failure(v, failed), inputs=v.invented, batches=batches, ok=False,
                               batch_pinned=suspect, error=_described(failed, v.graph))
     notes, problems = [], []
-    pinned = _pinned_batch(v, export, source)
-    problems += pinned
+    problems += _pinned_batch(v, export, source)
     stochastic = _stochastic(v, export, "the export is stochastic")
-    problems += stochastic
+    if v.samples:  # as recorded: two runs differ, so outputs cannot be compared number for number
+        notes += [f"not compared with the source: the recipe says the model samples on purpose (--stochastic)"
+                  f"{'; ' + stochastic[0].split(': ', 1)[1] if stochastic else ''}"]
+        source = None
+    problems += [] if v.samples else stochastic
     if source is not None:
         source_failed = source.error(0)
         if source_failed is not None:
