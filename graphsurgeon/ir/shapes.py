@@ -28,11 +28,16 @@ def _dims(shape_proto) -> tuple[int, ...] | None:
 
 
 def placeholder_dims(graph: Graph, node) -> tuple[int, ...] | None:
-    """The dims a Placeholder-like node's ``shape`` attr states, as TensorFlow reads them in this graph."""
+    """The dims a Placeholder-like node's ``shape`` attr states, as TensorFlow reads them in this graph.
+
+    In an old graph a scalar ``shape`` is "any shape": TF 1.x recorded the author's shape only in
+    ``_output_shapes``, which is taken when there is one.
+    """
     dims = _dims(node.attrs["shape"].shape)
     producer = graph.versions.producer if graph.versions is not None else 0
     if dims == () and node.op == "Placeholder" and producer < FIRST_PRODUCER_WITH_SCALAR_PLACEHOLDERS:
-        return None  # an old graph's "any shape", not a scalar
+        recorded = node.attrs.get("_output_shapes")
+        return _dims(recorded.list.shape[0]) if recorded is not None and recorded.list.shape else None
     return dims
 
 
