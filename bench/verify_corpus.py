@@ -75,14 +75,16 @@ def run(args: list[str]) -> tuple[int, str, str, float]:
     return done.returncode, done.stdout, done.stderr, time.perf_counter() - started
 
 
-def verdict(name: str, corpus: Path, work: Path) -> dict:
-    source, options = CASES[name]
+def verdict(name: str, root: Path, work: Path, cases: dict[str, tuple[str, tuple[str, ...]]] = CASES,
+            verify_options: tuple[str, ...] = ()) -> dict:
+    """Export case ``name`` (its source under ``root``), then `verify OUT/1 --json` plus ``verify_options``."""
+    source, options = cases[name]
     out = work / name.replace(" ", "_").replace("(", "").replace(")", "")
-    code, _, err, _ = run(["export", str(corpus / source), *options, "-o", str(out)])
+    code, _, err, _ = run(["export", str(root / source), *options, "-o", str(out)])
     row = {"model": name, "recipe": " ".join(options) or "(none)"}
     if code != 0:
         return {**row, "verdict": "export failed", "why": err.strip().splitlines()[-1] if err.strip() else ""}
-    code, stdout, err, seconds = run(["verify", str(out / "1"), "--json"])
+    code, stdout, err, seconds = run(["verify", str(out / "1"), "--json", *verify_options])
     if code not in (0, 1) or not stdout.strip():
         return {**row, "verdict": "error", "why": err.strip().splitlines()[-1] if err.strip() else "", "s": seconds}
     report = json.loads(stdout)
@@ -105,18 +107,23 @@ def _why(report: dict) -> str:
         (f"; {notes[0]}" if notes else "")
 
 
+def print_table(root: Path, cases: dict[str, tuple[str, tuple[str, ...]]], names: list[str],
+                verify_options: dict[str, tuple[str, ...]] | None = None) -> None:
+    print("| model | export options | verdict | verify s | why |\n|---|---|---|---:|---|")
+    with tempfile.TemporaryDirectory(prefix="graphsurgeon-verify-") as work:
+        for name in names:
+            row = verdict(name, root, Path(work), cases, (verify_options or {}).get(name, ()))
+            why = row["why"].replace("|", "/")[:300]
+            print(f"| {row['model']} | `{row['recipe']}` | {row['verdict']} | {row.get('s', 0):.1f} | {why} |",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=CORPUS)
     parser.add_argument("--only", nargs="+", choices=sorted(CASES))
     args = parser.parse_args()
-    print("| model | export options | verdict | verify s | why |\n|---|---|---|---:|---|")
-    with tempfile.TemporaryDirectory(prefix="graphsurgeon-verify-corpus-") as work:
-        for name in args.only or CASES:
-            row = verdict(name, args.corpus, Path(work))
-            why = row["why"].replace("|", "/")[:300]
-            print(f"| {row['model']} | `{row['recipe']}` | {row['verdict']} | {row.get('s', 0):.1f} | {why} |",
-                  flush=True)
+    print_table(args.corpus, CASES, args.only or list(CASES))
 
 
 if __name__ == "__main__":
