@@ -204,20 +204,6 @@ def tensorflow_version() -> str:
     return importlib.metadata.version("tensorflow")
 
 
-def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops: Sequence[str],
-                 asset_feeds: Mapping[str, str], feeds: Mapping[str, np.ndarray], fetches: Sequence[str]) -> list:
-    """Run a source graph as its trainer would: restore (filename tensor, restore op, prefix), init, fetch.
-
-    Seeded like run_graph, so initializers run here give the values freeze computed."""
-    graph = _imported(_seeded(graph_def))
-    with native_stderr_held_back(), tf().compat.v1.Session(graph=graph) as session:
-        if restore is not None:
-            session.run(restore[1], {restore[0]: restore[2]})
-        for op in init_ops:
-            session.run(op, {k: v for k, v in asset_feeds.items() if graph.is_feedable(graph.get_tensor_by_name(k))})
-        return session.run(list(fetches), dict(feeds))
-
-
 # ---------------------------------------------------------------- Keras
 
 def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any],
