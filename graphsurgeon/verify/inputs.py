@@ -96,22 +96,33 @@ def signature_inputs(model: Model, key: str, given: Mapping[str, np.ndarray], ev
     batches: list[int | None] = list(batch_sizes) if batched else [None]
     feeds, invented = [], []
     for batch in batches:
-        rng = np.random.default_rng(zlib.crc32(f"{key}/{batch}".encode()))
-        arrays = dict(chosen)
-        for input_key in missing:
-            info = sig.inputs[input_key]
-            shape = tuple(d if d != -1 else batch or 0 for d in shapes[input_key])
-            made = _invent(model, info, shape, rng, f"{key}/{input_key}", assets_dir, evidence.domains.get(input_key),
-                           _shortest(shapes, chosen))
-            if isinstance(made, str):
-                return SignatureInputs([], [], [], made)
-            arrays[input_key], values = made
-            if batch == batches[0]:
-                then = f", then {batches[1]}" if len(batches) > 1 else ""
-                invented.append(InventedInput(input_key, list(shape), dt.name_of(info.dtype), values,
-                                              whys[input_key] + (f"; batch {batch}{then}" if input_key in batched else "")))
-        feeds.append(arrays)
+        made = _invented_set(model, key, shapes, batch, chosen, evidence, assets_dir)
+        if isinstance(made, str):
+            return SignatureInputs([], [], [], made)
+        arrays, described = made
+        feeds.append({**chosen, **arrays})
+        if batch == batches[0]:
+            then = f", then {batches[1]}" if len(batches) > 1 else ""
+            invented = [InventedInput(k, list(arrays[k].shape), dt.name_of(sig.inputs[k].dtype), described[k],
+                                      whys[k] + (f"; batch {batch}{then}" if k in batched else "")) for k in missing]
     return SignatureInputs(feeds, batches, invented)
+
+
+def _invented_set(model: Model, key: str, shapes: Mapping[str, Shape], batch: int | None,
+                  given: Mapping[str, np.ndarray], evidence: Evidence,
+                  assets_dir: Path | None) -> tuple[dict[str, np.ndarray], dict[str, str]] | str:
+    """One array per missing input at ``batch`` (for its -1 dims), and what its values are; or why not."""
+    sig = model.signatures[key]
+    rng = np.random.default_rng(zlib.crc32(f"{key}/{batch}".encode()))
+    arrays, described = {}, {}
+    for input_key, dims in shapes.items():
+        shape = tuple(d if d != -1 else batch or 0 for d in dims)
+        made = _invent(model, sig.inputs[input_key], shape, rng, f"{key}/{input_key}", assets_dir,
+                       evidence.domains.get(input_key), _shortest(shapes, given))
+        if isinstance(made, str):
+            return made
+        arrays[input_key], described[input_key] = made
+    return arrays, described
 
 
 def _given(given: Mapping[str, np.ndarray], key: str, input_key: str, dtype: int) -> np.ndarray | None:
