@@ -18,6 +18,7 @@ from graphsurgeon.errors import GraphSurgeonError, NameNotFoundError, UsageError
 from graphsurgeon.ir.init_stages import staged
 from graphsurgeon.ir.model import Asset, Model
 from graphsurgeon.ir.resolve import CALL_SITE, Resolver
+from graphsurgeon.ir.shapes import needs_inference, static_shape
 from graphsurgeon.ir.signatures import tensor_names
 from graphsurgeon.names import TensorRef
 from graphsurgeon.recipe import Recipe
@@ -135,14 +136,22 @@ class Plan:
 
     def resolved(self) -> dict:
         """The names the recipe resolved to, for the record an export writes (JSON-safe)."""
-        return {"inputs": [{"name": i.spec.name, "tensor": str(i.ref), "placeholder": i.placeholder}
-                           for i in self.inputs],
+        return {"inputs": [{"name": i.spec.name, "tensor": str(i.ref), "placeholder": i.placeholder,
+                            "shape": _stated_shape(self.model, i.ref)} for i in self.inputs],
                 "outputs": [str(r) for r in self.outputs],
                 "names": {name: [str(r) for r in refs] for name, refs in sorted(self.names.items())},
                 "bindings": sorted((self.recipe.bindings or {}).keys()),
                 "variables": len(self.variables), "kept_nodes": len(self.kept),
                 "assets": [a.filename for a in self.assets],
                 "init_stages": {k: v for k, v in self.init_stages().items() if v}}
+
+
+def _stated_shape(model: Model, ref: TensorRef) -> list[int] | None:
+    """The shape the source's graph states for an input (attrs only, no TensorFlow): verify's evidence for sizes."""
+    if needs_inference(model, [ref], annotations=True):
+        return None
+    shape = static_shape(model, ref, annotations=True)
+    return list(shape) if shape is not None else None
 
 
 def plan(model: Model, recipe: Recipe | None = None) -> Plan:

@@ -29,13 +29,18 @@ def add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL",
                         help="a .pb/.pbtxt GraphDef, a checkpoint prefix, .meta file or model_dir, a SavedModel dir, "
                         "or a Keras .h5 file")
+    add_source_loading(parser)
+    parser.add_argument("--signature", dest="source_signatures", metavar="KEY", nargs="+",
+                        help="signatures of a TF2 SavedModel to flatten together (default: every serving signature "
+                        "that can be frozen)")
+
+
+def add_source_loading(parser: argparse.ArgumentParser) -> None:
+    """How to load the source: every command that reads a model takes these, verify included (for its source)."""
     parser.add_argument("--tags", help=f"SavedModel MetaGraph tags, comma-separated (default: {defaults.SERVE_TAG})")
     parser.add_argument("--weights", metavar="PREFIX_OR_DIR",
                         help="where a checkpoint the graph restores at init (a TF-Hub module's) is now, "
                         "or the checkpoint of a .meta shipped without one")
-    parser.add_argument("--signature", dest="source_signatures", metavar="KEY", nargs="+",
-                        help="signatures of a TF2 SavedModel to flatten together (default: every serving signature "
-                        "that can be frozen)")
     keras = parser.add_argument_group("Keras sources")
     keras.add_argument("--architecture", metavar="MODEL.json", help="the architecture of a weights-only .h5 file")
     keras.add_argument("--custom-objects", metavar="MODULE.py", help="a Python file defining custom layers")
@@ -81,10 +86,10 @@ def add_saved_model(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--keys", nargs="+", default=[], metavar="NAME=KEY",
                        help="signature keys for inputs/outputs, e.g. images_ph=images encoder/out=scores")
     group.add_argument("--method", choices=sorted(METHODS), help=f"serving_default's method (default {defaults.METHOD})")
-    group.add_argument("--export-tags", help=f"tags of the exported MetaGraph (default: {defaults.SERVE_TAG})")
+    add_export_tags(group)
     group.add_argument("--inline-limit", metavar="SIZE",
                        help=f"constants this size or larger go to variables/ (default {defaults.INLINE_LIMIT_TEXT})")
-    group.add_argument("--asset-dir", help="where asset files are now, when the model names them by old paths")
+    add_asset_dir(group)
     group.add_argument("--asset", nargs="+", default=[], dest="extra_assets", metavar="FILE",
                        help="more files to ship in assets/")
     group.add_argument("--no-load-check", action="store_true",
@@ -108,6 +113,14 @@ def add_saved_model(parser: argparse.ArgumentParser) -> None:
     front.add_argument("--top-k-output", metavar="NAME",
                        help="the logits or probabilities output the head reads (default: the only output)")
     front.add_argument("--labels", metavar="FILE", help="with --top-k: one label per line, output as labels")
+
+
+def add_asset_dir(group: argparse._ActionsContainer) -> None:
+    group.add_argument("--asset-dir", help="where asset files are now, when the model names them by old paths")
+
+
+def add_export_tags(group: argparse._ActionsContainer) -> None:
+    group.add_argument("--export-tags", help=f"tags of the exported MetaGraph (default: {defaults.SERVE_TAG})")
 
 
 def recipe_from(args: argparse.Namespace) -> Recipe:

@@ -229,18 +229,35 @@ def request_examples(model_name: str, signatures: dict) -> dict:
 def print_verify(console: Console, report) -> None:
     console.print(f"[bold]{report.directory}[/bold]")
     for finding in report.findings:
-        mark = "[green]ok  [/green]" if finding.ok else "[red]FAIL[/red]"
-        console.print(f"  {mark} {finding.check}: {finding.message}")
+        console.print(f"  {_mark(finding.ok)} {finding.check}: {finding.message}")
     against = f" against {report.compared_with}" if report.compared_with else ""
     console.print(f"signatures run in TensorFlow's C++ loader{against}:")
     for sig in report.signatures:
-        if not sig.ran:
-            console.print(f"  [yellow]skip[/yellow] {sig.key}: {sig.note}")
-            continue
-        for out in sig.outputs:
-            mark = "[green]ok  [/green]" if out.ok else "[red]FAIL[/red]"
-            error = "" if out.max_abs_error is None else f"  max abs {out.max_abs_error:.3g}, max rel {out.max_rel_error:.3g}"
-            console.print(f"  {mark} {sig.key}/{out.key}: {out.dtype}{out.shape}{error}")
-    if report.signatures and not any(sig.ran for sig in report.signatures):
-        console.print("[red]no signature could be run[/red]: pass sample inputs with --feeds FILE.npz")
+        _verify_signature(console, sig)
     console.print("[green]verified[/green]" if report.ok else "[red]verification failed[/red]")
+
+
+def _mark(ok: bool) -> str:
+    return "[green]ok  [/green]" if ok else "[red]FAIL[/red]"
+
+
+def _verify_signature(console: Console, sig) -> None:
+    for invented in sig.inputs:
+        shape = "[" + ", ".join(str(d) for d in invented.shape) + "]"
+        console.print(f"  input {sig.key}/{invented.key}: {invented.dtype}{shape}, {invented.values} "
+                      f"({invented.why})")
+    if not sig.ran:
+        console.print(f"  [red]FAIL[/red] {sig.key}: {sig.note}")
+        return
+    if sig.note:
+        console.print(f"  [red]FAIL[/red] {sig.key}: {sig.note}")
+    for note in sig.notes:
+        console.print(f"  note {sig.key}: {note}")
+    for out in sig.outputs:
+        error = "" if out.max_abs_error is None else f"  max abs {out.max_abs_error:.3g}"
+        error += "" if out.max_rel_error is None else f", max rel {out.max_rel_error:.3g}"
+        console.print(f"  {_mark(out.ok)} {sig.key}/{out.key}: {out.dtype}{out.shape}{error}")
+        if out.problem:
+            console.print(f"       {out.problem}")
+        for note in out.notes:
+            console.print(f"       note: {note}")

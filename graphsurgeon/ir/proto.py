@@ -72,6 +72,15 @@ def to_graph_def(graph: Graph, weights: WeightStore, lazy_as_placeholders: bool 
     return graph_def
 
 
+def node_defs(graph: Graph, weights: WeightStore) -> Iterator[Any]:
+    """Each node's NodeDef in source order, a lazy Const filled from ``weights`` as it comes: a writer
+    that streams them (verify's reference graph) holds one weight at a time, not the whole GraphDef."""
+    names = set(graph.names)
+    for node in graph:
+        value = to_proto(weights.read(node.weight), node.attrs["dtype"].type) if node.weight is not None else None
+        yield node_def(_without_stale_colocation(node, names), value)
+
+
 def _placeholder_for(node: Node, key: str, weights: WeightStore) -> Node:
     info = weights[key]
     attrs = {"dtype": node.attrs["dtype"], "shape": pb.attr_value_pb2.AttrValue(shape=shape_proto(info.shape))}

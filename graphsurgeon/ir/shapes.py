@@ -18,10 +18,29 @@ from graphsurgeon.tf import runtime
 log = logging.getLogger(__name__)
 
 
+# TensorFlow before GraphDef version 22 wrote an unknown Placeholder shape as `shape {}`, and still reads
+# that as "any shape" in such graphs (the Placeholder shape function in array_ops.cc).
+FIRST_PRODUCER_WITH_SCALAR_PLACEHOLDERS = 22
+
+
 def _dims(shape_proto) -> tuple[int, ...] | None:
     if shape_proto.unknown_rank:
         return None
     return tuple(d.size for d in shape_proto.dim)
+
+
+def placeholder_dims(graph: Graph, node: Node) -> tuple[int, ...] | None:
+    """The dims a Placeholder-like node's ``shape`` attr states, as TensorFlow reads them in this graph.
+
+    In an old graph a scalar ``shape`` is "any shape": TF 1.x recorded the author's shape only in
+    ``_output_shapes``, which is taken when there is one.
+    """
+    dims = _dims(node.attrs["shape"].shape)
+    producer = graph.versions.producer if graph.versions is not None else 0
+    if dims == () and node.op == "Placeholder" and producer < FIRST_PRODUCER_WITH_SCALAR_PLACEHOLDERS:
+        recorded = node.attrs.get("_output_shapes")
+        return _dims(recorded.list.shape[0]) if recorded is not None and recorded.list.shape else None
+    return dims
 
 
 def needs_inference(model: Model, refs, annotations: bool = False) -> bool:
@@ -44,27 +63,13 @@ def static_shape(model: Model, ref: TensorRef, annotations: bool = False) -> tup
     """
     node = model.graph[ref.node]
     if node.op in SHAPE_ATTR_OPS and ref.port == 0 and "shape" in node.attrs:
-        return _dims(node.attrs["shape"].shape) if not _legacy_unknown(model.graph, node) else _declared(node)
+        return placeholder_dims(model.graph, node)
     if "output_shapes" in node.attrs and ref.port < len(node.attrs["output_shapes"].list.shape):
         return _dims(node.attrs["output_shapes"].list.shape[ref.port])
     recorded = node.attrs.get("_output_shapes") if annotations else None
     if recorded is not None and ref.port < len(recorded.list.shape):
         return _dims(recorded.list.shape[ref.port])
     return _inferred_shape(model, ref)
-
-
-def _legacy_unknown(graph: Graph, node: Node) -> bool:
-    """A Placeholder whose shape attr is a scalar in a GraphDef of producer 21 or older: TensorFlow reads
-    that as an unknown shape (array_ops.cc), as TF 1.x wrote every shape it did not know in full."""
-    shape = node.attrs["shape"].shape
-    producer = graph.versions.producer if graph.versions is not None else 0
-    return node.op == "Placeholder" and producer <= 21 and not shape.unknown_rank and not shape.dim
-
-
-def _declared(node: Node) -> tuple[int, ...] | None:
-    """The shape the author declared for a legacy Placeholder: TF 1.x recorded it only in _output_shapes."""
-    recorded = node.attrs.get("_output_shapes")
-    return _dims(recorded.list.shape[0]) if recorded is not None and recorded.list.shape else None
 
 
 def _inferred_shape(model: Model, ref: TensorRef) -> tuple[int, ...] | None:

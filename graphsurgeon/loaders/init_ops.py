@@ -21,7 +21,13 @@ from graphsurgeon.ir.variable_defs import VARIABLE_COLLECTIONS
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf.protos import pb
 
-INIT_COLLECTIONS = ("saved_model_main_op", "main_op", "legacy_init_op", "table_initializer", "serving_init_op")
+# The collections TensorFlow's SavedModel loader runs an init op from (loader_util.cc GetInitOp, after the
+# __saved_model_init_op signature): a SavedModel must name exactly one op across them.
+LOADER_INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op")
+# Every collection a source keeps init ops in: the loader's, and those older exporters and Estimators used
+# (in this order, which is the order their ops are found in).
+MAIN_OP, LEGACY_INIT_OP = LOADER_INIT_COLLECTIONS
+INIT_COLLECTIONS = (MAIN_OP, "main_op", LEGACY_INIT_OP, "table_initializer", "serving_init_op")
 # Hold the global/local variables initializers: only their non-initializer members are init ops.
 SCAFFOLD_COLLECTIONS = ("init_op", "local_init_op")
 INIT_NAME = re.compile(r"init", re.IGNORECASE)  # in the last part of a NoOp's name: init, init_all, initialize

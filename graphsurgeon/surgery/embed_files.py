@@ -115,8 +115,7 @@ def _table_contents(graph: Graph, init: Node, path: Path) -> tuple[np.ndarray, n
         "Tkeys": table.attrs["key_dtype"], "Tvalues": table.attrs["value_dtype"]})
     tiny = Graph([table.replace(name="table", inputs=(), control_inputs=()), filename, copy, export])
     try:
-        keys, values = runtime.run_restored(to_graph_def(tiny, WeightStore()), None, ["init"], {}, {},
-                                            ["export:0", "export:1"])
+        keys, values = runtime.run_graph(to_graph_def(tiny, WeightStore()), ["export:0", "export:1"], first=["init"])
     except runtime.import_error() as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise WriteError(f"table initializer {init.name!r} cannot read {path}: {first}") from err

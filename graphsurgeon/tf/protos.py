@@ -27,9 +27,10 @@ TENSORFLOW_PROTOS = {
     "meta_graph_pb2": "tensorflow.core.protobuf", "saved_model_pb2": "tensorflow.core.protobuf",
     "saver_pb2": "tensorflow.core.protobuf", "tensor_bundle_pb2": "tensorflow.core.protobuf",
     "checkpoint_state_pb2": "tensorflow.python.training",
+    "example_pb2": "tensorflow.core.example", "feature_pb2": "tensorflow.core.example",  # verify's tf.Examples
 }
 STUB_PACKAGES = ("tensorflow", "tensorflow.core", "tensorflow.core.framework", "tensorflow.core.protobuf",
-                 "tensorflow.python", "tensorflow.python.training")
+                 "tensorflow.core.example", "tensorflow.python", "tensorflow.python.training")
 
 
 def is_stub(module: object) -> bool:

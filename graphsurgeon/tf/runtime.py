@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from graphsurgeon.tf.layer_calls import LayerRecorder
 from graphsurgeon.tf.native_stderr import native_stderr_held_back
 from graphsurgeon.tf.protos import pb
 from graphsurgeon.tf.tf2_trace import (
@@ -140,19 +139,24 @@ def checkpoint_read_error() -> type[Any]:  # OpError, which has .message
 
 # ---------------------------------------------------------------- running graphs
 
-def _seeded(graph_def: Any) -> Any:
-    """A copy whose unseeded random ops get seeds from their names.
+def seed_from_name(node_def: Any) -> None:
+    """Give an unseeded random op (seed=seed2=0) seeds from its name, in place.
 
-    A random op with seed=seed2=0 draws a new sequence on every run; naming
-    seeds after the node keeps initializer values identical across runs.
+    Such an op draws a new sequence on every run; naming seeds after the node
+    keeps initializer values identical across runs (freeze and verify agree).
     """
+    if "seed" in node_def.attr and "seed2" in node_def.attr:
+        if node_def.attr["seed"].i == 0 and node_def.attr["seed2"].i == 0:
+            node_def.attr["seed"].i = 87654321
+            node_def.attr["seed2"].i = zlib.crc32(node_def.name.encode()) & 0x7FFFFFFF
+
+
+def _seeded(graph_def: Any) -> Any:
+    """A copy whose unseeded random ops get seeds from their names (seed_from_name)."""
     out = pb.graph_pb2.GraphDef()
     out.CopyFrom(graph_def)
     for node in out.node:
-        if "seed" in node.attr and "seed2" in node.attr:
-            if node.attr["seed"].i == 0 and node.attr["seed2"].i == 0:
-                node.attr["seed"].i = 87654321
-                node.attr["seed2"].i = zlib.crc32(node.name.encode()) & 0x7FFFFFFF
+        seed_from_name(node)
     return out
 
 
@@ -164,10 +168,13 @@ def _imported(graph_def: Any) -> Any:
     return graph
 
 
-def run_graph(graph_def: Any, fetches: Sequence[str], feeds: Mapping[str, np.ndarray] | None = None) -> list[np.ndarray]:
-    """Run ``fetches`` (tensor names) of a GraphDef in a fresh TF1 Session."""
+def run_graph(graph_def: Any, fetches: Sequence[str], feeds: Mapping[str, np.ndarray] | None = None,
+              first: Sequence[str] = ()) -> list[np.ndarray]:
+    """Run ``fetches`` (tensor names) of a GraphDef in a fresh TF1 Session, after the ops ``first`` (an initializer)."""
     graph = _imported(_seeded(graph_def))
     with native_stderr_held_back(), tf().compat.v1.Session(graph=graph) as session:
+        for op in first:
+            session.run(op)
         return session.run(list(fetches), feed_dict=dict(feeds or {}))
 
 
@@ -203,65 +210,16 @@ def tensorflow_version() -> str:
     return importlib.metadata.version("tensorflow")
 
 
-def run_restored(graph_def: Any, restore: tuple[str, str, str] | None, init_ops: Sequence[str],
-                 asset_feeds: Mapping[str, str], feeds: Mapping[str, np.ndarray], fetches: Sequence[str]) -> list:
-    """Run a source graph as its trainer would: restore (filename tensor, restore op, prefix), init, fetch.
-
-    Seeded like run_graph, so initializers run here give the values freeze computed."""
-    graph = _imported(_seeded(graph_def))
-    with native_stderr_held_back(), tf().compat.v1.Session(graph=graph) as session:
-        if restore is not None:
-            session.run(restore[1], {restore[0]: restore[2]})
-        for op in init_ops:
-            session.run(op, {k: v for k, v in asset_feeds.items() if graph.is_feedable(graph.get_tensor_by_name(k))})
-        return session.run(list(fetches), dict(feeds))
-
-
 # ---------------------------------------------------------------- Keras
 
 def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str, Any],
                 config_json: str | None = None) -> KerasTrace:
-    """Load a Keras 2 .h5 with tf_keras, trace it with training=False, and freeze the trace.
-
-    The caller has already refused Lambda bytecode and Keras 1 files; ``config_json``
-    is a config it rewrote (--replace-layer). Every layer's call outputs and masks
-    are returned by the traced function after the model's own outputs, so that
-    freezing (which inlines and renames) keeps them and says what they became.
-    """
+    """Trace a Keras 2 .h5 with tf_keras (see keras2_trace.py, the module that imports tf_keras)."""
     t = tf()
     with native_stderr_held_back():
-        import tf_keras
-        from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+        from graphsurgeon.tf import keras2_trace
 
-        if config_json is None and architecture is not None:
-            config_json = Path(architecture).read_text()
-        if config_json is not None:
-            model = tf_keras.models.model_from_json(config_json, custom_objects=dict(custom_objects))
-            model.load_weights(path)
-        else:
-            model = tf_keras.models.load_model(path, compile=False, custom_objects=dict(custom_objects))
-        input_names = [layer.name for layer in model._input_layers]
-        specs = [t.TensorSpec(i.shape, i.dtype, name=name) for i, name in zip(model.inputs, input_names)]
-        recorder = LayerRecorder(model, t.Tensor)
-        recorded: list = []  # the layers' tensors, in the order the traced function returns them after the outputs
-
-        @t.function(autograph=False)
-        def inference(*inputs: Any) -> list:
-            outputs = model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
-            recorded.extend(recorder.tensors(t.compat.v1.get_default_graph()))
-            return [*t.nest.flatten(outputs), *recorded]
-
-        concrete = inference.get_concrete_function(*specs)
-        frozen = convert_variables_to_constants_v2(concrete)
-    # The converter names each constant after the placeholder that captured the variable's handle.
-    captured = {id(external): internal.op.name for external, internal in concrete.graph.captures}
-    constants = {captured[id(v.handle)]: v.name.split(":")[0] for v in model.variables if id(v.handle) in captured}
-    count = len(model.output_names)
-    outputs = list(zip(model.output_names, [o.name for o in frozen.outputs[:count]]))
-    # Each returned tensor is an Identity the converter named (Identity_7); the loader aliases what it reads.
-    returned = {id(tensor): o.name for tensor, o in zip(recorded, frozen.outputs[count:])}
-    layers = recorder.layers(concrete.graph, lambda tensor: returned[id(tensor)])
-    return KerasTrace(_by_name(frozen.graph.as_graph_def()), input_names, outputs, constants, layers)
+        return keras2_trace.trace(t, path, architecture, custom_objects, config_json)
 
 
 from graphsurgeon.tf.keras_trace import KerasTrace, KerasTraceError, KerasTraceRequest  # noqa: E402  (the loader uses them through runtime)
@@ -401,12 +359,3 @@ def _refusal(t: ModuleType, function: Any, updates_state: Callable[[str], bool],
         return Unflattenable("state updates", stateful)
     effects = side_effects(called, side_effect) if side_effect is not None else []
     return Unflattenable("side effects", effects) if effects else None
-
-
-def _by_name(graph_def: Any) -> Any:
-    """``graph_def`` with its nodes sorted by name. Freezing a traced Keras 2 RNN adds its nodes in an order
-    that changes from run to run; an export must be the same bytes every time (GraphDef order is free)."""
-    nodes = sorted(graph_def.node, key=lambda node: node.name)
-    del graph_def.node[:]
-    graph_def.node.extend(nodes)
-    return graph_def

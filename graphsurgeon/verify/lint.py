@@ -11,9 +11,8 @@ from graphsurgeon.ir.ops import PYTHON_OPS
 from graphsurgeon.ir.signatures import INIT_SIGNATURE
 from graphsurgeon.ir.types import unregistered_ops
 from graphsurgeon.loaders.graphdef import parse_proto
+from graphsurgeon.loaders.init_ops import LOADER_INIT_COLLECTIONS
 from graphsurgeon.tf.protos import pb
-
-INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op")
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def _one_init_op(meta) -> Finding:
     ops = set()
     if INIT_SIGNATURE in meta.signature_def:
         ops |= {t.name for t in meta.signature_def[INIT_SIGNATURE].outputs.values()}
-    for key in INIT_COLLECTIONS:
+    for key in LOADER_INIT_COLLECTIONS:
         ops |= set(meta.collection_def[key].node_list.value) if key in meta.collection_def else set()
     return Finding("one init op", len(ops) == 1, f"init op {sorted(ops)}" if len(ops) == 1
                    else f"{len(ops)} init ops {sorted(ops)}: the loader runs exactly one")

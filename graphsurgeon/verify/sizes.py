@@ -1,0 +1,86 @@
+"""The smallest size for unknown dimensions at which every output of a signature is non-empty.
+
+A convolution window, a stride or a crop makes small inputs fail or give
+empty outputs (an InceptionV3 needs 75x75; a dilated convolution that crops
+5,000 steps on each side needs 10,001). TensorFlow's shape inference answers
+without running anything: the signature's inputs are given the candidate
+size, and a size is too small when inference fails or an output has a zero
+dimension. Sizes double until one fits, then bisect down to the smallest.
+A size that must equal another (the inner dimension of a MatMul) is not
+found by growing: inference names it ("must be equal, but are 2 and 784"),
+and that size is tried as it is.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.proto import to_graph_def
+from graphsurgeon.names import TensorRef
+from graphsurgeon.tf import runtime
+from graphsurgeon.tf.protos import shape_proto
+
+START = 2
+LIMIT = 1 << 17
+EQUAL = re.compile(r"must be equal, but are (\d+) and (\d+)")  # TensorFlow's shape-merge error
+
+
+def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]], free: int,
+                  batch: int | None) -> int | None:
+    """The smallest size >= START for the ``free`` dims of ``shapes`` (by input key) at which every output of
+    signature ``key`` is non-empty, with ``batch`` for their -1 dims (None: left unknown); None if no size
+    up to LIMIT is. With no ``free`` dim, START if the shapes fit at all. An input that is not a Placeholder
+    (a tensor a signature feeds) is left as it is."""
+    sig = model.signatures[key]
+    graph_def = to_graph_def(model.graph, model.weights, lazy_as_placeholders=True)
+    nodes = {nd.name: nd for nd in graph_def.node}
+    placeholders = {}
+    for input_key in shapes:
+        node = nodes.get(TensorRef.parse(sig.inputs[input_key].name).node)
+        if node is not None and node.op == "Placeholder":
+            placeholders[input_key] = node
+    outputs = [info.name for _, info in sorted(sig.outputs.items()) if info.name]
+
+    def fits(size: int) -> tuple[bool, set[int]]:
+        for input_key, node in placeholders.items():
+            dims = [size if d == free else (batch or -1) if d == -1 else d for d in shapes[input_key]]
+            node.attr["shape"].shape.CopyFrom(shape_proto(dims))
+        return _non_empty(graph_def, outputs)
+
+    if not any(free in shape for shape in shapes.values()):
+        return START if fits(START)[0] else None
+    return _search(fits)
+
+
+def _search(fits: Callable[[int], tuple[bool, set[int]]]) -> int | None:
+    """Double from START until a size fits, then bisect; a size inference says must be equal is tried first."""
+    size, tried = START, set[int]()
+    while True:
+        ok, named = fits(size)
+        tried.add(size)
+        if ok:
+            break
+        exact = sorted(s for s in named if s >= START and s not in tried)
+        for candidate in exact:
+            tried.add(candidate)
+            if fits(candidate)[0]:
+                return candidate
+        if size >= LIMIT:
+            return None
+        size *= 2
+    low = size // 2  # too small (or below START)
+    while size - low > 1 and size > START:
+        middle = (low + size) // 2
+        low, size = (low, middle) if fits(middle)[0] else (middle, size)
+    return size
+
+
+def _non_empty(graph_def: Any, outputs: list[str]) -> tuple[bool, set[int]]:
+    """(every output non-empty, the sizes inference said must be equal when it refused)."""
+    try:
+        shapes = runtime.static_shapes(graph_def, outputs)
+    except runtime.import_error() as err:
+        return False, {int(n) for pair in EQUAL.findall(str(err)) for n in pair}
+    return all(shape is None or 0 not in shape for shape in shapes), set()
