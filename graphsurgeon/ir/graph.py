@@ -118,6 +118,11 @@ class Graph:
         """Node ``name``'s lazy weight key (see Node.weight), without building it in a graph over a GraphDef."""
         return _weight_of(self._nodes, name)
 
+    def inputs_of(self, name: str) -> tuple[TensorRef, ...]:
+        """Node ``name``'s data inputs, without building it in a graph over a GraphDef (the saver's keys are
+        read from the inputs of 100k restore assigns a cut removes)."""
+        return _inputs_of(self._nodes, name)
+
     def nodes_in(self, names: Container[str]) -> Iterator[Node]:
         """The nodes named in ``names``, in source order (building only those, in a graph over a GraphDef)."""
         nodes = self._nodes
@@ -142,7 +147,7 @@ class Graph:
         through = frozenset(through)
         seen = set()
         while self.op_of(ref.node) in through and ref not in seen:
-            inputs = self._nodes[ref.node].inputs
+            inputs = _inputs_of(self._nodes, ref.node)
             if not inputs:
                 break
             seen.add(ref)
@@ -243,6 +248,10 @@ class EditedNodes(Mapping[str, Node]):
         node = self._new.get(name)
         return node.weight if node is not None else _weight_of(self._base, self._unchanged(name))
 
+    def inputs_of(self, name: str) -> tuple[TensorRef, ...]:
+        node = self._new.get(name)
+        return node.inputs if node is not None else _inputs_of(self._base, self._unchanged(name))
+
     def _unchanged(self, name: str) -> str:
         if name not in self._order:
             raise KeyError(name)
@@ -273,3 +282,8 @@ def _attrs_of(nodes: Mapping[str, Node], name: str) -> Mapping[str, Any]:
 def _weight_of(nodes: Mapping[str, Node], name: str) -> str | None:
     weight_of = getattr(nodes, "weight_of", None)
     return weight_of(name) if weight_of is not None else nodes[name].weight
+
+
+def _inputs_of(nodes: Mapping[str, Node], name: str) -> tuple[TensorRef, ...]:
+    inputs_of = getattr(nodes, "inputs_of", None)
+    return inputs_of(name) if inputs_of is not None else nodes[name].inputs

@@ -166,6 +166,18 @@ class ProtoNodes(Mapping[str, Node]):
         self._index[name]  # KeyError for a name not in the graph
         return None  # a Node built from a NodeDef holds its value inline
 
+    def inputs_of(self, name: str) -> tuple[TensorRef, ...]:
+        """The data inputs, checked to name real nodes (as _build checks them), the node unbuilt."""
+        i = self._index[name]
+        node = self._built[i]
+        if node is not None:
+            return node.inputs
+        inputs = split_node_inputs(self._defs[i].input, self._refs)[0]
+        index = self._index
+        if not all(ref.node in index for ref in inputs):
+            return self._build(i).inputs  # raises, naming the missing input
+        return inputs
+
     def _build(self, i: int) -> Node:
         nd = self._defs[i]
         inputs, control = split_node_inputs(nd.input, self._refs)

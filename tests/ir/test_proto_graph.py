@@ -41,7 +41,8 @@ def test_asking_by_op_or_name_builds_only_those_nodes():
     assert [n.name for n in graph.of_ops({"VariableV2", "NoOp"})] == ["v", "init"]
     assert graph.op_of("mm") == "MatMul" and list(graph.name_ops())[2] == ("w/read", "Identity")
     assert graph.source(TensorRef("w/read")) == TensorRef("v")
-    assert built(graph) == ["v", "w/read", "init"]
+    assert graph.inputs_of("assign") == (TensorRef("v"), TensorRef("x"))
+    assert built(graph) == ["v", "init"]
     assert [n.name for n in graph.nodes_in({"out", "x"})] == ["x", "out"]  # source order, not the set's
     assert graph["mm"].inputs == (TensorRef("x"), TensorRef("w/read"))
 
@@ -58,6 +59,12 @@ def test_a_missing_input_is_named_when_its_node_is_built():
     assert graph["x"].op == "Placeholder"  # the rest of the graph is usable
     with pytest.raises(LoadError, match=r"cut.pb: node 'y' reads from 'gone', which is not in the graph"):
         graph["y"]
+
+
+def test_inputs_asked_unbuilt_are_checked_like_a_built_node():
+    graph = graph_from_proto(graph_def(("x", "Placeholder", []), ("y", "Tanh", ["gone:1"])), "cut.pb")
+    with pytest.raises(LoadError, match=r"cut.pb: node 'y' reads from 'gone', which is not in the graph"):
+        graph.inputs_of("y")
 
 
 @pytest.mark.parametrize("inputs", [[""], ["^"]])
