@@ -213,28 +213,51 @@ class Graph:
 
 
 class EditedNodes(Mapping[str, Node]):
-    """name -> Node: a base mapping with some nodes replaced in place, the rest read from the base."""
+    """name -> Node: a base mapping with some nodes replaced in place, the rest read from the base.
+
+    The order is walked, not stored: a freeze edits a few thousand nodes of graphs
+    with up to a million. Only edits that rename onto another node's name (or give
+    a name twice) store it, first position winning.
+    """
 
     def __init__(self, base: Mapping[str, Node], changes: Mapping[str, Sequence[Node]]):
         self._base = base
-        self._new = {node.name: node for nodes in changes.values() for node in nodes}
-        self._order = dict.fromkeys(
-            new for name in base for new in ((name,) if name not in changes else (n.name for n in changes[name])))
+        self._changes = {name: tuple(nodes) for name, nodes in changes.items()}
+        self._new = {node.name: node for nodes in self._changes.values() for node in nodes}
+        self._walked = (sum(map(len, self._changes.values())) == len(self._new)
+                        and all(name in base for name in self._changes)
+                        and all(name in self._changes or name not in base for name in self._new))
+
+    @functools.cached_property
+    def _order(self) -> dict[str, None]:
+        return dict.fromkeys(self._names())
+
+    def _names(self) -> Iterator[str]:
+        changes = self._changes
+        for name in self._base:
+            if name in changes:
+                yield from (node.name for node in changes[name])
+            else:
+                yield name
 
     def __getitem__(self, name: str) -> Node:
-        if name not in self._order:
+        if name not in self:
             raise KeyError(name)
         node = self._new.get(name)
         return node if node is not None else self._base[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._order
+        if not self._walked:
+            return name in self._order
+        return name in self._new or (name not in self._changes and name in self._base)
 
     def __len__(self) -> int:
-        return len(self._order)
+        if not self._walked:
+            return len(self._order)
+        return len(self._base) - len(self._changes) + len(self._new)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._order)
+        return self._names() if self._walked else iter(self._order)
 
     def op_of(self, name: str) -> str:
         node = self._new.get(name)
@@ -253,7 +276,7 @@ class EditedNodes(Mapping[str, Node]):
         return node.inputs if node is not None else _inputs_of(self._base, self._unchanged(name))
 
     def _unchanged(self, name: str) -> str:
-        if name not in self._order:
+        if name not in self:
             raise KeyError(name)
         return name
 
@@ -261,11 +284,10 @@ class EditedNodes(Mapping[str, Node]):
         """The nodes whose op is in ``ops``, in order, asking the base for its own (see Graph.of_ops)."""
         base_with_ops = getattr(self._base, "with_ops", None)
         if base_with_ops is None:
-            return [self[name] for name in self._order if self[name].op in ops]
-        found = {n.name: n for n in base_with_ops(ops) if n.name in self._order and n.name not in self._new}
-        found.update((name, n) for name, n in self._new.items() if n.op in ops and name in self._order)
-        position = {name: i for i, name in enumerate(self._order)}
-        return sorted(found.values(), key=lambda n: position[n.name])
+            return [self[name] for name in self if self[name].op in ops]
+        found = {n.name: n for n in base_with_ops(ops) if n.name in self and n.name not in self._new}
+        found.update((name, n) for name, n in self._new.items() if n.op in ops and name in self)
+        return [found[name] for name in self if name in found]
 
 
 # A mapping that builds Nodes on demand (ir.proto.ProtoNodes, EditedNodes) answers these itself.

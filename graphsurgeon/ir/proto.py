@@ -114,9 +114,14 @@ class ProtoNodes(Mapping[str, Node]):
     def __init__(self, graph_def: Any, path: str):
         self._graph_def = graph_def  # owns the NodeDefs whose attr maps the Nodes share
         self._defs, self._path = graph_def.node, path
-        names = [nd.name for nd in self._defs]
-        self._index = {name: i for i, name in enumerate(names)}
-        self.ops = [nd.op for nd in self._defs]  # read without building Nodes
+        names: list[str] = []
+        self.ops: list[str] = []  # read without building Nodes
+        add_name, add_op, one_op = names.append, self.ops.append, {}
+        for nd in self._defs:  # one pass: each NodeDef wrapper made once (1M of them in a large graph)
+            add_name(nd.name)
+            op = nd.op
+            add_op(one_op.setdefault(op, op))  # one string per op type, not per node
+        self._index = dict(zip(names, range(len(names))))
         if len(self._index) != len(names) or "" in self._index or "" in self.ops:
             check_names(graph_def, path)  # names the node
         self._built: list[Node | None] = [None] * len(names)

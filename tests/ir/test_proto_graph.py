@@ -89,3 +89,14 @@ def test_edited_replaces_in_place_expands_and_removes_without_building_the_rest(
     assert [n.name for n in frozen.of_ops({"Const", "Tanh", "Placeholder"})] == ["x", "v/frozen_value", "out"]
     assert built(graph) == ["x", "out"]  # of_ops asked the base for its own; nothing else was built
     assert graph.op_of("v") == "VariableV2" and len(graph) == 7  # the original is unchanged
+    assert len(frozen) == 6 and "v/frozen_value" in frozen and "nothing" not in frozen
+
+
+@pytest.mark.parametrize("changes, names", [
+    ({"x": [op("mm", "Placeholder")]}, ["mm", "v", "w/read", "out", "assign", "init"]),  # onto a kept name
+    ({"x": [op("a", "Const")], "out": [op("a", "Const")]}, ["a", "v", "w/read", "mm", "assign", "init"]),  # twice
+])
+def test_an_edit_onto_a_name_already_there_keeps_its_first_position(changes, names):
+    edited = graph_from_proto(CHAIN, "chain.pb").edited(changes)
+    assert edited.names == names and len(edited) == len(names) and "x" not in edited
+    assert all(name in edited for name in names) and edited[names[0]].op in ("Placeholder", "Const")
