@@ -47,12 +47,13 @@ with graph.as_default():
 """
 
 
-def measured(args: list[str]) -> tuple[float, int, bool]:
-    """Wall seconds, peak RSS in bytes (wait4 rusage) and success of one child process."""
+def measured(args: list[str], cwd: str | os.PathLike | None = None) -> tuple[float, int, bool]:
+    """Wall seconds, peak RSS in bytes (wait4 rusage) and success of one child process (run in ``cwd``:
+    `python -m graphsurgeon` imports a graphsurgeon/ in its working directory before PYTHONPATH's)."""
     import subprocess
 
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     ok = os.waitstatus_to_exitcode(status) == 0
     if not ok:
