@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 _NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
+IDENTITY = frozenset({"Identity"})
 
 
 class Node(NamedTuple):
@@ -56,7 +57,7 @@ class Graph:
     """Nodes in source order, plus the function library and versions protos."""
 
     def __init__(self, nodes: Iterable[Node], library: Any = None, versions: Any = None):
-        self._nodes: Mapping[str, Node] = {node.name: node for node in nodes}
+        self._use({node.name: node for node in nodes})
         self.library = library
         self.versions = versions
 
@@ -64,8 +65,18 @@ class Graph:
     def over(cls, nodes: Mapping[str, Node], library: Any = None, versions: Any = None) -> "Graph":
         """A graph over a ready name -> Node mapping in source order (one that builds its Nodes on first use)."""
         graph = cls((), library, versions)
-        graph._nodes = nodes
+        graph._use(nodes)
         return graph
+
+    def _use(self, nodes: Mapping[str, Node]) -> None:
+        """Hold ``nodes``. A mapping that builds Nodes on demand (ir.proto.ProtoNodes, EditedNodes) answers
+        op_of and the rest itself: its methods are looked up here once, not on each of a million calls."""
+        self._nodes = nodes
+        self._members: Container[str] = getattr(nodes, "positions", nodes)  # a plain dict where there is one
+        self._ask_op = getattr(nodes, "op_of", None)
+        self._ask_attrs = getattr(nodes, "attrs_of", None)
+        self._ask_weight = getattr(nodes, "weight_of", None)
+        self._ask_inputs = getattr(nodes, "inputs_of", None)
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -74,7 +85,7 @@ class Graph:
         return iter(self._nodes.values())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._nodes
+        return name in self._members
 
     def __getitem__(self, name: str) -> Node:
         return self._nodes[name]
@@ -107,21 +118,25 @@ class Graph:
 
     def op_of(self, name: str) -> str:
         """The op of node ``name`` (KeyError if there is none), without building it in a graph over a GraphDef."""
-        return _op_of(self._nodes, name)
+        ask = self._ask_op
+        return ask(name) if ask is not None else self._nodes[name].op
 
     def attrs_of(self, name: str) -> Mapping[str, Any]:
         """Node ``name``'s attrs, without building it in a graph over a GraphDef (the cut report sizes
         the constants a cut removes by their attrs alone)."""
-        return _attrs_of(self._nodes, name)
+        ask = self._ask_attrs
+        return ask(name) if ask is not None else self._nodes[name].attrs
 
     def weight_of(self, name: str) -> str | None:
         """Node ``name``'s lazy weight key (see Node.weight), without building it in a graph over a GraphDef."""
-        return _weight_of(self._nodes, name)
+        ask = self._ask_weight
+        return ask(name) if ask is not None else self._nodes[name].weight
 
     def inputs_of(self, name: str) -> tuple[TensorRef, ...]:
         """Node ``name``'s data inputs, without building it in a graph over a GraphDef (the saver's keys are
         read from the inputs of 100k restore assigns a cut removes)."""
-        return _inputs_of(self._nodes, name)
+        ask = self._ask_inputs
+        return ask(name) if ask is not None else self._nodes[name].inputs
 
     def nodes_in(self, names: Container[str]) -> Iterator[Node]:
         """The nodes named in ``names``, in source order (building only those, in a graph over a GraphDef)."""
@@ -142,12 +157,12 @@ class Graph:
             return self
         return Graph.over(EditedNodes(self._nodes, changes), self.library, self.versions)
 
-    def source(self, ref: TensorRef, through: Iterable[str] = ("Identity",)) -> TensorRef:
+    def source(self, ref: TensorRef, through: Iterable[str] = IDENTITY) -> TensorRef:
         """The tensor behind ``ref`` once pass-through ops (Identity by default) are looked through."""
-        through = frozenset(through)
+        through = through if isinstance(through, frozenset) else frozenset(through)
         seen = set()
         while self.op_of(ref.node) in through and ref not in seen:
-            inputs = _inputs_of(self._nodes, ref.node)
+            inputs = self.inputs_of(ref.node)
             if not inputs:
                 break
             seen.add(ref)

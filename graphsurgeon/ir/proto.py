@@ -122,6 +122,7 @@ class ProtoNodes(Mapping[str, Node]):
             op = nd.op
             add_op(one_op.setdefault(op, op))  # one string per op type, not per node
         self._index = dict(zip(names, range(len(names))))
+        self.positions: Mapping[str, int] = self._index  # name -> position, for Graph's membership test
         if len(self._index) != len(names) or "" in self._index or "" in self.ops:
             check_names(graph_def, path)  # names the node
         self._built: list[Node | None] = [None] * len(names)

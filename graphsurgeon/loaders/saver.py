@@ -32,9 +32,9 @@ def variable_keys(graph: Graph, saver_def: Any = None) -> dict[str, str]:
         if restored is None:
             continue
         restore, port = restored
-        if restore.name not in names_by_restore:
-            names_by_restore[restore.name] = _whole_tensor_names(graph, restore)
-        names = names_by_restore[restore.name]
+        names = names_by_restore.get(restore)
+        if names is None:
+            names = names_by_restore[restore] = _whole_tensor_names(graph, graph[restore])
         key = names[port] if port < len(names) else None
         if key is not None:
             keys[inputs[0].node] = key
@@ -49,12 +49,13 @@ def _assigns(graph: Graph, saver_def: Any) -> list[str]:
     return [name for name in expand_groups(graph, [restore_op]) if graph.op_of(name) in INIT_ASSIGN_OPS]
 
 
-def _restore_output(graph: Graph, ref: TensorRef) -> tuple[Node, int] | None:
-    """The restore op output ``ref`` passes along through Identity nodes, if it is one."""
-    source = graph.source(ref)
-    if graph.op_of(source.node) not in RESTORE_OPS:
-        return None
-    return graph[source.node], source.port
+def _restore_output(graph: Graph, ref: TensorRef) -> tuple[str, int] | None:
+    """(restore op, output) that ``ref`` passes along through Identity nodes, if it is one."""
+    if graph.op_of(ref.node) not in RESTORE_OPS:  # the saver's assigns read the restore op itself
+        ref = graph.source(ref)
+        if graph.op_of(ref.node) not in RESTORE_OPS:
+            return None
+    return ref.node, ref.port
 
 
 def _whole_tensor_names(graph: Graph, restore: Node) -> list[str | None]:
