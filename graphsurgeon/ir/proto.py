@@ -116,7 +116,8 @@ class ProtoNodes(Mapping[str, Node]):
         self._defs, self._path = graph_def.node, path
         names: list[str] = []
         self.ops: list[str] = []  # read without building Nodes
-        add_name, add_op, one_op = names.append, self.ops.append, {}
+        one_op: dict[str, str] = {}
+        add_name, add_op = names.append, self.ops.append
         for nd in self._defs:  # one pass: each NodeDef wrapper made once (1M of them in a large graph)
             add_name(nd.name)
             op = nd.op
