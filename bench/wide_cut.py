@@ -23,14 +23,16 @@ from __future__ import annotations
 import argparse
 import compileall
 import importlib.util
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from routes import CAREFUL, FREEZE, measured
+from routes import CAREFUL, FREEZE, measured_usage
 from wide_model import PREFIX
 
 HERE = Path(__file__).resolve().parent
@@ -44,11 +46,11 @@ with open(out, "wb") as f:
     f.write(frozen.SerializeToString())
 """
 
-def run_measured(args: list[str], cwd: Path) -> tuple[float, int]:
-    seconds, peak, ok = measured(args, cwd)
+def run_measured(args: list[str], cwd: Path) -> tuple[float, int, float]:
+    seconds, peak, cpu, ok = measured_usage(args, cwd)
     if not ok:
         raise SystemExit(f"failed: {' '.join(args)}")
-    return seconds, peak
+    return seconds, peak, cpu
 
 
 def size_of(path: Path) -> int:
@@ -88,24 +90,50 @@ def compile_graphsurgeon() -> None:
     compileall.compile_dir(Path(spec.origin).parent, quiet=1)
 
 
-def bench(layers: int, runs: int, names: list[str]) -> list[dict]:
+@dataclass
+class Route:
+    """One route at one size and what its runs measured."""
+
+    nodes: int
+    name: str
+    args: list[str]
+    work: Path
+    produced: Path
+    seconds: list[float] = field(default_factory=list)
+    peaks: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    output_bytes: int = 0
+
+    def run(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True)
+        seconds, peak, cpu = run_measured(self.args, self.work)
+        self.seconds.append(seconds)
+        self.peaks.append(peak)
+        self.cpu.append(cpu)
+        self.output_bytes = size_of(self.produced)
+
+    def row(self) -> dict:
+        return {"route": self.name, "nodes": self.nodes, "seconds": statistics.median(self.seconds),
+                "cpu": statistics.median(self.cpu), "peak_rss": statistics.median(self.peaks),
+                "output_bytes": self.output_bytes}
+
+
+def chosen_routes(layers: int, names: list[str]) -> list[Route]:
     prefix, nodes = generate(layers)
-    output = f"layer{layers // 2}/out"
     work = OUT / f"work-{layers}"
-    chosen = {name: route for name, route in routes(prefix, output, work).items() if name in names}
-    times: dict[str, list[float]] = {name: [] for name in chosen}
-    peaks: dict[str, list[int]] = {name: [] for name in chosen}
-    sizes: dict[str, int] = {}
+    return [Route(nodes, name, args, work, produced)
+            for name, (args, produced) in routes(prefix, f"layer{layers // 2}/out", work).items() if name in names]
+
+
+def bench(sizes: dict[int, list[str]], runs: int) -> dict[int, list[dict]]:
+    """Each run times every route at every size once, so that load that comes and goes weighs on all."""
+    chosen = {layers: chosen_routes(layers, names) for layers, names in sizes.items()}
     for _ in range(runs):
-        for name, (args, produced) in chosen.items():
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-            seconds, peak = run_measured(args, work)
-            times[name].append(seconds)
-            peaks[name].append(peak)
-            sizes[name] = size_of(produced)
-    return [{"route": name, "nodes": nodes, "seconds": statistics.median(times[name]),
-             "peak_rss": statistics.median(peaks[name]), "output_bytes": sizes[name]} for name in chosen]
+        for layer_routes in chosen.values():
+            for route in layer_routes:
+                route.run()
+    return {layers: [route.row() for route in layer_routes] for layers, layer_routes in chosen.items()}
 
 
 def default_routes(layers: int) -> list[str]:
@@ -114,14 +142,18 @@ def default_routes(layers: int) -> list[str]:
 
 def table(rows: list[dict]) -> str:
     gs = next((r for r in rows if r["route"] == "graphsurgeon"), rows[-1])
-    lines = [f"| model nodes | route | median wall s | peak RSS MiB | output KiB | time / {gs['route']} "
+    lines = [f"| model nodes | route | median wall s | median CPU s | peak RSS MiB | output KiB | time / {gs['route']} "
              f"| RSS / {gs['route']} |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['nodes']} | {r['route']} | {r['seconds']:.2f} | {r['peak_rss'] / 2**20:.0f} | "
-                     f"{r['output_bytes'] / 1024:.0f} | {r['seconds'] / gs['seconds']:.1f}x | "
-                     f"{r['peak_rss'] / gs['peak_rss']:.1f}x |")
+        lines.append(f"| {r['nodes']} | {r['route']} | {r['seconds']:.2f} | {r['cpu']:.2f} | "
+                     f"{r['peak_rss'] / 2**20:.0f} | {r['output_bytes'] / 1024:.0f} | "
+                     f"{r['seconds'] / gs['seconds']:.1f}x | {r['peak_rss'] / gs['peak_rss']:.1f}x |")
     return "\n".join(lines)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -135,14 +167,16 @@ def main() -> None:
                              "graphsurgeon alone above)")
     args = parser.parse_args()
     compile_graphsurgeon()
-    results = {layers: bench(layers, args.runs, args.routes or default_routes(layers)) for layers in args.layers}
+    before = load_average()
+    results = bench({layers: args.routes or default_routes(layers) for layers in args.layers}, args.runs)
+    print(f"load average (1, 5, 15 min) before: {before}; after: {load_average()}; {os.cpu_count()} cores\n")
     for layers, rows in results.items():
         print(table(rows), end="\n\n")
     if len(results) == 2:
         small, large = (next(r for r in results[k] if r["route"] == "graphsurgeon") for k in sorted(results))
         print(f"graphsurgeon time({large['nodes']} nodes) / time({small['nodes']} nodes) = "
-              f"{large['seconds'] / small['seconds']:.2f}; peak RSS at {large['nodes']} nodes: "
-              f"{large['peak_rss'] / 2**20:.0f} MiB")
+              f"{large['seconds'] / small['seconds']:.2f} wall, {large['cpu'] / small['cpu']:.2f} CPU; "
+              f"peak RSS at {large['nodes']} nodes: {large['peak_rss'] / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":
