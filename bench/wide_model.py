@@ -14,8 +14,8 @@ its variables. The values are one Adam step computed in numpy from a seeded Glor
 TensorFlow's own SaveV2 op writes the checkpoint.
 
 `check` builds a model both ways and compares every node, collection and the SaverDef (random
-seeds aside), then has TensorFlow import the synthesized .meta, restore the checkpoint with the
-graph's own saver and run a training step.
+seeds aside), has TensorFlow import the synthesized .meta, restore the checkpoint with the graph's
+own saver and run a training step, and compares the values with TensorFlow's own Adam step.
 """
 from __future__ import annotations
 
@@ -80,6 +80,34 @@ with v1.Session() as s:
     before = s.run("Mean:0", feed)
     s.run(graph.get_collection("train_op"), feed)
     print("restored", len(v1.global_variables()), "variables; loss", before, "->", s.run("Mean:0", feed))
+"""
+
+# TensorFlow's own Adam step (ResourceApplyAdam) on trained_values' initial weights; prints the largest
+# difference from trained_values. Args: bench_dir layers.
+TF_ADAM = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+sys.path.insert(0, sys.argv[1])
+import numpy as np, tensorflow as tf
+import wide_model
+layers = int(sys.argv[2])
+ours = wide_model.trained_values(layers)
+w = [tf.Variable(v) for v in wide_model.initial_weights(layers)]
+b = [tf.Variable(np.zeros(8, np.float32)) for _ in range(layers)]
+with tf.GradientTape() as tape:
+    h = tf.ones((2, 8))
+    for i in range(layers):
+        h = tf.tanh(h @ w[i] + b[i])
+    loss = tf.reduce_mean(tf.square(h))
+worst = 0.0
+for i, (var, grad) in enumerate(zip(w + b, tape.gradient(loss, w + b))):
+    name = f"layer{i % layers}/" + ("w" if i < layers else "b")
+    m, v = tf.Variable(tf.zeros_like(var)), tf.Variable(tf.zeros_like(var))
+    tf.raw_ops.ResourceApplyAdam(var=var.handle, m=m.handle, v=v.handle, beta1_power=0.9, beta2_power=0.999,
+                                 lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, grad=grad)
+    for key, theirs in ((name, var), (name + "/Adam", m), (name + "/Adam_1", v)):
+        worst = max(worst, float(np.max(np.abs(ours[key] - theirs.numpy()))))
+print(worst)
 """
 
 
@@ -240,11 +268,17 @@ def _renamed_variable(variable_def: Any, by: int, pb: Any) -> Any:
     return new
 
 
-def trained_values(layers: int) -> dict[str, np.ndarray]:
-    """Every checkpoint tensor after one Adam step on x = ones(2, 8), as TensorFlow computes it."""
+def initial_weights(layers: int) -> list[np.ndarray]:
+    """Seeded glorot_uniform kernels (TensorFlow's default initializer, not its random stream)."""
     rng = np.random.default_rng(0)
-    limit = np.sqrt(6 / 16)  # glorot_uniform for 8x8
-    w = [rng.uniform(-limit, limit, (8, 8)).astype(np.float32) for _ in range(layers)]
+    limit = np.sqrt(6 / 16)
+    return [rng.uniform(-limit, limit, (8, 8)).astype(np.float32) for _ in range(layers)]
+
+
+def trained_values(layers: int) -> dict[str, np.ndarray]:
+    """Every checkpoint tensor after one Adam step on x = ones(2, 8) from initial_weights: the update
+    TensorFlow's ApplyAdam makes (`check` compares them)."""
+    w = initial_weights(layers)
     b = [np.zeros(8, np.float32) for _ in range(layers)]
     h = [np.ones((2, 8), np.float32)]
     for i in range(layers):
@@ -327,13 +361,17 @@ def check(layers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         theirs_dir, ours_dir = Path(tmp) / "tf", Path(tmp) / "synthesized"
         print(f"TensorFlow builds {layers} layers: {tf_build(layers, theirs_dir)} nodes")
-        subprocess.run([sys.executable, __file__, "build", str(layers), str(ours_dir)], check=True)
+        subprocess.run([sys.executable, __file__, "build", str(layers), str(ours_dir)], check=True, capture_output=True)
         read = lambda d: meta_graph_pb2.MetaGraphDef.FromString((d / (PREFIX + ".meta")).read_bytes())
         found = differences(read(ours_dir), read(theirs_dir))
         print("\n".join(found[:20]) if found else "the synthesized graph is TensorFlow's, node for node")
         loaded = subprocess.run([sys.executable, "-c", TF_LOAD, str(ours_dir / PREFIX)], capture_output=True, text=True)
         print(loaded.stdout.strip() or loaded.stderr.strip().splitlines()[-1])
-        if found or loaded.returncode:
+        adam = subprocess.run([sys.executable, "-c", TF_ADAM, str(Path(__file__).parent), str(layers)],
+                              capture_output=True, text=True, check=True)
+        difference = float(adam.stdout.split()[-1])
+        print(f"values: largest difference from TensorFlow's own Adam step {difference:.2g}")
+        if found or loaded.returncode or difference > 1e-6:
             raise SystemExit(1)
 
 
