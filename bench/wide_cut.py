@@ -4,7 +4,7 @@
     python bench/wide_cut.py --layers 180 --runs 1    # ~10k nodes, quick
     python bench/wide_cut.py --layers 18000 --routes careful graphsurgeon
 
-Routes, each in a fresh subprocess (wall time and peak RSS of that process):
+Routes, each in a fresh subprocess (wall time, CPU time and peak RSS of that process):
   recipe    TensorFlow's: import_meta_graph + restore + convert_variables_to_constants
             + extract_sub_graph + remove_training_nodes, write .pb
   careful   the best TensorFlow route: parse the .meta, extract_sub_graph, import it,
@@ -13,10 +13,10 @@ Routes, each in a fresh subprocess (wall time and peak RSS of that process):
 
 The model (bench/wide_model.py): a stack of dense+tanh layers trained one step
 with Adam (so there are gradients, slots and a saver), cut from the input to a
-middle layer. Runs are interleaved (each run times every route once), so load
-that changes during a run weighs on every route alike. Above TF_ROUTES_UP_TO
-layers only graphsurgeon runs unless --routes names others: TensorFlow's recipe
-imports the whole graph, which at 1M nodes needs more memory than the machine has.
+middle layer. Each run times every route at every size once, so load that
+changes during the runs weighs on all alike. Above TF_ROUTES_UP_TO layers only
+graphsurgeon runs unless --routes names others: TensorFlow's recipe imports the
+whole graph, which at 1M nodes needs more memory than this machine can spare.
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ frozen = v1.graph_util.remove_training_nodes(frozen, protected_nodes=[output])
 with open(out, "wb") as f:
     f.write(frozen.SerializeToString())
 """
+
 
 def run_measured(args: list[str], cwd: Path) -> tuple[float, int, float]:
     seconds, peak, cpu, ok = measured_usage(args, cwd)
