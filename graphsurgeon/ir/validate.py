@@ -110,8 +110,9 @@ def attr_problem(attr: Any) -> str | None:
         return _dtype_problem(attr.type)
     if kind == "list":  # most are shapes or colocations: no types to check
         for enum in attr.list.type:
-            if enum not in _DEFINED_DTYPES:
-                return _dtype_problem(enum)
+            problem = None if enum in _DEFINED_DTYPES else _dtype_problem(enum)
+            if problem is not None:
+                return problem
         return None
     if kind == "shape":
         return _dims_problem([d.size for d in attr.shape.dim], allow_unknown=True)
