@@ -229,7 +229,7 @@ def _corrupt(key: str, entry, path: Path) -> CorruptCheckpointError:
         "check (the file is corrupt); restore the checkpoint's .data file from a good copy")
 
 
-def _entry_problem(entry, num_shards: int, shape: tuple[int, ...]) -> str | None:
+def _entry_problem(entry: Any, num_shards: int, shape: tuple[int, ...]) -> str | None:
     """What is inconsistent in one index entry (whose shape is ``shape``) by itself, or None."""
     if entry.dtype not in DTYPES or (entry.dtype != STRING and DTYPES[entry.dtype][1] is None
                                      and itemsize(entry.dtype) == 0):
