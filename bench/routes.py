@@ -47,15 +47,23 @@ with graph.as_default():
 """
 
 
-def measured(args: list[str]) -> tuple[float, int, bool]:
-    """Wall seconds, peak RSS in bytes (wait4 rusage) and success of one child process."""
+def measured(args: list[str], cwd: str | os.PathLike | None = None) -> tuple[float, int, bool]:
+    """Wall seconds, peak RSS in bytes (wait4 rusage) and success of one child process (see measured_usage)."""
+    seconds, peak, _, ok = measured_usage(args, cwd)
+    return seconds, peak, ok
+
+
+def measured_usage(args: list[str], cwd: str | os.PathLike | None = None) -> tuple[float, int, float, bool]:
+    """Wall seconds, peak RSS in bytes, CPU seconds (user + system) and success of one child process
+    (wait4 rusage), run in ``cwd``: `python -m graphsurgeon` imports a graphsurgeon/ in its working
+    directory before PYTHONPATH's."""
     import subprocess
 
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     ok = os.waitstatus_to_exitcode(status) == 0
     if not ok:
         lines = proc.stderr.read().decode().strip().splitlines() or ["(no output)"]
         print(f"  failed: {' '.join(args[:3])[:80]}...: {lines[-1][:200]}")
-    return time.perf_counter() - start, usage.ru_maxrss * 1024, ok
+    return time.perf_counter() - start, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, ok

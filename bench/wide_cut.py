@@ -1,56 +1,44 @@
-"""Cut a ~100,000-node TF1 checkpoint graph three ways, in one run, and compare.
+"""Cut ~100,000- and ~1,000,000-node TF1 checkpoint graphs three ways, in one run, and compare.
 
-    python bench/wide_cut.py                      # 100k nodes, 3 runs each
-    python bench/wide_cut.py --layers 180 --runs 1  # ~10k nodes, quick
+    python bench/wide_cut.py                          # 100k nodes (every route) and 1M (graphsurgeon), 3 runs each
+    python bench/wide_cut.py --layers 180 --runs 1    # ~10k nodes, quick
+    python bench/wide_cut.py --layers 18000 --routes careful graphsurgeon
 
-Routes, each in a fresh subprocess (wall time and peak RSS of that process):
+Routes, each in a fresh subprocess (wall time, CPU time and peak RSS of that process):
   recipe    TensorFlow's: import_meta_graph + restore + convert_variables_to_constants
             + extract_sub_graph + remove_training_nodes, write .pb
   careful   the best TensorFlow route: parse the .meta, extract_sub_graph, import it,
             restore only the kept variables, save a SavedModel with variables
   gs        graphsurgeon cut CKPT --inputs x --outputs OUT -o cut.pb
 
-The model: a stack of dense+tanh layers trained one step with Adam (so there
-are gradients, slots and a saver), cut from the input to a middle layer.
+The model (bench/wide_model.py): a stack of dense+tanh layers trained one step
+with Adam (so there are gradients, slots and a saver), cut from the input to a
+middle layer. Each run times every route at every size once, so load that
+changes during the runs weighs on all alike. Above TF_ROUTES_UP_TO layers only
+graphsurgeon runs unless --routes names others: TensorFlow's recipe imports the
+whole graph, which at 1M nodes needs more memory than this machine can spare.
 """
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from routes import CAREFUL, FREEZE, measured
+from routes import CAREFUL, FREEZE, measured_usage
+from wide_model import PREFIX
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
-
-GENERATE = """
-import os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-import numpy as np, tensorflow as tf
-v1 = tf.compat.v1
-v1.disable_v2_behavior()
-layers, out_dir = int(sys.argv[1]), sys.argv[2]
-v1.set_random_seed(0)
-x = v1.placeholder(tf.float32, [None, 8], name="x")
-h = x
-for i in range(layers):
-    with v1.variable_scope(f"layer{i}"):
-        w = v1.get_variable("w", [8, 8])
-        b = v1.get_variable("b", [8], initializer=v1.zeros_initializer())
-        h = tf.tanh(tf.matmul(h, w) + b, name="out")
-loss = tf.reduce_mean(tf.square(h))
-train = v1.train.AdamOptimizer(1e-3).minimize(loss)
-with v1.Session() as s:
-    s.run(v1.global_variables_initializer())
-    s.run(train, {x: np.ones((2, 8), np.float32)})
-    v1.train.Saver().save(s, os.path.join(out_dir, "model.ckpt"), global_step=1)
-print(len(v1.get_default_graph().as_graph_def().node))
-"""
+ROUTES = ("recipe", "careful", "graphsurgeon")
+TF_ROUTES_UP_TO = 2000  # layers (~110k nodes)
 
 RECIPE = FREEZE + """
 frozen = v1.graph_util.remove_training_nodes(frozen, protected_nodes=[output])
@@ -58,11 +46,12 @@ with open(out, "wb") as f:
     f.write(frozen.SerializeToString())
 """
 
-def run_measured(args: list[str]) -> tuple[float, int]:
-    seconds, peak, ok = measured(args)
+
+def run_measured(args: list[str], cwd: Path) -> tuple[float, int, float]:
+    seconds, peak, cpu, ok = measured_usage(args, cwd)
     if not ok:
         raise SystemExit(f"failed: {' '.join(args)}")
-    return seconds, peak
+    return seconds, peak, cpu
 
 
 def size_of(path: Path) -> int:
@@ -72,15 +61,15 @@ def size_of(path: Path) -> int:
 
 
 def generate(layers: int) -> tuple[Path, int]:
+    """The model with ``layers`` layers (bench/wide_model.py), made once into bench/out/."""
     model_dir = OUT / f"wide-{layers}"
     marker = model_dir / "nodes.txt"
     if not marker.is_file():
         shutil.rmtree(model_dir, ignore_errors=True)
-        model_dir.mkdir(parents=True)
-        nodes = subprocess.run([sys.executable, "-c", GENERATE, str(layers), str(model_dir)], check=True,
-                               capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        nodes = subprocess.run([sys.executable, str(HERE / "wide_model.py"), "build", str(layers), str(model_dir)],
+                               check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         marker.write_text(nodes)
-    return model_dir / "model.ckpt-1", int(marker.read_text())
+    return model_dir / PREFIX, int(marker.read_text())
 
 
 def routes(prefix: Path, output: str, work: Path) -> dict[str, tuple[list[str], Path]]:
@@ -93,48 +82,102 @@ def routes(prefix: Path, output: str, work: Path) -> dict[str, tuple[list[str], 
     }
 
 
-def bench(layers: int, runs: int) -> list[dict]:
+def compile_graphsurgeon() -> None:
+    """Write graphsurgeon's bytecode, as pip does when it installs a package (TensorFlow's is there): with
+    PYTHONDONTWRITEBYTECODE set, a checkout would otherwise compile ~150 modules on every run."""
+    spec = importlib.util.find_spec("graphsurgeon")
+    if spec is None or spec.origin is None:
+        raise SystemExit("graphsurgeon is not importable: set PYTHONPATH to the checkout")
+    compileall.compile_dir(Path(spec.origin).parent, quiet=1)
+
+
+@dataclass
+class Route:
+    """One route at one size and what its runs measured."""
+
+    nodes: int
+    name: str
+    args: list[str]
+    work: Path
+    produced: Path
+    seconds: list[float] = field(default_factory=list)
+    peaks: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    output_bytes: int = 0
+
+    def run(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True)
+        seconds, peak, cpu = run_measured(self.args, self.work)
+        self.seconds.append(seconds)
+        self.peaks.append(peak)
+        self.cpu.append(cpu)
+        self.output_bytes = size_of(self.produced)
+
+    def row(self) -> dict:
+        return {"route": self.name, "nodes": self.nodes, "seconds": statistics.median(self.seconds),
+                "cpu": statistics.median(self.cpu), "peak_rss": statistics.median(self.peaks),
+                "output_bytes": self.output_bytes}
+
+
+def chosen_routes(layers: int, names: list[str]) -> list[Route]:
     prefix, nodes = generate(layers)
-    output = f"layer{layers // 2}/out"
     work = OUT / f"work-{layers}"
-    rows = []
-    for name, (args, produced) in routes(prefix, output, work).items():
-        times, peaks = [], []
-        for _ in range(runs):
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-            seconds, peak = run_measured(args)
-            times.append(seconds)
-            peaks.append(peak)
-        rows.append({"route": name, "nodes": nodes, "seconds": statistics.median(times),
-                     "peak_rss": statistics.median(peaks), "output_bytes": size_of(produced)})
-    return rows
+    return [Route(nodes, name, args, work, produced)
+            for name, (args, produced) in routes(prefix, f"layer{layers // 2}/out", work).items() if name in names]
+
+
+def bench(sizes: dict[int, list[str]], runs: int) -> dict[int, list[dict]]:
+    """Each run times every route at every size once, so that load that comes and goes weighs on all."""
+    chosen = {layers: chosen_routes(layers, names) for layers, names in sizes.items()}
+    for _ in range(runs):
+        for layer_routes in chosen.values():
+            for route in layer_routes:
+                route.run()
+    return {layers: [route.row() for route in layer_routes] for layers, layer_routes in chosen.items()}
+
+
+def default_routes(layers: int) -> list[str]:
+    return list(ROUTES) if layers <= TF_ROUTES_UP_TO else ["graphsurgeon"]
 
 
 def table(rows: list[dict]) -> str:
-    gs = next(r for r in rows if r["route"] == "graphsurgeon")
-    lines = ["| model nodes | route | median wall s | peak RSS MiB | output KiB | time / gs | RSS / gs |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    gs = next((r for r in rows if r["route"] == "graphsurgeon"), rows[-1])
+    lines = [f"| model nodes | route | median wall s | median CPU s | peak RSS MiB | output KiB | time / {gs['route']} "
+             f"| RSS / {gs['route']} |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['nodes']} | {r['route']} | {r['seconds']:.2f} | {r['peak_rss'] / 2**20:.0f} | "
-                     f"{r['output_bytes'] / 1024:.0f} | {r['seconds'] / gs['seconds']:.1f}x | "
-                     f"{r['peak_rss'] / gs['peak_rss']:.1f}x |")
+        lines.append(f"| {r['nodes']} | {r['route']} | {r['seconds']:.2f} | {r['cpu']:.2f} | "
+                     f"{r['peak_rss'] / 2**20:.0f} | {r['output_bytes'] / 1024:.0f} | "
+                     f"{r['seconds'] / gs['seconds']:.1f}x | {r['peak_rss'] / gs['peak_rss']:.1f}x |")
     return "\n".join(lines)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=textwrap.dedent(__doc__).split("\n\n")[0])
-    parser.add_argument("--layers", type=int, nargs="+", default=[180, 1800],
-                        help="dense layers per generated model (~55 nodes each); default 180 and 1800 (~10k and ~100k nodes)")
+    parser.add_argument("--layers", type=int, nargs="+", default=[1800, 18000],
+                        help="dense layers per generated model (55 nodes each); default 1800 and 18000 "
+                             "(~100k and ~1M nodes)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--routes", nargs="+", choices=ROUTES,
+                        help=f"routes to time at every size (default: all up to {TF_ROUTES_UP_TO} layers, "
+                             "graphsurgeon alone above)")
     args = parser.parse_args()
-    results = {layers: bench(layers, args.runs) for layers in args.layers}
+    compile_graphsurgeon()
+    before = load_average()
+    results = bench({layers: args.routes or default_routes(layers) for layers in args.layers}, args.runs)
+    print(f"load average (1, 5, 15 min) before: {before}; after: {load_average()}; {os.cpu_count()} cores\n")
     for layers, rows in results.items():
         print(table(rows), end="\n\n")
     if len(results) == 2:
         small, large = (next(r for r in results[k] if r["route"] == "graphsurgeon") for k in sorted(results))
         print(f"graphsurgeon time({large['nodes']} nodes) / time({small['nodes']} nodes) = "
-              f"{large['seconds'] / small['seconds']:.2f}")
+              f"{large['seconds'] / small['seconds']:.2f} wall, {large['cpu'] / small['cpu']:.2f} CPU; "
+              f"peak RSS at {large['nodes']} nodes: {large['peak_rss'] / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":

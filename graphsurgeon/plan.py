@@ -126,11 +126,9 @@ class Plan:
         """Freeze, cut and strip as planned: a self-contained model whose kept variables are (lazy) constants."""
         self.check()
         warn(self.training_behaviour)
-        frozen, unread = freeze_planned(self.model, self.freezing)
-        # freeze renames nothing it keeps; the nodes it adds (a frozen value behind a
-        # PlaceholderWithDefault, a gather's params) are needed, and handles it stopped reading are not.
-        before, after = self.model.graph, frozen.graph
-        kept = (self.kept - unread) | frozenset(n for n in after.names if n not in before)
+        frozen, unread, added = freeze_planned(self.model, self.freezing)
+        # freeze renames nothing it keeps; the nodes it adds are needed, and handles it stopped reading are not.
+        kept = (self.kept - unread) | added
         result = apply_cut(frozen, self.cut, kept, batch_policy=self.recipe.batch)
         return strip_training(result, sweep_unreached=False) if self.recipe.strips else result
 

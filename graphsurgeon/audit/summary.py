@@ -186,10 +186,13 @@ def compare(before: Model, after: Model, planned: Plan | None = None) -> CutRepo
     gone = [(name, op) for name, op in graph.name_ops() if name not in kept]
     labels = removal_groups(gone)
     nbytes: dict[str, int] = defaultdict(int)
+    attrs_of, weight_of, weights = graph.attrs_of, graph.weight_of, before.weights
     for (name, op), label in zip(gone, labels):
-        if (op == "Const" or op in VARIABLE_OPS) and before.checkpoint_key(name) not in kept_keys:
-            nbytes[label] += variable_bytes(before, name) if op in VARIABLE_OPS \
-                else const_value_nbytes(graph.attrs_of(name), graph.weight_of(name), before.weights)
+        if op == "Const":
+            if before.checkpoint_key(name) not in kept_keys:
+                nbytes[label] += const_value_nbytes(attrs_of(name), weight_of(name), weights)
+        elif op in VARIABLE_OPS and before.checkpoint_key(name) not in kept_keys:
+            nbytes[label] += variable_bytes(before, name)
     removed = sorted((RemovedGroup(g, n, nbytes[g]) for g, n in Counter(labels).items()),
                      key=lambda r: (-r.nbytes, -r.nodes, r.group))
     after_summary_inputs = [

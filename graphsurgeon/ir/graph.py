@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 _NO_ATTRS: Mapping[str, Any] = MappingProxyType({})
+IDENTITY = frozenset({"Identity"})
 
 
 class Node(NamedTuple):
@@ -56,7 +57,7 @@ class Graph:
     """Nodes in source order, plus the function library and versions protos."""
 
     def __init__(self, nodes: Iterable[Node], library: Any = None, versions: Any = None):
-        self._nodes: Mapping[str, Node] = {node.name: node for node in nodes}
+        self._use({node.name: node for node in nodes})
         self.library = library
         self.versions = versions
 
@@ -64,8 +65,18 @@ class Graph:
     def over(cls, nodes: Mapping[str, Node], library: Any = None, versions: Any = None) -> "Graph":
         """A graph over a ready name -> Node mapping in source order (one that builds its Nodes on first use)."""
         graph = cls((), library, versions)
-        graph._nodes = nodes
+        graph._use(nodes)
         return graph
+
+    def _use(self, nodes: Mapping[str, Node]) -> None:
+        """Hold ``nodes``. A mapping that builds Nodes on demand (ir.proto.ProtoNodes, EditedNodes) answers
+        op_of and the rest itself: its methods are looked up here once, not on each of a million calls."""
+        self._nodes = nodes
+        self._members: Container[str] = getattr(nodes, "positions", nodes)  # a plain dict where there is one
+        self._ask_op = getattr(nodes, "op_of", None)
+        self._ask_attrs = getattr(nodes, "attrs_of", None)
+        self._ask_weight = getattr(nodes, "weight_of", None)
+        self._ask_inputs = getattr(nodes, "inputs_of", None)
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -74,7 +85,7 @@ class Graph:
         return iter(self._nodes.values())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._nodes
+        return name in self._members
 
     def __getitem__(self, name: str) -> Node:
         return self._nodes[name]
@@ -107,16 +118,25 @@ class Graph:
 
     def op_of(self, name: str) -> str:
         """The op of node ``name`` (KeyError if there is none), without building it in a graph over a GraphDef."""
-        return _op_of(self._nodes, name)
+        ask = self._ask_op
+        return ask(name) if ask is not None else self._nodes[name].op
 
     def attrs_of(self, name: str) -> Mapping[str, Any]:
         """Node ``name``'s attrs, without building it in a graph over a GraphDef (the cut report sizes
         the constants a cut removes by their attrs alone)."""
-        return _attrs_of(self._nodes, name)
+        ask = self._ask_attrs
+        return ask(name) if ask is not None else self._nodes[name].attrs
 
     def weight_of(self, name: str) -> str | None:
         """Node ``name``'s lazy weight key (see Node.weight), without building it in a graph over a GraphDef."""
-        return _weight_of(self._nodes, name)
+        ask = self._ask_weight
+        return ask(name) if ask is not None else self._nodes[name].weight
+
+    def inputs_of(self, name: str) -> tuple[TensorRef, ...]:
+        """Node ``name``'s data inputs, without building it in a graph over a GraphDef (the saver's keys are
+        read from the inputs of 100k restore assigns a cut removes)."""
+        ask = self._ask_inputs
+        return ask(name) if ask is not None else self._nodes[name].inputs
 
     def nodes_in(self, names: Container[str]) -> Iterator[Node]:
         """The nodes named in ``names``, in source order (building only those, in a graph over a GraphDef)."""
@@ -144,12 +164,12 @@ class Graph:
             candidate, i = f"{name}_{i}", i + 1
         return candidate
 
-    def source(self, ref: TensorRef, through: Iterable[str] = ("Identity",)) -> TensorRef:
+    def source(self, ref: TensorRef, through: Iterable[str] = IDENTITY) -> TensorRef:
         """The tensor behind ``ref`` once pass-through ops (Identity by default) are looked through."""
-        through = frozenset(through)
+        through = through if isinstance(through, frozenset) else frozenset(through)
         seen = set()
         while self.op_of(ref.node) in through and ref not in seen:
-            inputs = self._nodes[ref.node].inputs
+            inputs = self.inputs_of(ref.node)
             if not inputs:
                 break
             seen.add(ref)
@@ -215,28 +235,51 @@ class Graph:
 
 
 class EditedNodes(Mapping[str, Node]):
-    """name -> Node: a base mapping with some nodes replaced in place, the rest read from the base."""
+    """name -> Node: a base mapping with some nodes replaced in place, the rest read from the base.
+
+    The order is walked, not stored: a freeze edits a few thousand nodes of graphs
+    with up to a million. Only edits that rename onto another node's name (or give
+    a name twice) store it, first position winning.
+    """
 
     def __init__(self, base: Mapping[str, Node], changes: Mapping[str, Sequence[Node]]):
         self._base = base
-        self._new = {node.name: node for nodes in changes.values() for node in nodes}
-        self._order = dict.fromkeys(
-            new for name in base for new in ((name,) if name not in changes else (n.name for n in changes[name])))
+        self._changes = {name: tuple(nodes) for name, nodes in changes.items()}
+        self._new = {node.name: node for nodes in self._changes.values() for node in nodes}
+        self._walked = (sum(map(len, self._changes.values())) == len(self._new)
+                        and all(name in base for name in self._changes)
+                        and all(name in self._changes or name not in base for name in self._new))
+
+    @functools.cached_property
+    def _order(self) -> dict[str, None]:
+        return dict.fromkeys(self._names())
+
+    def _names(self) -> Iterator[str]:
+        changes = self._changes
+        for name in self._base:
+            if name in changes:
+                yield from (node.name for node in changes[name])
+            else:
+                yield name
 
     def __getitem__(self, name: str) -> Node:
-        if name not in self._order:
+        if name not in self:
             raise KeyError(name)
         node = self._new.get(name)
         return node if node is not None else self._base[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._order
+        if not self._walked:
+            return name in self._order
+        return name in self._new or (name not in self._changes and name in self._base)
 
     def __len__(self) -> int:
-        return len(self._order)
+        if not self._walked:
+            return len(self._order)
+        return len(self._base) - len(self._changes) + len(self._new)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._order)
+        return self._names() if self._walked else iter(self._order)
 
     def op_of(self, name: str) -> str:
         node = self._new.get(name)
@@ -250,8 +293,12 @@ class EditedNodes(Mapping[str, Node]):
         node = self._new.get(name)
         return node.weight if node is not None else _weight_of(self._base, self._unchanged(name))
 
+    def inputs_of(self, name: str) -> tuple[TensorRef, ...]:
+        node = self._new.get(name)
+        return node.inputs if node is not None else _inputs_of(self._base, self._unchanged(name))
+
     def _unchanged(self, name: str) -> str:
-        if name not in self._order:
+        if name not in self:
             raise KeyError(name)
         return name
 
@@ -259,11 +306,10 @@ class EditedNodes(Mapping[str, Node]):
         """The nodes whose op is in ``ops``, in order, asking the base for its own (see Graph.of_ops)."""
         base_with_ops = getattr(self._base, "with_ops", None)
         if base_with_ops is None:
-            return [self[name] for name in self._order if self[name].op in ops]
-        found = {n.name: n for n in base_with_ops(ops) if n.name in self._order and n.name not in self._new}
-        found.update((name, n) for name, n in self._new.items() if n.op in ops and name in self._order)
-        position = {name: i for i, name in enumerate(self._order)}
-        return sorted(found.values(), key=lambda n: position[n.name])
+            return [self[name] for name in self if self[name].op in ops]
+        found = {n.name: n for n in base_with_ops(ops) if n.name in self and n.name not in self._new}
+        found.update((name, n) for name, n in self._new.items() if n.op in ops and name in self)
+        return [found[name] for name in self if name in found]
 
 
 # A mapping that builds Nodes on demand (ir.proto.ProtoNodes, EditedNodes) answers these itself.
@@ -280,3 +326,8 @@ def _attrs_of(nodes: Mapping[str, Node], name: str) -> Mapping[str, Any]:
 def _weight_of(nodes: Mapping[str, Node], name: str) -> str | None:
     weight_of = getattr(nodes, "weight_of", None)
     return weight_of(name) if weight_of is not None else nodes[name].weight
+
+
+def _inputs_of(nodes: Mapping[str, Node], name: str) -> tuple[TensorRef, ...]:
+    inputs_of = getattr(nodes, "inputs_of", None)
+    return inputs_of(name) if inputs_of is not None else nodes[name].inputs

@@ -126,9 +126,16 @@ class ProtoNodes(Mapping[str, Node]):
     def __init__(self, graph_def: Any, path: str):
         self._graph_def = graph_def  # owns the NodeDefs whose attr maps the Nodes share
         self._defs, self._path = graph_def.node, path
-        names = [nd.name for nd in self._defs]
-        self._index = {name: i for i, name in enumerate(names)}
-        self.ops = [nd.op for nd in self._defs]  # read without building Nodes
+        names: list[str] = []
+        self.ops: list[str] = []  # read without building Nodes
+        one_op: dict[str, str] = {}
+        add_name, add_op = names.append, self.ops.append
+        for nd in self._defs:  # one pass: each NodeDef wrapper made once (1M of them in a large graph)
+            add_name(nd.name)
+            op = nd.op
+            add_op(one_op.setdefault(op, op))  # one string per op type, not per node
+        self._index = dict(zip(names, range(len(names))))
+        self.positions: Mapping[str, int] = self._index  # name -> position, for Graph's membership test
         if len(self._index) != len(names) or "" in self._index or "" in self.ops:
             check_names(graph_def, path)  # names the node
         self._built: list[Node | None] = [None] * len(names)
@@ -177,6 +184,18 @@ class ProtoNodes(Mapping[str, Node]):
     def weight_of(self, name: str) -> None:
         self._index[name]  # KeyError for a name not in the graph
         return None  # a Node built from a NodeDef holds its value inline
+
+    def inputs_of(self, name: str) -> tuple[TensorRef, ...]:
+        """The data inputs, checked to name real nodes (as _build checks them), the node unbuilt."""
+        i = self._index[name]
+        node = self._built[i]
+        if node is not None:
+            return node.inputs
+        inputs = split_node_inputs(self._defs[i].input, self._refs)[0]
+        index = self._index
+        if not all(ref.node in index for ref in inputs):
+            return self._build(i).inputs  # raises, naming the missing input
+        return inputs
 
     def _build(self, i: int) -> Node:
         nd = self._defs[i]

@@ -138,9 +138,10 @@ def const_value_nbytes(attrs: Mapping[str, Any], weight: str | None, weights: We
     if value is None:
         return 0
     tensor = value.tensor
-    if tensor.tensor_content:
-        return len(tensor.tensor_content)
-    if tensor.string_val:
-        return sum(len(s) for s in tensor.string_val)
-    shape = tuple(d.size for d in tensor.tensor_shape.dim)
-    return dt.itemsize(tensor.dtype) * math.prod(shape)
+    content = tensor.tensor_content
+    if content:
+        return len(content)
+    strings = tensor.string_val
+    if strings:
+        return sum(map(len, strings))
+    return dt.itemsize(tensor.dtype) * math.prod([d.size for d in tensor.tensor_shape.dim])

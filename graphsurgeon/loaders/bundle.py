@@ -44,6 +44,7 @@ class Bundle:
         self.entries = {}
         self.slice_entries: dict[bytes, object] = {}
         self._shards: dict[int, Path] = {}
+        self._shapes: dict[str, tuple[int, ...]] = {}  # each whole entry's, read once when it is checked
         try:
             for key, value in read_table(index):
                 if key == b"":
@@ -69,7 +70,8 @@ class Bundle:
             entry = self.entries[key]
             if entry.slices:
                 continue  # partitioned: each saved slice has its own entry, checked when read
-            problem = _entry_problem(entry, num_shards)
+            shape = self._shapes[key] = tuple(d.size for d in entry.shape.dim)
+            problem = _entry_problem(entry, num_shards, shape)
             if problem is None:
                 if entry.shard_id not in sizes:
                     sizes[entry.shard_id] = _shard_size(self.shard(entry))
@@ -94,7 +96,8 @@ class Bundle:
         return path
 
     def shape(self, key: str) -> tuple[int, ...]:
-        return tuple(d.size for d in self.entries[key].shape.dim)
+        shape = self._shapes.get(key)
+        return shape if shape is not None else tuple(d.size for d in self.entries[key].shape.dim)
 
     def saved_slices(self, key: str) -> list[tuple[Region, object]]:
         """(region, entry) of every saved slice of a partitioned tensor; [] for a whole one."""
@@ -116,6 +119,9 @@ class Bundle:
         return next((e for r, e in self.saved_slices(key) if r == region), None)
 
     def read(self, key: str) -> np.ndarray:
+        entry = self.entries[key]
+        if not entry.slices:  # whole: what read_region does for the whole box, without building it
+            return self._read_entry(entry, key)
         return self.read_region(key, Region.whole(self.shape(key)))
 
     def read_region(self, key: str, region: Region) -> np.ndarray:
@@ -223,18 +229,17 @@ def _corrupt(key: str, entry, path: Path) -> CorruptCheckpointError:
         "check (the file is corrupt); restore the checkpoint's .data file from a good copy")
 
 
-def _entry_problem(entry, num_shards: int) -> str | None:
-    """What is inconsistent in one index entry by itself, or None."""
+def _entry_problem(entry: Any, num_shards: int, shape: tuple[int, ...]) -> str | None:
+    """What is inconsistent in one index entry (whose shape is ``shape``) by itself, or None."""
     if entry.dtype not in DTYPES or (entry.dtype != STRING and DTYPES[entry.dtype][1] is None
                                      and itemsize(entry.dtype) == 0):
         return f"dtype enum {entry.dtype} ({name_of(entry.dtype)}) is not a type a checkpoint stores"
     if entry.shard_id >= num_shards:
         return f"it is in shard {entry.shard_id}, but the index declares {num_shards} shard(s)"
-    shape = [d.size for d in entry.shape.dim]
     if any(d < 0 for d in shape):
-        return f"its shape {shape} has a negative dimension"
+        return f"its shape {list(shape)} has a negative dimension"
     if entry.dtype != STRING and math.prod(shape) * itemsize(entry.dtype) != entry.size:  # Python ints: no overflow
-        return (f"the index says {entry.size} bytes, but shape {shape} of {name_of(entry.dtype)} "
+        return (f"the index says {entry.size} bytes, but shape {list(shape)} of {name_of(entry.dtype)} "
                 f"takes {math.prod(shape) * itemsize(entry.dtype)}")
     return None
 

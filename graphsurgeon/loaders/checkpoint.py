@@ -157,7 +157,7 @@ def _from_bundle(bundle: Bundle) -> WeightStore:
     entries = {}
     for key in sorted(bundle.entries):
         entry = bundle.entries[key]
-        shape = tuple(d.size for d in entry.shape.dim)
+        shape = bundle.shape(key)
         nbytes = entry.size if entry.dtype == dt.STRING else numeric_nbytes(entry.dtype, shape)
         entries[key] = (WeightInfo(key, entry.dtype, shape, nbytes), source)
     return WeightStore(entries)

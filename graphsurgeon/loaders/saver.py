@@ -24,36 +24,38 @@ def variable_keys(graph: Graph, saver_def: Any = None) -> dict[str, str]:
     """
     keys: dict[str, str] = {}
     names_by_restore: dict[str, list[str | None]] = {}  # decoded once per restore op, not per variable
-    for node in _assigns(graph, saver_def):
-        if len(node.inputs) < 2:
+    for name in _assigns(graph, saver_def):
+        inputs = graph.inputs_of(name)  # the assign unbuilt: a cut removes all of them
+        if len(inputs) < 2:
             continue
-        restored = _restore_output(graph, node.inputs[1])
+        restored = _restore_output(graph, inputs[1])
         if restored is None:
             continue
         restore, port = restored
-        if restore.name not in names_by_restore:
-            names_by_restore[restore.name] = _whole_tensor_names(graph, restore)
-        names = names_by_restore[restore.name]
+        names = names_by_restore.get(restore)
+        if names is None:
+            names = names_by_restore[restore] = _whole_tensor_names(graph, graph[restore])
         key = names[port] if port < len(names) else None
         if key is not None:
-            keys[node.inputs[0].node] = key
+            keys[inputs[0].node] = key
     return keys
 
 
-def _assigns(graph: Graph, saver_def: Any) -> list[Node]:
+def _assigns(graph: Graph, saver_def: Any) -> list[str]:
     """The assigns the saver's restore op groups (half of a trained graph's assigns are initializers)."""
     restore_op = saver_def.restore_op_name.split(":")[0] if saver_def is not None else ""
     if restore_op not in graph:
-        return graph.of_ops(INIT_ASSIGN_OPS)
-    return [graph[name] for name in expand_groups(graph, [restore_op]) if graph.op_of(name) in INIT_ASSIGN_OPS]
+        return [name for name, op in graph.name_ops() if op in INIT_ASSIGN_OPS]
+    return [name for name in expand_groups(graph, [restore_op]) if graph.op_of(name) in INIT_ASSIGN_OPS]
 
 
-def _restore_output(graph: Graph, ref: TensorRef) -> tuple[Node, int] | None:
-    """The restore op output ``ref`` passes along through Identity nodes, if it is one."""
-    source = graph.source(ref)
-    if graph.op_of(source.node) not in RESTORE_OPS:
-        return None
-    return graph[source.node], source.port
+def _restore_output(graph: Graph, ref: TensorRef) -> tuple[str, int] | None:
+    """(restore op, output) that ``ref`` passes along through Identity nodes, if it is one."""
+    if graph.op_of(ref.node) not in RESTORE_OPS:  # the saver's assigns read the restore op itself
+        ref = graph.source(ref)
+        if graph.op_of(ref.node) not in RESTORE_OPS:
+            return None
+    return ref.node, ref.port
 
 
 def _whole_tensor_names(graph: Graph, restore: Node) -> list[str | None]:

@@ -89,10 +89,12 @@ def freeze(model: Model, outputs: Sequence[str | TensorRef] | None = None, input
     return freeze_planned(model, planned)[0]
 
 
-def freeze_planned(model: Model, planned: FreezePlan) -> tuple[Model, frozenset[str]]:
-    """Freeze as ``planned`` says (its problems already refused): (the frozen model, the nodes it no longer needs).
+def freeze_planned(model: Model, planned: FreezePlan) -> tuple[Model, frozenset[str], frozenset[str]]:
+    """Freeze as ``planned`` says (its problems already refused): (the frozen model, the nodes it no longer
+    needs, the nodes it added).
 
-    Nodes no longer needed are resource handles whose every read became a constant.
+    Nodes no longer needed are resource handles whose every read became a constant; nodes added are a
+    value behind a PlaceholderWithDefault and a gather's params and axis.
     """
     graph = model.graph
     model = model.replace(init_ops=model.init_ops + asset_path_assigns(model, dict(planned.asset_paths)))
@@ -104,8 +106,8 @@ def freeze_planned(model: Model, planned: FreezePlan) -> tuple[Model, frozenset[
     # Assignments that are init ops are not values the outputs read: the cut keeps
     # those of variables that stay variables (asset paths) and drops the rest.
     converted = planned.needed - set(model.init_ops)
-    new_graph, unread = _convert(graph, converted, keys, weights)
-    return model.replace(graph=new_graph, weights=weights, outputs=planned.outputs or model.outputs), unread
+    new_graph, unread, added = _convert(graph, converted, keys, weights)
+    return model.replace(graph=new_graph, weights=weights, outputs=planned.outputs or model.outputs), unread, added
 
 
 def _state_output_problems(graph: Graph, outputs: Sequence[TensorRef]) -> list[FreezeError]:
@@ -142,9 +144,9 @@ def _frozen_op(node: Node, frozen: set[str]) -> str | None:
 
 
 def _convert(graph: Graph, needed: frozenset[str], keys: dict[str, str],
-             weights: WeightStore) -> tuple[Graph, frozenset[str]]:
-    """The graph with each needed variable (and its reads) as a constant, and the handles no longer read.
-    The other nodes are not touched, nor built."""
+             weights: WeightStore) -> tuple[Graph, frozenset[str], frozenset[str]]:
+    """The graph with each needed variable (and its reads) as a constant, the handles no longer read, and the
+    nodes added. The other nodes are not touched, nor built."""
     handle_values = {name: key for name, key in keys.items() if graph.op_of(name) == "VarHandleOp"}
     changes = {}
     for node in graph.nodes_in(needed):
@@ -152,14 +154,15 @@ def _convert(graph: Graph, needed: frozenset[str], keys: dict[str, str],
         if converted is not None:
             changes[node.name] = converted
     new_graph = graph.edited(changes)
+    added = frozenset(n.name for name, nodes in changes.items() for n in nodes if n.name != name)
     if not handle_values:
-        return new_graph, frozenset()
+        return new_graph, frozenset(), added
     # VarHandleOps whose every needed read became a constant are no longer needed.
     kept = (needed - changes.keys()) | {n.name for nodes in changes.values() for n in nodes}
     still_read = {ref.node for n in new_graph.nodes_in(kept) for ref in n.inputs}
     still_read |= {c for n in new_graph.nodes_in(kept) for c in n.control_inputs}
     unread = frozenset(name for name in handle_values if name not in still_read)
-    return new_graph.edited({name: [] for name in unread}), unread
+    return new_graph.edited({name: [] for name in unread}), unread, added
 
 
 def _converted(graph: Graph, node: Node, keys: dict[str, str], weights: WeightStore,

@@ -42,9 +42,18 @@ def removal_group(name: str, op: str) -> str:
 
 
 def removal_groups(nodes: Sequence[tuple[str, str]]) -> list[str]:
-    """removal_group of each (name, op): one comprehension, for the 94k nodes a cut may remove."""
+    """removal_group of each (name, op), for the up to 1M nodes a cut may remove. Labels are kept per call:
+    _group's bounded cache thrashes on the tens of thousands of (scope, op) pairs of a graph that size."""
     search = OPTIMIZER_SLOT.search
-    return [_group(name.split("/", 1)[0], op, "/" in name, search(name) is not None) for name, op in nodes]
+    labels: dict[tuple[str, str, bool, bool], str] = {}
+    out = []
+    for name, op in nodes:
+        key = (name.partition("/")[0], op, "/" in name, search(name) is not None)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = _group(*key)
+        out.append(label)
+    return out
 
 
 @functools.lru_cache(maxsize=4096)

@@ -41,7 +41,8 @@ def test_asking_by_op_or_name_builds_only_those_nodes():
     assert [n.name for n in graph.of_ops({"VariableV2", "NoOp"})] == ["v", "init"]
     assert graph.op_of("mm") == "MatMul" and list(graph.name_ops())[2] == ("w/read", "Identity")
     assert graph.source(TensorRef("w/read")) == TensorRef("v")
-    assert built(graph) == ["v", "w/read", "init"]
+    assert graph.inputs_of("assign") == (TensorRef("v"), TensorRef("x"))
+    assert built(graph) == ["v", "init"]
     assert [n.name for n in graph.nodes_in({"out", "x"})] == ["x", "out"]  # source order, not the set's
     assert graph["mm"].inputs == (TensorRef("x"), TensorRef("w/read"))
 
@@ -58,6 +59,12 @@ def test_a_missing_input_is_named_when_its_node_is_built():
     assert graph["x"].op == "Placeholder"  # the rest of the graph is usable
     with pytest.raises(LoadError, match=r"cut.pb: node 'y' reads from 'gone', which is not in the graph"):
         graph["y"]
+
+
+def test_inputs_asked_unbuilt_are_checked_like_a_built_node():
+    graph = graph_from_proto(graph_def(("x", "Placeholder", []), ("y", "Tanh", ["gone:1"])), "cut.pb")
+    with pytest.raises(LoadError, match=r"cut.pb: node 'y' reads from 'gone', which is not in the graph"):
+        graph.inputs_of("y")
 
 
 @pytest.mark.parametrize("inputs", [[""], ["^"]])
@@ -82,3 +89,14 @@ def test_edited_replaces_in_place_expands_and_removes_without_building_the_rest(
     assert [n.name for n in frozen.of_ops({"Const", "Tanh", "Placeholder"})] == ["x", "v/frozen_value", "out"]
     assert built(graph) == ["x", "out"]  # of_ops asked the base for its own; nothing else was built
     assert graph.op_of("v") == "VariableV2" and len(graph) == 7  # the original is unchanged
+    assert len(frozen) == 6 and "v/frozen_value" in frozen and "nothing" not in frozen
+
+
+@pytest.mark.parametrize("changes, names", [
+    ({"x": [op("mm", "Placeholder")]}, ["mm", "v", "w/read", "out", "assign", "init"]),  # onto a kept name
+    ({"x": [op("a", "Const")], "out": [op("a", "Const")]}, ["a", "v", "w/read", "mm", "assign", "init"]),  # twice
+])
+def test_an_edit_onto_a_name_already_there_keeps_its_first_position(changes, names):
+    edited = graph_from_proto(CHAIN, "chain.pb").edited(changes)
+    assert edited.names == names and len(edited) == len(names) and "x" not in edited
+    assert all(name in edited for name in names) and edited[names[0]].op in ("Placeholder", "Const")
