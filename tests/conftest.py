@@ -13,9 +13,18 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # no GPU here; skip TF's CU
 
 from graphsurgeon.cli.main import main  # noqa: E402
 from graphsurgeon.tf.protos import pb
+from tests.checkout import pytest_sessionfinish, pytest_sessionstart  # noqa: F401  (pytest's hooks)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hypothesis_stores_outside_the_checkout(tmp_path_factory) -> None:
+    """Hypothesis keeps its caches in ./.hypothesis unless told otherwise."""
+    from hypothesis import configuration
+
+    configuration.set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
 
 
 @pytest.fixture(scope="session")
