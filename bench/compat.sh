@@ -2,7 +2,8 @@
 # The README's Quick start and test commands, run as a user would in a fresh venv that already holds
 # a TensorFlow; fails if they changed any package the venv held.
 #
-#   bench/compat.sh TF_VERSION [VENV_DIR]   # a venv holding tensorflow==TF_VERSION and what pip brings with it
+#   bench/compat.sh TF_VERSION [VENV_DIR]   # a venv holding tensorflow==TF_VERSION, what pip brings with it
+#                                           # and the tf_keras of its minor (a Keras 2 user's venv)
 #   bench/compat.sh --lowest [VENV_DIR]     # every dependency pyproject.toml declares (test extra included)
 #                                           # at its lower bound, on the oldest Python it declares (from pyenv)
 #   PYTHON=/path/to/python3 bench/compat.sh ...   # the venv's Python (default: python3, or pyenv's for --lowest)
@@ -10,8 +11,8 @@
 #
 # The checkout (tracked and unignored files, as they are on disk) is copied into VENV_DIR/graphsurgeon,
 # beside a link to ../shared, and the commands run there with the venv first on PATH, without
-# PYTHONPATH, prebuilt fixtures or the user's op-definition cache. tf_keras may be added, at the
-# installed TensorFlow's minor; every other package must keep its version. .ci/run runs it twice.
+# PYTHONPATH, prebuilt fixtures or the user's op-definition cache. Every package the venv held must
+# keep its version; tf_keras may be added, at TensorFlow's minor. .ci/run runs both forms.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +35,7 @@ PY
     unset 'environment[-1]'
     python=${PYTHON:-$(PYENV_VERSION=$(pyenv latest "$oldest_python") pyenv which python3)}
 else
-    environment=("tensorflow==$target")
+    environment=("tensorflow==$target" "tf_keras==${target%.*}.*")
     python=${PYTHON:-python3}
 fi
 
@@ -47,6 +48,7 @@ mkdir "$venv/graphsurgeon"
 (cd "$repo" && git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
     [ -e "$f" ] && printf '%s\0' "$f"; done | tar --null -T - -cf -) | tar -xf - -C "$venv/graphsurgeon"
 [ -d "$repo/../shared" ] && ln -s "$(cd "$repo/.." && pwd)/shared" "$venv/shared"
+git -C "$venv/graphsurgeon" init -q && git -C "$venv/graphsurgeon" add -A  # the tests' checkout check needs git
 
 cd "$venv/graphsurgeon"
 export PATH="$venv/bin:$PATH" GRAPHSURGEON_CACHE_DIR="$venv/cache"
@@ -62,14 +64,14 @@ bash -euo pipefail -c "${commands[0]}"
 after=$(held)
 changed=$(comm -23 <(echo "$before") <(echo "$after"))
 if [ -n "$changed" ]; then
-    echo "FAIL: the Quick start changed packages the venv held:"
-    diff <(echo "$before") <(echo "$after") | grep '^[<>]' | grep -iF -f <(echo "$changed" | cut -d= -f1) || true
+    echo "FAIL: the Quick start changed packages the venv held (held, now):"
+    for line in $changed; do echo "  $line, $(echo "$after" | grep -i "^${line%%==*}==" || echo removed)"; done
     exit 1
 fi
 tensorflow=$(python -c "from importlib import metadata; print(metadata.version('tensorflow'))")
 tf_keras=$(python -c "from importlib import metadata; print(metadata.version('tf_keras'))")
 [ "${tf_keras%.*}" = "${tensorflow%.*}" ] || { echo "FAIL: tf_keras $tf_keras beside tensorflow $tensorflow"; exit 1; }
-echo "unchanged: every package the venv held (tensorflow $tensorflow); tf_keras $tf_keras added"
+echo "unchanged: every package the venv held (tensorflow $tensorflow); tf_keras $tf_keras"
 
 echo "== ${commands[1]}"
 bash -euo pipefail -c "${commands[1]}"

@@ -5,32 +5,23 @@ bench/compat.sh read the same Quick start (tools/readme_commands.py).
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tools.readme_commands import quick_start_commands, section
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 
 
-def _readme_commands():  # tools/ is not a package: load its module by path
-    spec = importlib.util.spec_from_file_location("readme_commands", REPO / "tools" / "readme_commands.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-readme = _readme_commands()
-
-
-def python_blocks() -> list[pytest.param]:
+def python_blocks() -> list[Any]:
     """Every ```python block of the README, named by the line it starts on."""
     text = README.read_text()
     return [pytest.param(match.group(1), id=f"README.md:{text.count(chr(10), 0, match.start()) + 2}")
@@ -43,8 +34,10 @@ def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Not under tmp_path: conftest would load every versioned SavedModel of the fixtures in the C++ loader."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, check=True)
+                            capture_output=True)
     copy = tmp_path_factory.mktemp("repo")
+    if listed.returncode != 0:
+        pytest.fail(f"the README's tests copy the files `git ls-files` lists: {listed.stderr.decode().strip()}")
     for name in filter(None, listed.stdout.decode().split("\0")):
         if (REPO / name).is_file():  # not a tracked file deleted on disk
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
@@ -67,13 +60,13 @@ def run(command: list[str] | str, cwd: Path) -> subprocess.CompletedProcess[str]
 
 
 def test_quick_start_is_the_install_script_then_two_jobs():
-    setup, tests = readme.quick_start_commands()
+    setup, tests = quick_start_commands()
     assert setup.startswith("python tools/install.py && python fixtures/build.py && graphsurgeon cut ")
     assert tests.startswith("python tools/install.py && ") and "python -m pytest" in tests
 
 
 def test_main_job_runs_and_reports(repo_copy):
-    steps = readme.quick_start_commands()[0].split(" && ")[1:]  # the install script ran before the session
+    steps = quick_start_commands()[0].split(" && ")[1:]  # the install script ran before the session
     result = run(" && ".join(steps), repo_copy)
     assert result.returncode == 0, result.stderr
     assert "kept " in result.stdout and "removed " in result.stdout and "decoder/" in result.stdout
@@ -82,7 +75,7 @@ def test_main_job_runs_and_reports(repo_copy):
 
 def test_checkpoint_to_verified_saved_model(built_copy):
     """The README's two-command path from a checkpoint to a verified SavedModel."""
-    block = re.findall(r"```sh\n(.*?)```", readme.section("From a checkpoint to TensorFlow Serving"), re.S)[0]
+    block = re.findall(r"```sh\n(.*?)```", section("From a checkpoint to TensorFlow Serving"), re.S)[0]
     commands = block.strip().splitlines()
     assert [c.split()[1] for c in commands] == ["export", "verify"]
     for command in commands:
