@@ -32,16 +32,15 @@ def pip_install(*requirements: str) -> int:
 
 
 def main() -> int:
-    tensorflow = installed("tensorflow")
-    if tensorflow is None and pip_install("-e", str(REPO)) != 0:  # the newest declared TensorFlow
+    if installed("tensorflow") is None and pip_install("-e", str(REPO)) != 0:  # the newest declared TensorFlow
         return 1
     tensorflow = installed("tensorflow")
-    assert tensorflow is not None, "pip installed graphsurgeon without its tensorflow dependency"
+    if tensorflow is None:
+        sys.exit("tools/install.py: pip installed graphsurgeon but not its `tensorflow` dependency")
     minor = ".".join(tensorflow.split(".")[:2])
     if pip_install("-e", f"{REPO}[test]", f"tensorflow=={tensorflow}", f"tf_keras=={minor}.*") != 0:
-        print(f"tools/install.py: nothing was changed for tensorflow {tensorflow}; pip's reason is above "
-              "(graphsurgeon's range is pyproject.toml's `tensorflow` dependency)", file=sys.stderr)
-        return 1
+        sys.exit(f"tools/install.py: pip would not install graphsurgeon beside tensorflow {tensorflow} (its "
+                 "reason is above; graphsurgeon's range is the `tensorflow` dependency in pyproject.toml)")
     print(f"graphsurgeon installed beside tensorflow {tensorflow}, tf_keras {installed('tf_keras')}, "
           f"keras {installed('keras')}")
     return 0
