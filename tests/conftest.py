@@ -5,11 +5,14 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # no GPU here; skip TF's CUDA probing noise
+
+from hypothesis import configuration  # noqa: E402
 
 from graphsurgeon.cli.main import main  # noqa: E402
 from graphsurgeon.tf.protos import pb
@@ -18,13 +21,8 @@ from tests.checkout import pytest_sessionfinish, pytest_sessionstart  # noqa: F4
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _hypothesis_stores_outside_the_checkout(tmp_path_factory) -> None:
-    """Hypothesis keeps its caches in ./.hypothesis unless told otherwise."""
-    from hypothesis import configuration
-
-    configuration.set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
+# Hypothesis writes its caches to ./.hypothesis, the checkout, unless told otherwise before collection.
+configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "graphsurgeon-hypothesis")
 
 
 @pytest.fixture(scope="session")
