@@ -22,10 +22,10 @@ README = REPO / "README.md"
 
 
 def python_blocks() -> list[Any]:
-    """Every ```python block of the README, named by the line it starts on."""
+    """Every ```python block of the README, with the line its code starts on."""
     text = README.read_text()
-    return [pytest.param(match.group(1), id=f"README.md:{text.count(chr(10), 0, match.start()) + 2}")
-            for match in re.finditer(r"```python\n(.*?)```", text, re.S)]
+    return [pytest.param(text.count("\n", 0, match.start()) + 2, match.group(1), id=f"block{n}")
+            for n, match in enumerate(re.finditer(r"```python\n(.*?)```", text, re.S), start=1)]
 
 
 @pytest.fixture
@@ -84,10 +84,10 @@ def test_checkpoint_to_verified_saved_model(built_copy):
     assert "verified" in result.stdout and (built_copy / "serving" / "encoder" / "1" / "saved_model.pb").is_file()
 
 
-@pytest.mark.parametrize("code", python_blocks())
-def test_python_block_runs(built_copy, tmp_path, code):
+@pytest.mark.parametrize(("line", "code"), python_blocks())
+def test_python_block_runs(built_copy, tmp_path, line, code):
     """Each block on its own, as a reader pastes it, in a copy where the Quick start has run."""
     script = tmp_path / "block.py"
     script.write_text(code)
     result = run([sys.executable, str(script)], built_copy)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, f"README.md line {line}:\n{result.stdout}{result.stderr}"
