@@ -58,7 +58,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if names:
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        message = f"the tests changed the checkout (tests work in temporary folders): {shown}"
         if reporter is not None:
-            reporter.write_line(f"error: {message}", red=True, bold=True)
+            reporter.write_line(f"error: the tests changed the checkout (tests work in temporary folders): {shown}",
+                                red=True, bold=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -10,10 +10,9 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def section(title: str, text: str | None = None) -> str:
+def section(title: str) -> str:
     """The body of the README's `## title` section."""
-    text = README.read_text() if text is None else text
-    return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+    return README.read_text().split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
 def quick_start_commands() -> list[str]:
