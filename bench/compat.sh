@@ -1,43 +1,77 @@
 #!/usr/bin/env bash
-# Run graphsurgeon's suite against the oldest TensorFlow pyproject.toml declares, in a venv of its own.
+# The README's Quick start and test commands, run as a user would in a fresh venv that already holds
+# a TensorFlow; fails if they changed any package the venv held.
 #
-#   bench/compat.sh [TF_VERSION] [VENV_DIR]       # default 2.17.1, /tmp/graphsurgeon-compat-<version>
+#   bench/compat.sh TF_VERSION [VENV_DIR]   # a venv holding tensorflow==TF_VERSION, what pip brings with it
+#                                           # and the tf_keras of its minor (a Keras 2 user's venv)
+#   bench/compat.sh --lowest [VENV_DIR]     # every dependency pyproject.toml declares (test extra included)
+#                                           # at its lower bound, on the oldest Python it declares (from pyenv)
+#   PYTHON=/path/to/python3 bench/compat.sh ...   # the venv's Python (default: python3, or pyenv's for --lowest)
+#   PYTEST_ADDOPTS='--deselect ...' bench/compat.sh ...   # pytest reads it in the README's test command
 #
-# As a user would: TensorFlow (and the tf_keras of the same minor, for Keras 2 .h5 files) is installed
-# first, then `pip install -e .[test]`; the script fails if that changed TensorFlow, tf_keras or Keras.
-# Then it builds the fixtures and runs the tests. Not run in CI: it downloads TensorFlow (~600 MB).
+# The checkout (tracked and unignored files, as they are on disk) is copied into VENV_DIR/graphsurgeon,
+# beside a link to ../shared, and the commands run there with the venv first on PATH, without
+# PYTHONPATH, prebuilt fixtures or the user's op-definition cache. Every package the venv held must
+# keep its version; tf_keras may be added, at TensorFlow's minor. .ci/run runs both forms.
 set -euo pipefail
 
-tf_version=${1:-2.17.1}
-venv=${2:-/tmp/graphsurgeon-compat-$tf_version}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-minor=${tf_version%.*}
-python=${PYTHON:-python3}
+target=${1:?usage: bench/compat.sh TF_VERSION|--lowest [VENV_DIR]}
+venv=${2:-/tmp/graphsurgeon-compat-${target#--}}
 
-echo "== venv $venv ($($python --version)), tensorflow==$tf_version, tf_keras==$minor.*"
-$python -m venv --clear "$venv"
-pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-"${pip[@]}" install "tensorflow==$tf_version" "tf_keras==$minor.*"
-versions() { "$venv/bin/python" -m pip freeze | grep -iE '^(tensorflow|tf[-_]keras|keras|numpy|protobuf)==' | sort; }
-before=$(versions)
-echo "$before"
+if [ "$target" = --lowest ]; then
+    mapfile -t environment < <(python3 - "$repo/pyproject.toml" <<'PY'
+import re, sys, tomllib
+project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+for requirement in project["dependencies"] + project["optional-dependencies"]["test"]:
+    lower = re.match(r"([A-Za-z0-9_.-]+)>=([^,;]+)", requirement)
+    if lower is None:
+        sys.exit(f"pyproject.toml: {requirement!r} declares no lower bound")
+    print("==".join(lower.groups()))
+print("python", re.match(r">=(\d+\.\d+)", project["requires-python"]).group(1))
+PY
+    )
+    oldest_python=${environment[-1]#python }
+    unset 'environment[-1]'
+    python=${PYTHON:-$(PYENV_VERSION=$(pyenv latest "$oldest_python") pyenv which python3)}
+else
+    environment=("tensorflow==$target" "tf_keras==${target%.*}.*")
+    python=${PYTHON:-python3}
+fi
 
-echo "== pip install -e .[test]"
-"${pip[@]}" install -e "$repo[test]"
-after=$(versions)
-if [ "$before" != "$after" ]; then
-    echo "FAIL: installing graphsurgeon changed the environment:"
-    diff <(echo "$before") <(echo "$after") || true
+echo "== venv $venv ($("$python" --version)): ${environment[*]}"
+"$python" -m venv --clear "$venv"
+"$venv/bin/python" -m pip install -q "${environment[@]}"
+
+echo "== copy of the checkout in $venv/graphsurgeon"
+mkdir "$venv/graphsurgeon"
+(cd "$repo" && git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
+    [ -e "$f" ] && printf '%s\0' "$f"; done | tar --null -T - -cf -) | tar -xf - -C "$venv/graphsurgeon"
+[ -d "$repo/../shared" ] && ln -s "$(cd "$repo/.." && pwd)/shared" "$venv/shared"
+git -C "$venv/graphsurgeon" init -q && git -C "$venv/graphsurgeon" add -A  # the tests' checkout check needs git
+
+cd "$venv/graphsurgeon"
+export PATH="$venv/bin:$PATH" GRAPHSURGEON_CACHE_DIR="$venv/cache"
+unset PYTHONPATH GRAPHSURGEON_TEST_FIXTURES PYENV_VERSION
+held() { python -m pip freeze --exclude-editable | sort; }
+before=$(held)
+echo "$before" | grep -iE '^(tensorflow|tf[-_]keras|keras|numpy|protobuf)=='
+
+mapfile -t commands < <(python tools/readme_commands.py)
+echo "== ${commands[0]}"
+bash -euo pipefail -c "${commands[0]}"
+
+after=$(held)
+changed=$(comm -23 <(echo "$before") <(echo "$after"))
+if [ -n "$changed" ]; then
+    echo "FAIL: the Quick start changed packages the venv held (held, now):"
+    for line in $changed; do echo "  $line, $(echo "$after" | grep -i "^${line%%==*}==" || echo removed)"; done
     exit 1
 fi
-echo "unchanged: TensorFlow, tf_keras, Keras, numpy and protobuf are as installed"
+tensorflow=$(python -c "from importlib import metadata; print(metadata.version('tensorflow'))")
+tf_keras=$(python -c "from importlib import metadata; print(metadata.version('tf_keras'))")
+[ "${tf_keras%.*}" = "${tensorflow%.*}" ] || { echo "FAIL: tf_keras $tf_keras beside tensorflow $tensorflow"; exit 1; }
+echo "unchanged: every package the venv held (tensorflow $tensorflow); tf_keras $tf_keras"
 
-echo "== fixtures/build.py"
-fixtures="$venv/fixtures"
-cd "$repo"
-# Not the repository's own PYTHONPATH or prebuilt fixtures: this venv's install only.
-env -u PYTHONPATH "$venv/bin/python" fixtures/build.py "$fixtures"
-
-echo "== pytest"
-env -u PYTHONPATH GRAPHSURGEON_TEST_FIXTURES="$fixtures" GRAPHSURGEON_CACHE_DIR="$venv/cache" \
-    "$venv/bin/python" -m pytest -q -p no:cacheprovider "${@:3}"
+echo "== ${commands[1]}"
+bash -euo pipefail -c "${commands[1]}"

@@ -5,17 +5,24 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # no GPU here; skip TF's CUDA probing noise
 
+from hypothesis import configuration  # noqa: E402
+
 from graphsurgeon.cli.main import main  # noqa: E402
 from graphsurgeon.tf.protos import pb
+from tests.checkout import pytest_sessionfinish, pytest_sessionstart  # noqa: F401  (pytest's hooks)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
+
+# Hypothesis writes its caches to ./.hypothesis, the checkout, unless told otherwise before collection.
+configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "graphsurgeon-hypothesis")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Scripts the README and CI run (not installed with graphsurgeon)."""
