@@ -13,6 +13,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,7 +78,7 @@ def fingerprint(path: Path) -> dict[str, dict[str, Any]]:
     return {str(f.relative_to(root)): _file_digest(f) for f in files}
 
 
-def _source_files(path: Path):
+def _source_files(path: Path) -> Iterator[Path]:
     if path.is_file():
         yield path
         # a .meta or .index names a checkpoint whose other files are beside it
@@ -89,7 +90,7 @@ def _source_files(path: Path):
         yield from _prefix_files(path)
 
 
-def _prefix_files(prefix: Path):
+def _prefix_files(prefix: Path) -> Iterator[Path]:
     if prefix.parent.is_dir():
         yield from (f for f in prefix.parent.glob(prefix.name + ".*") if f.is_file())
         yield from (f for f in prefix.parent.glob(prefix.name + "-?????-of-?????") if f.is_file())

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from graphsurgeon.formats import dtypes as dt
-from graphsurgeon.ir.graph import Graph
+from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.custom_ops import describe, provider
 from graphsurgeon.ir.ops import FILE_WRITE_OPS, PYTHON_OPS, READS, STATE_PUSH_OPS, TABLE_INIT_OPS, is_assign
@@ -49,13 +49,13 @@ def training_behaviour_risks(found: Sequence[TrainingBehaviour]) -> list[Risk]:
     return [Risk(f.kind, f.node, f.message, f.fix) for f in found]
 
 
-def _side_effect_ops(graph: Graph, kept) -> list[Risk]:
+def _side_effect_ops(graph: Graph, kept: Collection[str]) -> list[Risk]:
     return [Risk("side-effect op", n.name, f"{n.op} {n.name!r} {SIDE_EFFECT_OPS[n.op]}",
                  "cut below it (graphsurgeon cut --inputs ...) or replace it with TensorFlow ops")
             for n in graph if n.name in kept and n.op in SIDE_EFFECT_OPS]
 
 
-def _training_reachable(model: Model, kept) -> list[Risk]:
+def _training_reachable(model: Model, kept: Collection[str]) -> list[Risk]:
     # A Keras file's optimizer weights are stored beside the model, not in its graph: export never keeps them.
     keras_optimizer = KERAS_OPTIMIZER_SCOPE if model.source.format == "keras_h5" else None
     found = [n for n in model.graph if n.name in kept and is_training_only(n)
@@ -67,7 +67,7 @@ def _training_reachable(model: Model, kept) -> list[Risk]:
                  "cut at the inference outputs (--outputs), binding flags like --set is_training=false")]
 
 
-def _missing_assets(model: Model, kept) -> list[Risk]:
+def _missing_assets(model: Model, kept: Collection[str]) -> list[Risk]:
     """Every referenced asset that is not on disk; whether the kept graph reads it decides how bad it is."""
     risks = []
     for a in model.assets:
@@ -80,7 +80,7 @@ def _missing_assets(model: Model, kept) -> list[Risk]:
     return risks
 
 
-def _unknown_ops(graph: Graph, kept) -> list[Risk]:
+def _unknown_ops(graph: Graph, kept: Collection[str]) -> list[Risk]:
     """Every op the kept graph (its functions included) needs that TensorFlow does not register."""
     unknown = unregistered_ops_of(graph.nodes_in(kept), graph.library)
     return [Risk("op missing from the C++ runtime", op, f"op {describe(op, where)} is not registered in this "
@@ -89,13 +89,13 @@ def _unknown_ops(graph: Graph, kept) -> list[Risk]:
             for op, where in unknown.items()]
 
 
-def _nonfinite_dequantizes(graph: Graph, kept) -> list[Risk]:
+def _nonfinite_dequantizes(graph: Graph, kept: Collection[str]) -> list[Risk]:
     return [Risk("non-finite dequantize", bad.node, f"Dequantize {bad.describe()} gives NaN or Inf in TensorFlow",
                  "check that the outputs do not depend on it, or re-quantize that weight with a nonzero range")
             for bad in nonfinite_dequantizes(graph, kept)]
 
 
-def _init_races(model: Model, kept) -> list[Risk]:
+def _init_races(model: Model, kept: Collection[str]) -> list[Risk]:
     """A table initializer reading a variable with no control edge on that variable's assignment."""
     graph = model.graph
     risks = []
@@ -114,7 +114,7 @@ def _init_races(model: Model, kept) -> list[Risk]:
     return risks
 
 
-def _waits_for_assign(graph: Graph, node, variable: str) -> bool:
+def _waits_for_assign(graph: Graph, node: Node, variable: str) -> bool:
     stack, seen = list(node.control_inputs), set()
     while stack:
         name = stack.pop()

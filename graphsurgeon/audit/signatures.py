@@ -2,7 +2,9 @@
 dtype and shape. These are the names an export keeps and Serving clients send."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from graphsurgeon import defaults
 from graphsurgeon.formats import dtypes as dt
@@ -33,11 +35,11 @@ def signatures_of(model: Model) -> list[SignatureDesc]:
             for key in keys]
 
 
-def _tensors(infos) -> list[SignatureTensor]:
+def _tensors(infos: Mapping[str, Any]) -> list[SignatureTensor]:
     return [_tensor(key, infos[key]) for key in sorted(infos)]
 
 
-def _tensor(key: str, info) -> SignatureTensor:
+def _tensor(key: str, info: Any) -> SignatureTensor:
     shape = None if info.tensor_shape.unknown_rank else [d.size for d in info.tensor_shape.dim]
     if info.WhichOneof("encoding") == "coo_sparse":
         sparse = info.coo_sparse

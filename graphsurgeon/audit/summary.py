@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from graphsurgeon.audit.candidates import FunctionCopy, candidate_inputs, candidate_outputs
 from graphsurgeon.audit.signatures import SignatureDesc, signatures_of
 from graphsurgeon.formats import dtypes as dt
+from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import SHAPE_ATTR_OPS, VARIABLE_OPS
 from graphsurgeon.ir.custom_ops import provider
@@ -119,12 +120,12 @@ def keras_layers(model: Model) -> list[LayerDesc]:
     return found
 
 
-def _feed(node, port: int, graph) -> TensorDesc:
+def _feed(node: Node, port: int, graph: Graph) -> TensorDesc:
     name = node.name if port == 0 else f"{node.name}:{port}"
     return TensorDesc(name, node.op, dt.name_of(dt.base(output_dtype(node, port, graph))), _attr_shape(node, port))
 
 
-def _attr_shape(node, port: int) -> list[int] | None:
+def _attr_shape(node: Node, port: int) -> list[int] | None:
     proto = None
     if node.op in SHAPE_ATTR_OPS and "shape" in node.attrs:
         proto = node.attrs["shape"].shape
@@ -151,7 +152,7 @@ def _variables(model: Model) -> list[VariableDesc]:
     return out
 
 
-def _declared_shape(node) -> list[int]:
+def _declared_shape(node: Node) -> list[int]:
     return [d.size for d in node.attrs["shape"].shape.dim] if "shape" in node.attrs else []
 
 

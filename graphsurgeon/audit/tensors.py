@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from graphsurgeon.formats import dtypes as dt
+from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.ops import VARIABLE_OPS
 from graphsurgeon.ir.types import const_nbytes
@@ -40,7 +41,7 @@ def weights_of(model: Model) -> list[Weight]:
     return out
 
 
-def _constant(model: Model, node) -> Weight:
+def _constant(model: Model, node: Node) -> Weight:
     if node.weight is not None:
         info = model.weights[node.weight]
         return Weight(node.name, "constant", node.op, info.dtype_name, list(info.shape), info.nbytes, VARIABLES)
@@ -50,7 +51,7 @@ def _constant(model: Model, node) -> Weight:
                   const_nbytes(node, model.weights), GRAPH)
 
 
-def _variable(model: Model, node) -> Weight:
+def _variable(model: Model, node: Node) -> Weight:
     info = model.weights.get(model.checkpoint_key(node.name))
     if info is not None:
         return Weight(node.name, "variable", node.op, info.dtype_name, list(info.shape), info.nbytes, VARIABLES)

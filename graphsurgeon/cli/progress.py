@@ -35,6 +35,6 @@ class DelayedProgress:
     def __enter__(self) -> "DelayedProgress":
         return self
 
-    def __exit__(self, *_exc_info) -> None:
+    def __exit__(self, *_exc_info: object) -> None:
         if self.bar is not None:
             self.bar.stop()

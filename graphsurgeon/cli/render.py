@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -13,6 +14,9 @@ from graphsurgeon.audit.render import ScopedName
 from graphsurgeon.audit.sizes import format_size
 from graphsurgeon.audit.summary import CutReport, ModelSummary, TensorDesc
 from graphsurgeon.ir.custom_ops import listed
+from graphsurgeon.pipeline import ExportResult
+from graphsurgeon.verify import VerifyReport
+from graphsurgeon.verify.checks import SignatureCheck
 
 
 def make_console() -> Console:
@@ -194,10 +198,10 @@ def print_cut_report(console: Console, report: CutReport, output: str, top: int 
         console.print(table)
 
 
-def print_export(console: Console, result, model_name: str, as_json: bool = False) -> None:
+def print_export(console: Console, result: ExportResult, model_name: str, as_json: bool = False) -> None:
     """A published export: its folder, signatures, and a REST and a gRPC request for it."""
-    report = {"path": str(result.path), "signatures": result.signatures,
-              "requests": request_examples(model_name, result.signatures)}
+    report: dict[str, Any] = {"path": str(result.path), "signatures": result.signatures,
+                              "requests": request_examples(model_name, result.signatures)}
     if as_json:
         print_json(console, report)
         return
@@ -226,7 +230,7 @@ def request_examples(model_name: str, signatures: dict) -> dict:
     return {"rest": rest, "grpc": grpc}
 
 
-def print_verify(console: Console, report) -> None:
+def print_verify(console: Console, report: VerifyReport) -> None:
     console.print(f"[bold]{report.directory}[/bold]")
     for finding in report.findings:
         console.print(f"  {_mark(finding.ok)} {finding.check}: {finding.message}")
@@ -241,7 +245,7 @@ def _mark(ok: bool) -> str:
     return "[green]ok  [/green]" if ok else "[red]FAIL[/red]"
 
 
-def _verify_signature(console: Console, sig) -> None:
+def _verify_signature(console: Console, sig: SignatureCheck) -> None:
     for invented in sig.inputs:
         shape = "[" + ", ".join(str(d) for d in invented.shape) + "]"
         console.print(f"  input {sig.key}/{invented.key}: {invented.dtype}{shape}, {invented.values} "

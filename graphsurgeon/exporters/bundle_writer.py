@@ -25,7 +25,7 @@ class BundleWriter:
         self.data = open(f"{prefix}.data-00000-of-00001", "wb")
         self.entries: dict[str, Any] = {}  # BundleEntryProto
 
-    def add(self, key: str, dtype: int, shape: tuple[int, ...], chunks: Iterable[memoryview]) -> int:
+    def add(self, key: str, dtype: int, shape: tuple[int, ...], chunks: Iterable[memoryview | bytes]) -> int:
         """Append a tensor's bytes; returns how many were written."""
         offset, crc = self.data.tell(), 0
         for view in chunks:

@@ -9,6 +9,7 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import google_crc32c
 import numpy as np
@@ -45,7 +46,7 @@ def model_config_text(models: Sequence[ServedModel]) -> str:
     return text
 
 
-def _policy(policy, spec: str, name: str) -> None:
+def _policy(policy: Any, spec: str, name: str) -> None:
     kind, _, arg = spec.partition(":")
     try:
         if kind == "latest":
@@ -116,5 +117,5 @@ def batching_parameters_text(max_batch_size: int = 32, batch_timeout_micros: int
     return text
 
 
-def _batching_parameters_class():
+def _batching_parameters_class() -> Any:
     return message_class("BatchingParameters")

@@ -9,6 +9,7 @@ dtype that widens losslessly into the declared one is cast, with a notice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from graphsurgeon.errors import CorruptCheckpointError
 from graphsurgeon.formats import dtypes as dt
@@ -39,7 +40,7 @@ def checked_weights(model: Model) -> Model:
     return model.replace(weights=weights)
 
 
-def _stored_values(model: Model):
+def _stored_values(model: Model) -> Iterator[tuple[Node, str]]:
     """(node, weight key) for every lazy constant and every variable whose value comes from the weights."""
     for node in model.graph:
         if node.weight is not None and node.weight in model.weights and "dtype" in node.attrs:

@@ -112,7 +112,7 @@ def read_table(path: Path) -> Iterator[tuple[bytes, bytes]]:
 # ---------------------------------------------------------------- writing
 
 class _BlockBuilder:
-    def __init__(self):
+    def __init__(self) -> None:
         self.buffer, self.restarts, self.count, self.last_key = bytearray(), [0], 0, b""
 
     def add(self, key: bytes, value: bytes) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.tensors import to_array
+from graphsurgeon.names import TensorRef
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def warn_nonfinite_dequantizes(graph: Graph) -> None:
                     "re-quantize those weights with a nonzero range", len(bad), "; ".join(b.describe() for b in bad))
 
 
-def _constant(graph: Graph, ref) -> np.ndarray | None:
+def _constant(graph: Graph, ref: TensorRef) -> np.ndarray | None:
     """The float32 value behind ``ref`` when it is an inline Const (a range is a scalar or per-channel vector)."""
     node: Node | None = graph.get(graph.source(ref).node)
     if node is None or node.op != "Const" or node.weight is not None or "value" not in node.attrs:

@@ -5,7 +5,8 @@ Cuts, front ends and signatures all ask these; they live in ir/ so exporters nee
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 FIRST_PRODUCER_WITH_SCALAR_PLACEHOLDERS = 22
 
 
-def _dims(shape_proto) -> tuple[int, ...] | None:
+def _dims(shape_proto: Any) -> tuple[int, ...] | None:
     if shape_proto.unknown_rank:
         return None
     return tuple(d.size for d in shape_proto.dim)
@@ -43,7 +44,7 @@ def placeholder_dims(graph: Graph, node: Node) -> tuple[int, ...] | None:
     return dims
 
 
-def needs_inference(model: Model, refs, annotations: bool = False) -> bool:
+def needs_inference(model: Model, refs: Iterable[TensorRef], annotations: bool = False) -> bool:
     """Whether static_shape would have to ask TensorFlow for any of ``refs``."""
     for ref in refs:
         attrs = model.graph[ref.node].attrs

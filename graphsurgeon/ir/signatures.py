@@ -24,7 +24,7 @@ def user_signatures(signatures: Mapping[str, Sig]) -> dict[str, Sig]:
     return {key: signatures[key] for key in sorted(signatures) if is_user_signature(key)}
 
 
-def tensor_names(sig, outputs_only: bool = False) -> list[str]:
+def tensor_names(sig: Any, outputs_only: bool = False) -> list[str]:
     """Every tensor a signature names (or only its outputs), the three parts of a sparse (COO) TensorInfo included."""
     names = []
     infos = list(sig.outputs.values()) if outputs_only else [*sig.inputs.values(), *sig.outputs.values()]
@@ -37,9 +37,9 @@ def tensor_names(sig, outputs_only: bool = False) -> list[str]:
     return names
 
 
-def tensor_nodes(sig) -> set[str]:
+def tensor_nodes(sig: Any) -> set[str]:
     return {TensorRef.parse(name).node for name in tensor_names(sig)}
 
 
-def has_sparse(sig) -> bool:
+def has_sparse(sig: Any) -> bool:
     return any(t.WhichOneof("encoding") != "name" for t in (*sig.inputs.values(), *sig.outputs.values()))

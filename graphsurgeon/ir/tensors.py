@@ -5,14 +5,17 @@ half a gigabyte), so conversions the writers need live here.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.formats.dtypes import DTYPES, VALUE_FIELDS, base, numpy_of
 from graphsurgeon.tf.protos import pb, shape_proto
 
 
-def to_array(proto) -> np.ndarray:
+def to_array(proto: Any) -> np.ndarray:
     """The value of a TensorProto as a numpy array (strings as an object array of bytes)."""
     shape = tuple(d.size for d in proto.tensor_shape.dim)
     dtype = numpy_of(proto.dtype)
@@ -31,7 +34,7 @@ def to_array(proto) -> np.ndarray:
     return np.concatenate([values, np.repeat(values[-1:], count - values.size)]).reshape(shape)
 
 
-def _typed_values(proto, dtype: np.dtype) -> np.ndarray:
+def _typed_values(proto: Any, dtype: np.dtype) -> np.ndarray:
     values = getattr(proto, VALUE_FIELDS[proto.dtype])
     if proto.dtype == 19:  # half_val holds the raw 16-bit patterns
         return np.array(list(values), dtype=np.uint16).view(np.float16)
@@ -41,7 +44,7 @@ def _typed_values(proto, dtype: np.dtype) -> np.ndarray:
     return np.array(list(values), dtype=dtype)
 
 
-def to_proto(value, dtype: int | None = None):
+def to_proto(value: ArrayLike, dtype: int | None = None) -> Any:
     """A TensorProto holding ``value`` (bytes in tensor_content, strings in string_val)."""
     proto = pb.tensor_pb2.TensorProto()
     if dtype is not None and base(dtype) == dt.STRING or dtype is None and _is_strings(value):
@@ -56,7 +59,7 @@ def to_proto(value, dtype: int | None = None):
     return proto
 
 
-def _is_strings(value) -> bool:
+def _is_strings(value: ArrayLike) -> bool:
     return np.asarray(value).dtype.kind in "OSU"
 
 

@@ -31,13 +31,14 @@ def _attr_type(node: Node, name: str, default: Any) -> Any:  # an AttrValue prot
     return attr if attr is not None else default
 
 
-def unregistered_ops(ops: Iterable[str], library=None) -> list[str]:
+def unregistered_ops(ops: Iterable[str], library: Any = None) -> list[str]:
     """Ops neither registered in this TensorFlow nor defined by the graph's function library."""
     functions = {f.signature.name for f in getattr(library, "function", ())}
     return sorted({op for op in ops if op not in functions and runtime.op_def(op) is None})
 
 
-def unregistered_ops_of(nodes: Iterable[Node], library=None, functions_too: Iterable[str] = ()) -> dict[str, str]:
+def unregistered_ops_of(nodes: Iterable[Node], library: Any = None,
+                        functions_too: Iterable[str] = ()) -> dict[str, str]:
     """Op -> where it is first used, for every op ``nodes`` need that TensorFlow does not register: their
     own, and those of the library functions they call (StatefulPartitionedCall's f, If's and While's
     branches, a function called by name), transitively, and of ``functions_too``. Sorted by op."""

@@ -9,7 +9,7 @@ import math
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,7 +58,7 @@ class CheckpointSource:
         self._reader = None
         self._lock = threading.Lock()
 
-    def reader(self):
+    def reader(self) -> Any:
         with self._lock:
             if self._reader is None:
                 self._reader = runtime.checkpoint_reader(self.pattern)
@@ -76,10 +76,20 @@ class CheckpointSource:
                 "restore the checkpoint from a good copy") from err
 
 
+class TensorBundle(Protocol):
+    """What BundleSource reads through: loaders.bundle.Bundle, a layer above this one."""
+
+    def read(self, key: str) -> np.ndarray: ...
+    def read_region(self, key: str, region: Region) -> np.ndarray: ...
+    def shape(self, key: str) -> tuple[int, ...]: ...
+    def whole_entry(self, key: str, region: Region) -> Any: ...
+    def stream(self, key: str, entry: Any, size: int = CHUNK_BYTES) -> Iterator[bytes]: ...
+
+
 class BundleSource:
     """Tensors of a V2 checkpoint, read straight from its data files (no tensorflow import)."""
 
-    def __init__(self, bundle):
+    def __init__(self, bundle: TensorBundle):
         self.bundle = bundle
 
     def read(self, key: str) -> np.ndarray:

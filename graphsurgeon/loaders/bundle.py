@@ -88,7 +88,7 @@ class Bundle:
         """Big-endian bundles are left to TensorFlow's reader."""
         return self.header.endianness != 0
 
-    def shard(self, entry) -> Path:
+    def shard(self, entry: Any) -> Path:
         path = self._shards.get(entry.shard_id)
         if path is None:
             path = self._shards[entry.shard_id] = Path(
@@ -111,7 +111,7 @@ class Bundle:
             out.append((slice_region(proto, shape), self.slice_entries[raw]))
         return out
 
-    def whole_entry(self, key: str, region: Region):
+    def whole_entry(self, key: str, region: Region) -> Any:
         """The entry holding exactly ``region`` of ``key`` (the tensor itself or one saved slice), else None."""
         entry = self.entries[key]
         if not entry.slices:
@@ -139,7 +139,7 @@ class Bundle:
                 out[common.within(region)] = self._read_entry(slice_entry, key)[common.within(saved)]
         return out
 
-    def stream(self, key: str, entry, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    def stream(self, key: str, entry: Any, size: int = CHUNK_BYTES) -> Iterator[bytes]:
         """An entry's bytes in pieces of at most ``size``, checked against the entry as they stream.
 
         The CRC32C is extended chunk by chunk (constant memory), and the last
@@ -152,7 +152,7 @@ class Bundle:
             self._read_entry(entry, key)  # checks the checksum
         yield from self._stream(key, entry, size, check_crc=entry.dtype != STRING)
 
-    def _stream(self, key: str, entry, size: int, check_crc: bool) -> Iterator[bytes]:
+    def _stream(self, key: str, entry: Any, size: int, check_crc: bool) -> Iterator[bytes]:
         path = self.shard(entry)
         _check_entry_size(key, entry, path)
         try:
@@ -173,7 +173,7 @@ class Bundle:
                     raise _corrupt(key, entry, path)
                 yield chunk
 
-    def _read_entry(self, entry, key: str) -> np.ndarray:
+    def _read_entry(self, entry: Any, key: str) -> np.ndarray:
         """A whole entry, checked like stream()."""
         shape = tuple(d.size for d in entry.shape.dim)
         raw = bytearray()
@@ -183,7 +183,7 @@ class Bundle:
             return self._strings(key, entry, bytes(raw), shape)
         return np.frombuffer(raw, dtype=numpy_of(entry.dtype)).reshape(shape)
 
-    def _strings(self, key: str, entry, raw: bytes, shape) -> np.ndarray:
+    def _strings(self, key: str, entry: Any, raw: bytes, shape: tuple[int, ...]) -> np.ndarray:
         """Varint lengths, their masked CRC32C, then the bytes. TensorFlow's checksum covers each length
         as a little-endian uint32 (uint64 above 4 GiB), the length checksum, and the bytes."""
         count, pos, lengths = int(np.prod(shape)), 0, []
@@ -206,7 +206,7 @@ class Bundle:
         return np.array(values, dtype=object).reshape(shape)
 
 
-def _check_entry_size(key: str, entry, path: Path) -> None:
+def _check_entry_size(key: str, entry: Any, path: Path) -> None:
     """A fixed-width tensor's entry must hold exactly dtype size x elements bytes."""
     width = itemsize(entry.dtype) if entry.dtype in DTYPES else 0  # 0: variable width, or not sized here
     shape = [d.size for d in entry.shape.dim]
@@ -217,13 +217,13 @@ def _check_entry_size(key: str, entry, path: Path) -> None:
             f"{path.name}; the index does not describe its data - re-save the checkpoint")
 
 
-def _truncated(key: str, entry, path: Path, length: int) -> CorruptCheckpointError:
+def _truncated(key: str, entry: Any, path: Path, length: int) -> CorruptCheckpointError:
     return CorruptCheckpointError(
         f"checkpoint tensor {key!r}: {path} is {length} bytes long, but its index entry needs {entry.size} bytes "
         f"at offset {entry.offset}; the data file is truncated - copy it again from where the checkpoint was written")
 
 
-def _corrupt(key: str, entry, path: Path) -> CorruptCheckpointError:
+def _corrupt(key: str, entry: Any, path: Path) -> CorruptCheckpointError:
     return CorruptCheckpointError(
         f"checkpoint tensor {key!r}: the {entry.size} bytes at offset {entry.offset} of {path} fail their CRC32C "
         "check (the file is corrupt); restore the checkpoint's .data file from a good copy")

@@ -8,13 +8,14 @@ slice's bytes sit under a binary key, TensorFlow's EncodeTensorNameSlice
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from graphsurgeon.ir.region import Region
 
 FULL_EXTENT = -1  # TensorSlice's length for "the whole dimension"
 
 
-def slice_region(proto, full_shape: Sequence[int]) -> Region:
+def slice_region(proto: Any, full_shape: Sequence[int]) -> Region:
     """A TensorSliceProto as a Region of a tensor of ``full_shape`` (a missing length is the whole dim)."""
     offset, shape = [], []
     for extent, size in zip(proto.extent, full_shape):
@@ -24,7 +25,7 @@ def slice_region(proto, full_shape: Sequence[int]) -> Region:
     return Region(tuple(offset), tuple(shape))
 
 
-def slice_key(name: str, proto) -> bytes:
+def slice_key(name: str, proto: Any) -> bytes:
     """The bundle key of one saved slice, byte for byte as TensorFlow's EncodeTensorNameSlice writes it."""
     key = _num_increasing(0) + _string(name.encode("utf-8")) + _num_increasing(len(proto.extent))
     for extent in proto.extent:

@@ -9,14 +9,15 @@ root; the path is the key.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from graphsurgeon.ir.graph import Graph
 
 VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 
 
-def variable_keys_from_objects(meta, graph: Graph, keys: Collection[str]) -> dict[str, str]:
+def variable_keys_from_objects(meta: Any, graph: Graph, keys: Collection[str]) -> dict[str, str]:
     """VarHandleOp node name -> checkpoint key, for variables whose key is in ``keys``."""
     nodes = meta.object_graph_def.nodes
     if not nodes:
@@ -38,7 +39,7 @@ def variable_keys_from_objects(meta, graph: Graph, keys: Collection[str]) -> dic
     return found
 
 
-def saved_variable_keys(meta) -> list[str]:
+def saved_variable_keys(meta: Any) -> list[str]:
     """The checkpoint key of every variable object in a TF2 SavedModel's object graph, in path order."""
     nodes = meta.object_graph_def.nodes
     if not nodes:
@@ -46,7 +47,7 @@ def saved_variable_keys(meta) -> list[str]:
     return [path + VALUE_SUFFIX for node_id, path in _paths(nodes) if nodes[node_id].WhichOneof("kind") == "variable"]
 
 
-def _paths(nodes) -> list[tuple[int, str]]:
+def _paths(nodes: Sequence[Any]) -> list[tuple[int, str]]:
     """Every object reachable from the root with its first path in breadth-first order, as TF names it."""
     seen, order, queue = {0}, [], deque([(0, "")])
     while queue:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from graphsurgeon import defaults
 from graphsurgeon.errors import LoadError
@@ -46,7 +47,7 @@ def load_saved_model(directory: Path, tags: Sequence[str] | None = None, trace: 
     return model
 
 
-def _refuse_untraceable(directory: Path, meta, model: Model) -> None:
+def _refuse_untraceable(directory: Path, meta: Any, model: Model) -> None:
     """What would stop TensorFlow from loading a TF2 SavedModel to trace it, as one line: ops it does not
     register (it loads every function of the library), or variables without saved values."""
     library = model.graph.library
@@ -72,7 +73,7 @@ def _missing_variables(directory: Path, missing: Sequence[str], checkpoint: str 
             "export")
 
 
-def _choose_meta_graph(saved_model, directory: Path, tags: Sequence[str] | None):
+def _choose_meta_graph(saved_model: Any, directory: Path, tags: Sequence[str] | None) -> Any:
     available = [sorted(m.meta_info_def.tags) for m in saved_model.meta_graphs]
     if not available:
         raise LoadError(f"{directory} holds a SavedModel with no MetaGraphs; re-export it")

@@ -152,7 +152,7 @@ def _reading_captures(graph: Graph, traced: TracedSignatures, captured: dict[str
     return reading
 
 
-def _reason(refusal) -> str:
+def _reason(refusal: Unflattenable) -> str:
     names = ", ".join(refusal.names[:3]) + (", ..." if len(refusal.names) > 3 else "")
     if refusal.reason == "captured resources":
         return (f"reads a captured resource that freezing cannot turn into constants ({'; '.join(refusal.names[:3])}), "
@@ -164,7 +164,7 @@ def _reason(refusal) -> str:
     return f"takes sparse or ragged inputs ({names}), which flattening would split into anonymous dense parts"
 
 
-def _refusal(refusal, key: str, directory: Path, keys: list[str]) -> Exception:
+def _refusal(refusal: Unflattenable, key: str, directory: Path, keys: list[str]) -> Exception:
     if refusal.reason == "state updates":
         return FreezeError(
             f"signature {key!r} of {directory} {_reason(refusal)}, so it cannot be exported this way. Choose "
@@ -187,7 +187,7 @@ def _refusal(refusal, key: str, directory: Path, keys: list[str]) -> Exception:
     )
 
 
-def _shipped_assets(graph, model: Model):
+def _shipped_assets(graph: Graph, model: Model) -> tuple[Graph, tuple[Asset, ...]]:
     """The source's asset files, each behind a new string constant for the loader to feed."""
     nodes, assets = list(graph), []
     for i, asset in enumerate(sorted({(a.filename, a.path) for a in model.assets})):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
@@ -116,13 +117,13 @@ def _rebuild(graph: Graph, kept: frozenset[str], placeholders: dict[TensorRef, N
     return graph.with_nodes(nodes)
 
 
-def _surviving_signatures(signatures, graph: Graph) -> dict:
+def _surviving_signatures(signatures: Mapping[str, Any], graph: Graph) -> dict:
     """Signatures whose every tensor is still there (a cut input keeps its port-0 name)."""
     return {key: sig for key, sig in user_signatures(signatures).items()
             if tensor_nodes(sig) and all(node in graph for node in tensor_nodes(sig))}
 
 
-def _surviving_collections(collections, graph: Graph) -> dict:
+def _surviving_collections(collections: Mapping[str, Any], graph: Graph) -> dict:
     """node_list collections filtered to surviving nodes; others no longer describe the graph."""
     out = {}
     for key, collection in collections.items():

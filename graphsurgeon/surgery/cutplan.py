@@ -10,7 +10,7 @@ and audit reports its problems with the same words.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from graphsurgeon.errors import CutError
@@ -95,7 +95,7 @@ def _own_placeholders(model: Model, reached: Reach) -> tuple[tuple[InputSpec, ..
     return tuple(InputSpec(str(r)) for r in refs), refs, Reach(kept, reached.parent, frozenset(refs))
 
 
-def _asset_path_test(model: Model):
+def _asset_path_test(model: Model) -> Callable[[str], bool]:
     """name -> whether a freeze leaves that variable a variable: it holds an asset's path."""
     if not model.assets:
         return lambda name: False

@@ -8,8 +8,9 @@ into the value it assigns, as TensorFlow 1's convert_variables_to_constants did.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from graphsurgeon.errors import FreezeError
 from graphsurgeon.formats import dtypes as dt
@@ -197,11 +198,11 @@ def _variable_as_const(variable: Node, key: str, weights: WeightStore) -> list[N
     return [value, Node(variable.name, "PlaceholderWithDefault", (TensorRef(value.name),), attrs=attrs)]
 
 
-def _dims(shape_proto) -> list[int] | None:
+def _dims(shape_proto: Any) -> list[int] | None:
     return None if shape_proto.unknown_rank else [d.size for d in shape_proto.dim]
 
 
-def _lazy_const(name: str, dtype_attr, key: str, control_inputs=()) -> Node:
+def _lazy_const(name: str, dtype_attr: Any, key: str, control_inputs: Iterable[str] = ()) -> Node:
     return Node(name, "Const", control_inputs=tuple(control_inputs), attrs={"dtype": dtype_attr}, weight=key)
 
 

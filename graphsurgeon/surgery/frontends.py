@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from graphsurgeon import defaults
 from graphsurgeon.errors import UsageError
@@ -114,7 +115,7 @@ def _scoped(frontend: Graph, key: str) -> Graph:
     return frontend.with_nodes(nodes)
 
 
-def _merged_library(graph: Graph, frontend: Graph):
+def _merged_library(graph: Graph, frontend: Graph) -> Any:
     if frontend.library is None:
         return graph.library
     library = pb.function_pb2.FunctionDefLibrary()

@@ -8,6 +8,7 @@ initialized by the export's ordered init op, after the asset path is fed.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ PROBABILITY_OPS = frozenset({"Softmax", "Sigmoid"})
 WHOLE_LINE, LINE_NUMBER = -2, -1  # tf.lookup.TextFileIndex values for InitializeTableFromTextFileV2
 
 
-def _attr(**kwargs):
+def _attr(**kwargs: Any) -> Any:
     return pb.attr_value_pb2.AttrValue(**kwargs)
 
 

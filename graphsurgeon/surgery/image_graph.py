@@ -24,7 +24,7 @@ def image_frontend(height: int, width: int, channels: int, scale: float, offset:
     with graph.as_default():
         encoded = t.compat.v1.placeholder(t.string, [None], name=input_name)
 
-        def decode(data):
+        def decode(data: Any) -> Any:
             image = t.io.decode_image(data, channels=channels, expand_animations=False)
             image.set_shape([None, None, channels])
             same = t.logical_and(t.equal(t.shape(image)[0], height), t.equal(t.shape(image)[1], width))

@@ -14,7 +14,7 @@ import contextlib
 import copy
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +72,7 @@ class _PlaceholderStore(saving_lib.H5IOStore):
     def has_path(self, path: str) -> bool:
         return path.strip("/") in self._groups
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._h5_entry_group.keys()
 
     def __len__(self) -> int:

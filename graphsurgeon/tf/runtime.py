@@ -275,8 +275,8 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
         specs = sorted({name: spec for name, spec in placeholders.values()}.items())
         position = {name: i for i, (name, _) in enumerate(specs)}
 
-        def call_all(*args):
-            results = []
+        def call_all(*args: Any) -> list[Any]:
+            results: list[Any] = []
             for key in kept:
                 feeds = {k: args[position[placeholders[key, k][0]]]
                          for k in functions[key].structured_input_signature[1]}

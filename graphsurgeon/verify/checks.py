@@ -17,6 +17,7 @@ import numpy as np
 from graphsurgeon import defaults
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.tensors import to_array
+from graphsurgeon.names import TensorRef
 from graphsurgeon.verify.compare import OutputCheck, Tolerance, check_output, same_outputs, tolerance
 from graphsurgeon.verify.inputs import InventedInput
 
@@ -202,7 +203,7 @@ def _described(error: str, graph: Graph) -> str:
     return f"{line} (at {what})"
 
 
-def _const_value(graph: Graph, ref) -> np.ndarray | None:
+def _const_value(graph: Graph, ref: TensorRef) -> np.ndarray | None:
     node: Node | None = graph.get(graph.source(ref).node)
     if node is None or node.op != "Const" or "value" not in node.attrs:
         return None

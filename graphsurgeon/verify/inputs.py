@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -138,7 +139,7 @@ def _given(given: Mapping[str, np.ndarray], key: str, input_key: str, dtype: int
     return None
 
 
-def _checked(value: np.ndarray, info, where: str) -> np.ndarray:
+def _checked(value: np.ndarray, info: Any, where: str) -> np.ndarray:
     """A fed array must have the signature's rank: on another, some of TensorFlow's kernels abort the process."""
     if info.tensor_shape.unknown_rank:
         return value
@@ -150,7 +151,7 @@ def _checked(value: np.ndarray, info, where: str) -> np.ndarray:
     return value
 
 
-def _given_batch(sig, chosen: Mapping[str, np.ndarray]) -> int | None:
+def _given_batch(sig: Any, chosen: Mapping[str, np.ndarray]) -> int | None:
     """The batch of the user's arrays, which invented inputs beside them must share."""
     for input_key, value in chosen.items():
         shape = sig.inputs[input_key].tensor_shape
@@ -159,7 +160,7 @@ def _given_batch(sig, chosen: Mapping[str, np.ndarray]) -> int | None:
     return None
 
 
-def _shapes(model: Model, sig, missing: Sequence[str], evidence: Evidence, batch: int | None,
+def _shapes(model: Model, sig: Any, missing: Sequence[str], evidence: Evidence, batch: int | None,
             search_batch: int) -> tuple[dict[str, Shape], dict[str, str]] | str:
     """Each missing input's shape (-1: the batch, decided per run) and why, searching the sizes nothing gives;
     or why an input's shape cannot be found."""
@@ -189,7 +190,7 @@ def _shapes(model: Model, sig, missing: Sequence[str], evidence: Evidence, batch
     return shapes, whys
 
 
-def _stated(model: Model, info) -> Shape | None:
+def _stated(model: Model, info: Any) -> Shape | None:
     """The shape a signature states for an input, as TensorFlow reads it (an old graph's `shape {}` is any shape)."""
     node = model.graph.get(TensorRef.parse(info.name).node) if info.name else None
     if node is not None and node.op == "Placeholder" and "shape" in node.attrs:
@@ -245,7 +246,7 @@ def _shortest(shapes: Mapping[str, Shape], given: Mapping[str, np.ndarray]) -> i
     return min(sizes, default=1)
 
 
-def _invent(model: Model, info, shape: Shape, rng: np.random.Generator, where: str, assets_dir: Path | None,
+def _invent(model: Model, info: Any, shape: Shape, rng: np.random.Generator, where: str, assets_dir: Path | None,
             domain: Domain | None, shortest: int) -> tuple[np.ndarray, str] | str:
     """(array, what its values are) or why the input cannot be invented."""
     dtype = dt.numpy_of_or_none(info.dtype)
@@ -282,7 +283,7 @@ def values(domain: Domain, dtype: np.dtype, shape: Shape, rng: np.random.Generat
     return rng.integers(0, DEFAULT_INT_HIGH, shape).astype(dtype), f"integers in [0, {DEFAULT_INT_HIGH})"
 
 
-def _with_one_unknown(chosen: np.ndarray, unknown) -> np.ndarray:
+def _with_one_unknown(chosen: np.ndarray, unknown: object) -> np.ndarray:
     """The last element becomes the out-of-vocabulary key (when there are two or more)."""
     if chosen.size > 1:
         chosen = chosen.astype(object) if isinstance(unknown, bytes) else chosen.copy()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graphsurgeon import defaults
 from graphsurgeon.formats import saved_model as layout
@@ -42,14 +43,14 @@ def lint(directory: Path, tags: list[str]) -> list[Finding]:
     ]
 
 
-def _serving_default(meta, tags) -> Finding:
+def _serving_default(meta: Any, tags: list[str]) -> Finding:
     ok = defaults.SERVE_TAG in tags and "serving_default" in meta.signature_def
     return Finding("serve tag and serving_default", ok,
                    f"tag {defaults.SERVE_TAG!r} and signature 'serving_default' present" if ok
                    else f"tags {tags}, signatures {sorted(meta.signature_def)}: Serving's default needs both")
 
 
-def _variables(directory: Path, meta) -> Finding:
+def _variables(directory: Path, meta: Any) -> Finding:
     """A model that restores variables (it has a saver) needs variables/variables.index."""
     restores = meta.HasField("saver_def") and any(n.name == meta.saver_def.restore_op_name for n in meta.graph_def.node)
     index = layout.variables_index(directory)
@@ -58,7 +59,7 @@ def _variables(directory: Path, meta) -> Finding:
                    ("nothing to restore" if ok else "the graph restores variables but variables/variables.index is missing"))
 
 
-def _assets(directory: Path, meta) -> Finding:
+def _assets(directory: Path, meta: Any) -> Finding:
     names = [d.filename for d in meta.asset_file_def]
     tensors = [d.tensor_info.name for d in meta.asset_file_def]
     folder = layout.assets(directory)
@@ -72,7 +73,7 @@ def _assets(directory: Path, meta) -> Finding:
     return Finding("assets", ok, f"{len(names)} asset(s), all present" if ok else "; ".join(problems))
 
 
-def _one_init_op(meta) -> Finding:
+def _one_init_op(meta: Any) -> Finding:
     ops = set()
     if INIT_SIGNATURE in meta.signature_def:
         ops |= {t.name for t in meta.signature_def[INIT_SIGNATURE].outputs.values()}
@@ -82,7 +83,7 @@ def _one_init_op(meta) -> Finding:
                    else f"{len(ops)} init ops {sorted(ops)}: the loader runs exactly one")
 
 
-def _runtime_ops(meta) -> Finding:
+def _runtime_ops(meta: Any) -> Finding:
     library = meta.graph_def.library
     ops = {n.op for n in meta.graph_def.node} | {n.op for f in library.function for n in f.node_def}
     bad = sorted(set(unregistered_ops(ops, library)) | (ops & PYTHON_OPS))

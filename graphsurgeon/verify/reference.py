@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -89,7 +89,8 @@ def _variable_setup(source: Model, variables: list[str], weights: str | None
     restored = _saver_restores(source, [v for v in variables if v not in on_init])
     nodes: list[Node] = []
     if restored:
-        prefix = const_node(f"{SCOPE}/checkpoint", source.source.checkpoint, dt.enum_of("string"))
+        checkpoint = cast(str, source.source.checkpoint)  # _saver_restores restores nothing without one
+        prefix = const_node(f"{SCOPE}/checkpoint", checkpoint, dt.enum_of("string"))
         nodes.append(prefix)
         for i, (variable, (assign, restore, port)) in enumerate(sorted(restored.items())):
             nodes += _restore_nodes(source, f"{SCOPE}/restore_{i}", prefix.name, assign, restore, port)

@@ -33,7 +33,7 @@ from graphsurgeon.exporters.saved_model.signatures import (
 from graphsurgeon.exporters.saved_model.weights import Progress, add_saver, to_restored_variables, write_variables
 from graphsurgeon.exporters.serving_files import warmup_records, write_tfrecord
 from graphsurgeon.exporters.weight_checks import checked_weights
-from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.model import Asset, Model
 from graphsurgeon.ir.proto import to_graph_def
 from graphsurgeon.ir.quantized import warn_nonfinite_dequantizes
 from graphsurgeon.ir.shapes import needs_inference
@@ -130,7 +130,7 @@ def _signatures(model: Model, given: Sequence[SignatureSpec] | None) -> list[Sig
     return list(given) if given else with_default(model, from_source(model))
 
 
-def _meta_graph(model: Model, tags, sig_defs: dict, saver_def, assets) -> Any:
+def _meta_graph(model: Model, tags: Sequence[str], sig_defs: dict, saver_def: Any, assets: Sequence[Asset]) -> Any:
     meta = pb.meta_graph_pb2.MetaGraphDef()
     meta.meta_info_def.tags.extend(tags)
     meta.meta_info_def.tensorflow_version = runtime.tensorflow_version()

@@ -86,7 +86,7 @@ def from_source(model: Model) -> list[SignatureSpec]:
     return specs
 
 
-def signature_def(model: Model, spec: SignatureSpec):
+def signature_def(model: Model, spec: SignatureSpec) -> Any:
     if spec.source is not None:
         return spec.source  # sparse COO TensorInfos carry over as they are, tensors included
     sig = pb.meta_graph_pb2.SignatureDef(method_name=METHODS.get(spec.method, spec.method))

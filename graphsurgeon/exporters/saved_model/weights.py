@@ -6,10 +6,12 @@ the graph. Variables the model still has (frozen or not) are restored the same w
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from graphsurgeon.errors import WriteError
 from graphsurgeon.exporters.bundle_writer import BundleWriter
@@ -85,7 +87,7 @@ def _numeric(node: Node) -> bool:
     return dt.itemsize(dtype) > 0 and dtype in cpu_kernel_dtypes("Assign")
 
 
-def _shape(node: Node, model: Model):
+def _shape(node: Node, model: Model) -> Any:
     if node.weight is not None:
         return shape_proto(model.weights[node.weight].shape)
     return node.attrs["value"].tensor.tensor_shape
@@ -128,7 +130,8 @@ def _assign(r: Restored, index: int, graph: Graph) -> Node:
                 attrs={"T": dtype, "validate_shape": flag, "use_locking": flag})
 
 
-def _save_ops(restored, dtype_list, prefix, tensor_names, slices) -> list[Node]:
+def _save_ops(restored: list[Restored], dtype_list: Any, prefix: TensorRef, tensor_names: TensorRef,
+              slices: TensorRef) -> list[Node]:
     reads = []
     for i, r in enumerate(restored):
         if r.resource:
@@ -177,7 +180,7 @@ def _restored_shape(model: Model, r: Restored) -> tuple[int, ...]:
     return tuple(d.size for d in r.inline.tensor_shape.dim)
 
 
-def _chunks(model: Model, r: Restored):
+def _chunks(model: Model, r: Restored) -> Iterator[memoryview | bytes]:
     if r.weight is not None:
         return model.weights.chunks(r.weight)
     return array_chunks(to_array(r.inline))
@@ -192,7 +195,7 @@ def _save(prefix: str, batch: list[Restored], model: Model) -> None:
     raise WriteError(f"writing variables failed: {message}; check free space and permissions")
 
 
-def _value(model: Model, r: Restored):
+def _value(model: Model, r: Restored) -> np.ndarray:
     if r.weight is not None:
         return model.weights.read(r.weight)
     return to_array(r.inline)

@@ -215,7 +215,7 @@ def _parsed(raw: object, what: str) -> dict:
     return config
 
 
-def _layers(config) -> list[dict]:
+def _layers(config: Any) -> list[dict]:
     """Every layer dict in a (possibly nested) Keras config, iteratively."""
     found, stack = [], [config]
     while stack:
@@ -229,12 +229,12 @@ def _layers(config) -> list[dict]:
     return found
 
 
-def layer_dicts(config) -> list[dict]:
+def layer_dicts(config: Any) -> list[dict]:
     """Every layer dict in a (possibly nested) Keras config (the .h5 and .keras loaders share it)."""
     return _layers(config)
 
 
-def refuse_lambdas(config, path: Path, unsafe_lambda: bool, supplied: Collection[str] = ()) -> None:
+def refuse_lambdas(config: dict, path: Path, unsafe_lambda: bool, supplied: Collection[str] = ()) -> None:
     """A Lambda layer's stored function (bytecode or source) would run when Keras loads it: refuse by name.
 
     A Lambda whose function is a name in ``supplied`` (the custom objects, where

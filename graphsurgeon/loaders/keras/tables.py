@@ -19,6 +19,7 @@ its IDF weights as numbers while it loads its vocabulary (see refuse_untraceable
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def refuse_untraceable(config: dict, source: str) -> None:
                 "model.export(dir) instead, or use output_mode='count' and weigh the counts in a layer after it")
 
 
-def _attr(**kwargs) -> object:
+def _attr(**kwargs: Any) -> object:
     return pb.attr_value_pb2.AttrValue(**kwargs)
 
 
