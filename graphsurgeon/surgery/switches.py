@@ -28,8 +28,9 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -207,7 +208,7 @@ def _draws(graph: Graph, name: str) -> bool:
     return False
 
 
-ARITHMETIC = {"Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply, "RealDiv": np.divide}
+ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {"Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply, "RealDiv": np.divide}
 
 
 def _scalar(graph: Graph, ref: TensorRef, depth: int = 4) -> np.ndarray | None:

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -185,11 +186,11 @@ def _recorded_domains(key: str, record: Record | None) -> dict[str, Domain]:
 
 def _save_feeds(trials: Sequence[Trial], path: str | os.PathLike) -> None:
     """The main inputs of every signature as SIGNATURE/KEY arrays, which --feeds reads back."""
-    arrays = {}
+    arrays: dict[str, Any] = {}  # Any: numpy's stubs for savez's **kwds differ between numpy versions
     for trial in trials:
         for input_key, value in (trial.inputs.feeds[0].items() if trial.inputs.feeds else ()):
             arrays[f"{trial.key}/{input_key}"] = value.astype(bytes) if value.dtype.kind == "O" else value
-    np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stubs type **kwds as bool
+    np.savez(path, **arrays)
 
 
 def _checked(child: LoaderChild, directory: Path, tags: Sequence[str], model: Model, trials: list[Trial],

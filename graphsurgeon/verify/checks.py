@@ -102,12 +102,13 @@ def judge(v: Verdict, export: Runs, source: Runs | None) -> SignatureCheck:
 
 def _outputs(v: Verdict, export: Runs, source: Runs | None) -> list[OutputCheck]:
     """One check per output key, over every run that ran on both sides (the repeat left out)."""
-    indices = [i for i in range(len(export.outputs)) if i != REPEAT and export.outputs[i] is not None
-               and (source is None or source.outputs[i] is not None)]
+    pairs = [(export.outputs[i], source.outputs[i] if source is not None else None)
+             for i in range(len(export.outputs)) if i != REPEAT]
+    ran = [(out, ref) for out, ref in pairs if out is not None and (source is None or ref is not None)]
     checks = []
     for j, key in enumerate(v.output_keys):
-        values = [export.outputs[i][j] for i in indices]  # type: ignore[index]
-        expected = [source.outputs[i][j] for i in indices] if source is not None else None  # type: ignore[index]
+        values = [out[j] for out, _ in ran if out is not None]
+        expected = [ref[j] for _, ref in ran if ref is not None] if source is not None else None
         allowed = v.allow_empty is True or (isinstance(v.allow_empty, frozenset) and key in v.allow_empty)
         checks.append(check_output(v.key, key, values, expected, v.atol, v.rtol, allowed))
     return checks

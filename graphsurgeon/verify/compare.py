@@ -92,7 +92,7 @@ def _compare_masked(base: OutputCheck, value: np.ndarray, expected: np.ndarray, 
     close = finite & (diff <= atol + rtol * np.abs(np.where(finite, expected, 0.0)))
     notes = [f"the source itself produces {what} at {int(np.count_nonzero(mask))} of {value.size} elements; "
              "the export does the same" for what, mask in (("NaN", both_nan), ("Inf", same_inf)) if mask.any()]
-    checked = OutputCheck(base.key, base.shape, base.dtype, float(diff.max(initial=0.0)), float(rel.max(initial=0.0)),
+    checked = OutputCheck(base.key, base.shape, base.dtype, _largest(diff), _largest(rel),
                           True, "", notes)
     export_nan = np.isnan(value) & ~np.isnan(expected)
     if export_nan.any():
@@ -117,3 +117,8 @@ def same_outputs(first: list[np.ndarray], second: list[np.ndarray], atol: float,
         elif not np.array_equal(a, b):
             return False
     return True
+
+
+def _largest(values: np.ndarray) -> float:
+    """The largest element, 0 for none (numpy's ``initial=`` is typed differently across its versions)."""
+    return float(values.max()) if values.size else 0.0

@@ -224,12 +224,12 @@ def _shape(own: Shape | None, source: Shape | None, recorded: Shape | None,
             dims.append(d)
         elif i == 0:
             dims.append(batch or -1)
-        elif _known(source, own, i):
-            dims.append(source[i])  # type: ignore[index]
-            why.append(f"dim {i} from the source ({source[i]})")  # type: ignore[index]
-        elif _known(recorded, own, i):
-            dims.append(recorded[i])  # type: ignore[index]
-            why.append(f"dim {i} from the export's record ({recorded[i]})")  # type: ignore[index]
+        elif source is not None and _known(source, own, i):
+            dims.append(source[i])
+            why.append(f"dim {i} from the source ({source[i]})")
+        elif recorded is not None and _known(recorded, own, i):
+            dims.append(recorded[i])
+            why.append(f"dim {i} from the export's record ({recorded[i]})")
         else:
             dims.append(FREE)
     return tuple(dims), ", ".join(why)

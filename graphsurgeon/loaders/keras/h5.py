@@ -205,7 +205,8 @@ def _config(path: Path, architecture: str | None) -> dict | None:
 
 def _parsed(raw: object, what: str) -> dict:
     try:
-        config = json.loads(raw.tobytes() if isinstance(raw, np.ndarray) else raw)  # type: ignore[arg-type]
+        text = raw.tobytes() if isinstance(raw, np.ndarray) else raw
+        config = json.loads(text if isinstance(text, (str, bytes)) else str(text))
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as err:
         raise LoadError(f"{what} is not valid JSON ({err}); re-save the model with Keras") from err
     except RecursionError as err:
