@@ -81,6 +81,6 @@ def test_ctc_export_decodes_the_reference_line_as_three_sparse_tensors(corpus, c
 @pytest.mark.slow
 def test_ctc_export_verifies_against_the_checkpoint(corpus, ctc_export):
     reference = _reference(corpus, CTC, "greedy")
-    report = gs.verify(ctc_export, inputs={"Placeholder": reference["x"], "Placeholder_4": reference["seq_len"]},
+    report = gs.verify(ctc_export, feeds={"Placeholder": reference["x"], "Placeholder_4": reference["seq_len"]},
                        against=corpus / CTC / "checkpoints")
     assert report.ok, report

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def native_stderr_held_back() -> Iterator[None]:
-    """Hold back what native code writes to fd 2; if the block fails, log it (shown with -v).
+def native_stderr_held_back(show_on_failure: bool = False) -> Iterator[None]:
+    """Hold back what native code writes to fd 2; if the block fails, log it (shown with -v), or with
+    ``show_on_failure`` write it to stderr (fixtures/build.py: a failing builder shows why).
 
     TensorFlow 2.21 logs INFO lines from C++ (oneDNN, CUDA probing) at import,
     before TF_CPP_MIN_LOG_LEVEL takes effect, into the CLI's output. A failure
@@ -28,12 +29,17 @@ def native_stderr_held_back() -> Iterator[None]:
         try:
             yield
         except BaseException:
+            sys.stderr.flush()
             os.dup2(saved, 2)
             capture.seek(0)
             native = capture.read().decode(errors="replace").strip()
-            if native:
-                logging.getLogger("graphsurgeon.tf.runtime").debug("TensorFlow's native output before the failure:\n%s", native)
+            if native and show_on_failure:
+                sys.stderr.write(native + "\n")
+            elif native:
+                logging.getLogger("graphsurgeon.tf.runtime").debug(
+                    "TensorFlow's native output before the failure:\n%s", native)
             raise
         finally:
+            sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)

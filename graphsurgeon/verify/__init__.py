@@ -74,8 +74,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
            export_tags: Sequence[str] | None = None, atol: Tolerance = defaults.ATOL,
            rtol: Tolerance = defaults.RTOL, replay: bool = True, allow_empty: bool | Iterable[str] = False,
            save_feeds: str | os.PathLike | None = None, asset_dir: str | None = None, weights: str | None = None,
-           replace_layers: Sequence[str] | None = None,
-           inputs: Mapping[str, np.ndarray] | None = None) -> VerifyReport:
+           replace_layers: Sequence[str] | None = None) -> VerifyReport:
     """Check ``directory`` the way Serving will meet it.
 
     ``feeds`` maps input keys (or SIGNATURE/KEY) to arrays; inputs without one
@@ -91,7 +90,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
     shorthands for those fields. Options that run code are never taken from
     the record. ``allow_empty`` (True, or output keys) accepts outputs with
     zero elements. ``export_tags`` picks the export's MetaGraph (default: the
-    tags it was exported with). ``inputs`` is another name for ``feeds``.
+    tags it was exported with).
     """
     directory = Path(directory)
     if not layout.has_proto(directory):
@@ -99,7 +98,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
     given = _loading_options(source, asset_dir, weights, replace_layers)
     record = read_record(directory)
     tags = tuple(export_tags) if export_tags else record.recipe.export_tag_list if record else defaults.EXPORT_TAGS
-    feeds = feeds if feeds is not None else inputs or {}
+    feeds = feeds or {}
     with LoaderChild() as child, work_dir() as work:
         findings = lint(directory, list(tags))
         model = load(directory, tags=tags, trace=False)  # the C++ loader runs the directory as it is

@@ -61,7 +61,7 @@ def test_several_signatures_with_methods_and_chosen_keys(corpus, tmp_path):
     path = export_saved_model(model, tmp_path / "reg", signatures=specs)
     exported = gs.load(path)
     assert exported.signatures["scaled"].method_name == "tensorflow/serving/regress"
-    report = verify(path, inputs={"x": np.float32([5.0]), "inputs": np.float32([5.0])})
+    report = verify(path, feeds={"x": np.float32([5.0]), "inputs": np.float32([5.0])})
     assert report.ok, report
     assert {c.key for c in report.signatures if c.ran} == {"serving_default", "scaled"}
 

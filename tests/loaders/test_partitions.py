@@ -53,6 +53,6 @@ def test_partitioned_models_export_and_verify_in_the_cpp_loader(generated, tmp_p
     model = extract(gs.load(generated / name), [inputs], [output])
     assert not any(n.op == "VariableV2" for n in model.graph)
     version = export_saved_model(model, tmp_path / name)
-    report = gs.verify(version, inputs=feed, against=generated / name)
+    report = gs.verify(version, feeds=feed, against=generated / name)
     assert report.ok, report
     assert report.signatures[0].outputs[0].max_abs_error <= 1e-6

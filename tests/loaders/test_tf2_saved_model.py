@@ -36,7 +36,7 @@ def test_half_plus_two_tf2_all_six_serving_signatures_numbers_and_asset(corpus, 
     assert (path / "assets" / "foo.txt").read_bytes() == (source / "assets" / "foo.txt").read_bytes()
     inputs = {f"{key}/inputs": _examples(x=3.0, x2=4.0) for key in ("classify_x_to_y", "regress_x_to_y",
                                                                        "regress_x_to_y2")}
-    report = verify(path, inputs=inputs, against=source)
+    report = verify(path, feeds=inputs, against=source)
     assert report.ok and all(c.ran and c.outputs for c in report.signatures), report
     assert all(o.max_abs_error == 0.0 for c in report.signatures for o in c.outputs)
     ops = {n.op for n in exported.graph}
@@ -80,7 +80,7 @@ def test_keras_lstm_stateless_while_survives_freezing(corpus, tmp_path, cli):
     exported = gs.load(path)
     assert [n.op for n in exported.graph].count("StatelessWhile") == 1 and len(exported.graph.library.function) == 2
     x = np.random.default_rng(0).random((3, 5, 3), dtype=np.float32)
-    assert verify(path, inputs={"input_1": x}, against=source).ok
+    assert verify(path, feeds={"input_1": x}, against=source).ok
 
 
 def test_leak_testmodel_cut_to_one_of_three_outputs(corpus, tmp_path, cli):
@@ -103,7 +103,7 @@ def test_tfx_keras_serving_with_real_examples(corpus, tmp_path, cli):
     features = {k: tf.train.Feature(float_list=tf.train.FloatList(value=[v])) for k, v in
                 {"body_mass_g": 0.4, "culmen_depth_mm": 0.6, "culmen_length_mm": 0.3, "flipper_length_mm": 0.5}.items()}
     example = tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
-    assert verify(path, inputs={"examples": np.array([example], dtype=object)}, against=source).ok
+    assert verify(path, feeds={"examples": np.array([example], dtype=object)}, against=source).ok
 
 
 def test_state_updating_signature_is_refused_and_read_only_ones_freeze(corpus, tmp_path, cli):
@@ -156,7 +156,7 @@ def test_keras3_model_export_lookup_table_is_rebuilt_and_serves(generated, tmp_p
     assert [n.op for n in graph if n.op in {"HashTableV2", "LookupTableImportV2"}] == ["HashTableV2",
                                                                                        "LookupTableImportV2"]
     assert not [n for n in graph.of_ops({"Placeholder"}) if n.attrs["dtype"].type == tf.resource.as_datatype_enum]
-    report = verify(path, inputs={"words": WORDS}, against=source)
+    report = verify(path, feeds={"words": WORDS}, against=source)
     assert report.ok and all(c.ran for c in report.signatures), report
     [[served]] = run_in_cpp_loader(path, ["serve"], [Run({"words:0": WORDS}, ["Identity_1:0"])])
     keras_model = keras.saving.load_model(generated / "keras3" / "lookup.keras", compile=False)
@@ -171,7 +171,7 @@ def test_captured_tables_from_files_and_tensors_serve_and_a_mutable_one_is_refus
     path = tmp_path / "tables" / "1"
     assert (path / "assets" / "colors.txt").read_text().split() == ["red", "green", "blue", "cyan"]
     feeds = {"words": np.array([b"blue", b"pink", b"red"]), "ids": np.array([42, 5, 3], np.int64)}
-    report = verify(path, inputs=feeds, against=source)
+    report = verify(path, feeds=feeds, against=source)
     assert report.ok and sorted(c.key for c in report.signatures if c.ran) == ["id_scores", "serving_default",
                                                                                 "word_ids"], report
     [[ids]] = run_in_cpp_loader(path, ["serve"], [Run({"words:0": feeds["words"]},

@@ -51,7 +51,7 @@ def test_init_from_initializers_uses_the_original_initializer_not_the_restore(hu
     model = extract(source, ["x"], ["embedding"], init_from_initializers=True)
     np.testing.assert_array_equal(model.weights.read("module/dense/bias"), np.zeros(4, np.float32))
     version = export_saved_model(model, tmp_path / "hub")
-    report = gs.verify(version, inputs={"x": X}, against=hub / "hub_graph.meta")  # the same seeded initializers
+    report = gs.verify(version, feeds={"x": X}, against=hub / "hub_graph.meta")  # the same seeded initializers
     assert report.ok, report
 
 
