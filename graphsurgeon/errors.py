@@ -69,3 +69,9 @@ def close_matches(name: str, candidates: Iterable[str], limit: int = 3) -> list[
         # "encoder/out"); suffix matches catch that where ratios do not.
         matches = sorted(c for c in candidates if c.endswith("/" + name))[:limit]
     return matches
+
+
+def first_line(err: BaseException) -> str:
+    """An exception's message in one line (TensorFlow's errors keep theirs in ``message``)."""
+    lines = str(getattr(err, "message", err)).strip().splitlines()
+    return lines[0] if lines else type(err).__name__

@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from graphsurgeon import defaults
-from graphsurgeon.errors import UsageError
 from graphsurgeon.exporters.graphdef import write_graph_def
 from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.exporters.saved_model.publish import check_base

@@ -57,6 +57,10 @@ class Head:
     labels: str | None = None
 
 
+# The fields a Recipe holds as tuples of names, however they are given (a list, one string).
+TUPLE_FIELDS = ("tags", "signatures", "replace_layers", "outputs", "extra_assets", "export_tags")
+
+
 @dataclass(frozen=True)
 class Recipe:
     """What to load, what to keep, how to bind it, and how to serve it. Every field None means the default.
@@ -123,7 +127,7 @@ class Recipe:
 
     def __post_init__(self) -> None:
         # Accept what a script naturally writes (lists, "name=float32[?,3]" strings) and store one form.
-        for name in ("tags", "signatures", "replace_layers", "outputs", "extra_assets", "export_tags"):
+        for name in TUPLE_FIELDS:
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
@@ -199,9 +203,6 @@ class Recipe:
             values["front_end"] = FrontEnd(**values["front_end"])
         if "head" in values:
             values["head"] = Head(**values["head"])
-        for name in ("tags", "signatures", "replace_layers", "outputs", "extra_assets", "export_tags"):
-            if name in values:
-                values[name] = tuple(values[name])
         for name in ("mean", "std"):
             if values.get("front_end") and getattr(values["front_end"], name) is not None:
                 values["front_end"] = dataclasses.replace(values["front_end"],

@@ -10,6 +10,7 @@ from graphsurgeon import errors
 from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.ir import resolve
 from graphsurgeon.surgery import reach
+from tests.audit.schema import audit_json
 from tests.tiny import extract
 
 
@@ -103,7 +104,7 @@ def test_audit_reports_what_cut_refuses_with_the_same_words(cli, corpus, tmp_pat
     cut = cli("cut", meta, *names, "--init-from-initializers", "-o", tmp_path / "x.pb")
     assert cut.code == 1
     message = cut.err.strip().removeprefix("error: ")
-    report = json.loads(cli("audit", meta, *names, "--json").out)
+    report = audit_json(cli("audit", meta, *names, "--json").out)
     assert [r["message"] for r in report["risks"] if r["kind"] == "cut refused"] == [message]
     assert not (tmp_path / "x.pb").exists()
 
@@ -116,6 +117,6 @@ def test_audit_reports_what_freezing_refuses_with_the_same_words(cli, corpus, tm
     cut = cli("cut", meta, *names, "-o", tmp_path / "x.pb")
     assert cut.code == 1 and "--init-from-initializers" in cut.err
     message = cut.err.strip().removeprefix("error: ")
-    report = json.loads(cli("audit", meta, *names, "--json").out)
-    assert [r["message"] for r in report["risks"] if r["kind"] == "export refused"] == [message]
+    report = audit_json(cli("audit", meta, *names, "--json").out)
+    assert [r["message"] for r in report["risks"] if r["kind"] == "freeze refused"] == [message]
     assert not (tmp_path / "x.pb").exists()

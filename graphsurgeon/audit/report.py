@@ -165,8 +165,9 @@ def _cut(model: Model, recipe: Recipe) -> _Cut:
     if model.source.traced and (recipe.outputs or signature_outputs(model) or model.outputs):
         planned = plan(model, recipe)
         split = split_planned(planned)
-        risks = [Risk(f"{'cut' if isinstance(p, CutError) else 'export'} refused", p.node, str(p),
-                      "change the recipe as it says") for p in planned.problems]
+        refusals = [*planned.problems, *([split.refused] if split.refused else [])]
+        risks = [Risk(f"{'cut' if isinstance(p, CutError) else 'freeze'} refused", p.node, str(p),
+                      "change the recipe as it says") for p in refusals]
         risks += training_behaviour_risks(planned.training_behaviour)
         return _Cut(planned.model, planned.input_refs, planned.outputs, split, risks)
     names = Resolver(model)

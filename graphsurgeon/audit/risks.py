@@ -9,7 +9,9 @@ from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
 from graphsurgeon.ir.custom_ops import describe, provider
-from graphsurgeon.ir.ops import FILE_WRITE_OPS, PYTHON_OPS, READS, STATE_PUSH_OPS, TABLE_INIT_OPS, is_assign
+from graphsurgeon.ir.ops import (
+    FILE_READ_OPS, FILE_WRITE_OPS, PYTHON_OPS, READS, STATE_PUSH_OPS, TABLE_INIT_OPS, is_assign,
+)
 from graphsurgeon.ir.quantized import nonfinite_dequantizes
 from graphsurgeon.ir.types import unregistered_ops_of, variable_behind
 from graphsurgeon.surgery.initializers import initial_value_or_none
@@ -20,8 +22,7 @@ SIDE_EFFECT_OPS = {
     **{op: "runs Python, which Serving does not have" for op in PYTHON_OPS},
     **{op: "writes files on the server at every request" for op in FILE_WRITE_OPS},
     **{op: "pushes onto a queue, stack or table at every request" for op in STATE_PUSH_OPS},
-    "ReadFile": "reads a file by a path fixed at training time",
-    "MatchingFiles": "lists files on the server",
+    **{op: "reads or lists files on the server by a path fixed at training time" for op in FILE_READ_OPS},
     "Print": "prints on the server at every request",
     "PrintV2": "prints on the server at every request",
 }

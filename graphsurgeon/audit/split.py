@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from graphsurgeon.errors import GraphSurgeonError
 from graphsurgeon.ir.model import Model
 from graphsurgeon.names import TensorRef
 from graphsurgeon.plan import Plan
@@ -33,25 +34,31 @@ class Split:
 
     reasons: dict[str, str]  # source node -> KEPT or why it goes
     result: Model | None
+    refused: GraphSurgeonError | None = None  # what applying the plan refused (a constant pinning the batch)
 
 
 def split_planned(planned: Plan) -> Split:
-    """The Plan as cut applies it: freeze (lazy), cut, strip; no weight is read and TensorFlow is not imported.
+    """The Plan as cut applies it: freeze (lazy), cut, strip. No weight is read; TensorFlow is imported only
+    where the cut itself needs it (shape inference for a relaxed batch).
 
     Variables without a checkpoint value would need their initializers run
-    (TensorFlow), so such plans, and plans a cut or freeze refuses (their
-    problems), are split by the plan's own sweep.
+    (TensorFlow), so such plans, plans a cut or freeze refuses (their
+    problems) and plans whose application is refused (``refused``: a constant
+    pinning a relaxed batch) are split by the plan's own sweep.
     """
     model = planned.model
     kept = planned.kept
-    result = None
+    result, refused = None, None
     if not planned.problems and not planned.freezing.computed:
-        with _cut_warnings_held():
-            result = planned.apply()
-        kept = frozenset(result.graph.names)
+        try:
+            with _cut_warnings_held():
+                result = planned.apply()
+            kept = frozenset(result.graph.names)
+        except GraphSurgeonError as err:
+            refused = err
     reasons = classify(model, planned.input_refs, planned.outputs, kept)
     if result is None:
-        return Split(reasons, None)
+        return Split(reasons, None, refused)
     for name in planned.kept - kept:
         reasons[name] = STRIPPED
     return Split(reasons, result)

@@ -14,8 +14,9 @@ from typing import Any
 import google_crc32c
 import numpy as np
 from google.protobuf import text_format
+from google.protobuf.message import DecodeError
 
-from graphsurgeon.errors import UsageError
+from graphsurgeon.errors import LoadError, UsageError
 from graphsurgeon.exporters.serving_protos import message_class
 from graphsurgeon.formats.bundle import masked_crc
 from graphsurgeon.ir import tensors
@@ -93,19 +94,33 @@ def write_tfrecord(path: Path, records: Iterable[bytes]) -> None:
 
 
 def read_tfrecord(path: Path) -> list[bytes]:
-    data, pos, records = path.read_bytes(), 0, []
+    """The records of a TFRecord file, each framing CRC checked; LoadError naming the record if damaged."""
+    data, pos, records = path.read_bytes(), 0, list[bytes]()
     while pos < len(data):
-        (length,) = struct.unpack_from("<Q", data, pos)
-        pos += 12
-        records.append(data[pos:pos + length])
-        pos += length + 4
+        if pos + 12 > len(data):
+            raise LoadError(f"{path}: record {len(records)} is truncated; write the file again")
+        length_bytes, (length_crc,) = data[pos:pos + 8], struct.unpack_from("<I", data, pos + 8)
+        (length,) = struct.unpack("<Q", length_bytes)
+        record, end = data[pos + 12:pos + 12 + length], pos + 16 + length
+        if length_crc != masked_crc(google_crc32c.value(length_bytes)) or end > len(data) or \
+                struct.unpack_from("<I", data, end - 4)[0] != masked_crc(google_crc32c.value(record)):
+            raise LoadError(f"{path}: record {len(records)} is damaged (truncated or CRC mismatch); "
+                            "write the file again")
+        records.append(record)
+        pos = end
     return records
 
 
 def warmup_requests(path: Path) -> list:
     """The PredictRequests in a warmup file, parsed as Serving parses them."""
     log = message_class("PredictionLog")
-    return [log.FromString(r).predict_log.request for r in read_tfrecord(path)]
+    requests = []
+    for i, record in enumerate(read_tfrecord(path)):
+        try:
+            requests.append(log.FromString(record).predict_log.request)
+        except DecodeError as err:
+            raise LoadError(f"{path}: record {i} is not a PredictionLog ({err}); write the file again") from err
+    return requests
 
 
 def batching_parameters_text(max_batch_size: int = 32, batch_timeout_micros: int = 2000, num_batch_threads: int = 2,

@@ -29,6 +29,8 @@ OPTIMIZER_PREFIXES = ("Apply", "ResourceApply", "SparseApply", "ResourceSparseAp
 TABLE_INIT_OPS = frozenset({"InitializeTable", "InitializeTableV2", "InitializeTableFromTextFile",
                             "InitializeTableFromTextFileV2", "InitializeTableFromDataset", "LookupTableImport",
                             "LookupTableImportV2"})
+# tf.lookup.TextFileIndex: the key_index/value_index of a table filled from a text file.
+WHOLE_LINE, LINE_NUMBER = -2, -1
 
 # Ops a Saver restores checkpoint tensors with (V2 bundles, V1 files, V1 partitioned slices).
 RESTORE_OPS = frozenset({"RestoreV2", "Restore", "RestoreSlice"})

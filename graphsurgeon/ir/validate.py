@@ -10,8 +10,9 @@ Two entry points share every check and one OpDef cache:
 - ``validate(graph, where)``: the whole graph, once, in one pass: every node as
   above, registered ops, inputs that exist with the dtype their consumer
   expects, and no cycle but a while loop's back edges. An export or a frozen
-  .pb validates its final graph with it before any weight is read; inspect,
-  audit and verify validate what they load.
+  .pb validates its final graph with it before any weight is read, and verify
+  the SavedModel it checks; inspect and audit meet the per-node checks as
+  they build the nodes they show.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from google.protobuf import message, text_format
 
-from graphsurgeon.errors import LoadError
+from graphsurgeon.errors import LoadError, first_line
 from graphsurgeon.ir.model import Model, Source
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.tf.protos import pb
@@ -25,16 +25,11 @@ def parse_proto(path: Path, proto: Any, what: str) -> Any:
             proto.ParseFromString(data)
     except (message.DecodeError, text_format.ParseError, UnicodeDecodeError) as err:
         raise LoadError(
-            f"{path} is not a valid {what} ({_first_line(err)}); the file may be truncated or of another kind"
+            f"{path} is not a valid {what} ({first_line(err)}); the file may be truncated or of another kind"
         ) from err
     except RecursionError as err:  # the text parser recurses once per nested message
         raise LoadError(f"{path} nests messages too deeply to be a {what}; the file is damaged or hostile") from err
     return proto
-
-
-def _first_line(err: Exception) -> str:
-    lines = str(err).strip().splitlines()
-    return lines[0] if lines else type(err).__name__
 
 
 def load_graphdef(path: Path) -> Model:

@@ -17,16 +17,18 @@ import os
 from collections.abc import Mapping
 
 from graphsurgeon.ir.graph import Graph, Node
-from graphsurgeon.ir.ops import TABLE_INIT_OPS
+from graphsurgeon.ir.ops import FILE_READ_OPS, TABLE_INIT_OPS
 from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.names import TensorRef
-from graphsurgeon.tf import runtime
 from graphsurgeon.tf.protos import pb
 from graphsurgeon.tf.tf2_trace import CapturedResource
 
 SCOPE = "graphsurgeon_tf2_tables"
 RESOURCE = pb.types_pb2.DT_RESOURCE
+# The resource-handle table initializers a copy can serve anywhere: constant keys and values, or a vocabulary
+# file (its path re-pointed at the shipped asset). A dataset's files, or the V1 ops, are not copied.
+COPYABLE_INIT_OPS = TABLE_INIT_OPS & {"InitializeTableV2", "LookupTableImportV2", "InitializeTableFromTextFileV2"}
 
 
 def rebuilt_tables(graph: Graph, captured: Mapping[str, CapturedResource], assets: Mapping[str, TensorRef],
@@ -55,7 +57,7 @@ def _initializer(table: str, init: Graph, assets: Mapping[str, TensorRef]) -> li
     """The initializer's nodes renamed into the flattened graph (the init op last), or None if it reads more
     than constants and a shipped vocabulary file."""
     handles = [n for n in init.of_ops({"Placeholder"}) if n.attrs["dtype"].type == RESOURCE]
-    ops = init.of_ops(TABLE_INIT_OPS)
+    ops = init.of_ops(COPYABLE_INIT_OPS)
     if len(handles) != 1 or len(ops) != 1 or len(init.of_ops({"Placeholder"})) != 1:
         return None
     op = ops[0]
@@ -66,6 +68,8 @@ def _initializer(table: str, init: Graph, assets: Mapping[str, TensorRef]) -> li
             return None
         op = op.replace(inputs=(op.inputs[0], path))
     needed = _upstream(init, op)
+    if any(init[name].op in FILE_READ_OPS for name in needed if name != op.name):
+        return None  # a path on the exporting machine
     scope = f"{SCOPE}/{table}/"
 
     def renamed(name: str) -> str:

@@ -98,8 +98,8 @@ def _embedded(graph: Graph, node: Node, path: Path) -> list[Node]:
     keys, values = _table_contents(graph, node, path)
     table = graph[graph.source(node.inputs[0]).node]
     key_type, value_type = table.attrs["key_dtype"].type, table.attrs["value_dtype"].type
-    keys_node = const_node(_free(graph, f"{node.name}/keys"), keys, key_type)
-    values_node = const_node(_free(graph, f"{node.name}/values"), values, value_type)
+    keys_node = const_node(graph.free_name(f"{node.name}/keys"), keys, key_type)
+    values_node = const_node(graph.free_name(f"{node.name}/values"), values, value_type)
     types = {"Tin": table.attrs["key_dtype"], "Tout": table.attrs["value_dtype"]}
     load = Node(node.name, TEXT_INITS[node.op][0], (node.inputs[0], TensorRef(keys_node.name),
                 TensorRef(values_node.name)), node.control_inputs, types, node.device)
@@ -121,13 +121,6 @@ def _table_contents(graph: Graph, init: Node, path: Path) -> tuple[np.ndarray, n
         raise WriteError(f"table initializer {init.name!r} cannot read {path}: {first}") from err
     order = np.argsort(keys, kind="stable")
     return keys[order], values[order]
-
-
-def _free(graph: Graph, name: str) -> str:
-    candidate, i = name, 1
-    while candidate in graph:
-        candidate, i = f"{name}_{i}", i + 1
-    return candidate
 
 
 def _with_init_all_tables(graph: Graph, tables: list[str]) -> Graph:

@@ -17,6 +17,7 @@ from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Node
 from graphsurgeon.ir.model import Asset, Model
+from graphsurgeon.ir.ops import LINE_NUMBER, WHOLE_LINE
 from graphsurgeon.ir.resolve import Resolver
 from graphsurgeon.ir.types import output_dtype
 from graphsurgeon.names import TensorRef
@@ -25,7 +26,6 @@ from graphsurgeon.tf.protos import pb
 SCOPE = "classification_head"
 OUTPUTS = ("classes", "probabilities", "labels")  # the head's output nodes (labels only with a labels file)
 PROBABILITY_OPS = frozenset({"Softmax", "Sigmoid"})
-WHOLE_LINE, LINE_NUMBER = -2, -1  # tf.lookup.TextFileIndex values for InitializeTableFromTextFileV2
 
 
 def _attr(**kwargs: Any) -> Any:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
-from graphsurgeon.ir.ops import CONTROL_FLOW_OPS
+from graphsurgeon.ir.ops import CONTROL_FLOW_OPS, PASS_THROUGH_OPS
 from graphsurgeon.ir.signatures import tensor_nodes
 from graphsurgeon.names import TensorRef
 from graphsurgeon.surgery import frames
 from graphsurgeon.surgery.reach import reach
 from graphsurgeon.surgery.rewire import rewired
 
-PASS_THROUGH_OPS = frozenset({"Identity", "CheckNumerics", "StopGradient", "Snapshot"})
+# EnsureShape checks at run time and stays; PreventGradient stays, as exports before this one kept it.
+STRIPPED_PASS_THROUGH_OPS = PASS_THROUGH_OPS - {"EnsureShape", "PreventGradient"}
 
 
 def strip_training(model: Model, *, sweep_unreached: bool = True) -> Model:
@@ -57,7 +58,7 @@ def _removable_pass_throughs(graph: Graph, protected: set[str]) -> set[str]:
     control_sources = {c for node in graph for c in node.control_inputs}
     return {
         node.name for node in graph
-        if node.op in PASS_THROUGH_OPS and _is_plain_forward(graph, node, frame)
+        if node.op in STRIPPED_PASS_THROUGH_OPS and _is_plain_forward(graph, node, frame)
         and node.name not in protected and node.name not in control_sources
     }
 

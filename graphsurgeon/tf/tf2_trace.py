@@ -9,6 +9,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from graphsurgeon.errors import first_line
+
 
 class Unflattenable(Exception):
     """A signature graphsurgeon will not flatten: ``reason`` is "composite inputs", "state updates",
@@ -30,13 +32,8 @@ class SavedModelLoadFailed(Exception):
     cannot read, or KeyError, ValueError, AttributeError, ... from its Python side for a damaged proto)."""
 
     def __init__(self, cause: BaseException):
-        super().__init__(f"{type(cause).__name__}: {_first_line(cause)}")
+        super().__init__(f"{type(cause).__name__}: {first_line(cause)}")
         self.cause = cause
-
-
-def _first_line(err: BaseException) -> str:
-    lines = str(getattr(err, "message", err)).strip().splitlines()
-    return lines[0] if lines else type(err).__name__
 
 
 TracedSignatures = dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]  # key -> (inputs, outputs)

@@ -109,7 +109,7 @@ def verify(directory: str | os.PathLike, *, feeds: Mapping[str, np.ndarray] | No
         trials = [_trial(model, key, feeds, reference, record, directory, BATCHES) for key in keys]
         if save_feeds is not None:
             _save_feeds(trials, save_feeds)
-        checks = _checked(child, directory, tags, model, trials, reference, record, findings,
+        checks = _checked(child, directory, tags, model, trials, feeds, reference, record, findings,
                           Tolerances(atol, rtol, _allowed(allow_empty), _samples(record)))
     compared = reference.describe() if reference else None
     ok = all(f.ok for f in findings) and bool(checks) and all(c.ok for c in checks)
@@ -159,7 +159,7 @@ def _trial(model: Model, key: str, feeds: Mapping[str, np.ndarray], reference: R
         record=_recorded_shapes(model, key, record),
         search=lambda shapes, batch: smallest_size(model, key, shapes, FREE, batch),
         domains=_recorded_domains(key, record))
-    inputs = signature_inputs(model, key, feeds, evidence, directory / "assets", batches)
+    inputs = signature_inputs(model, key, feeds, evidence, layout.assets(directory), batches)
     if isinstance(pairing, str):
         return Trial(key, inputs, None, pairing)
     return Trial(key, inputs, pairing)
@@ -193,15 +193,16 @@ def _save_feeds(trials: Sequence[Trial], path: str | os.PathLike) -> None:
 
 
 def _checked(child: LoaderChild, directory: Path, tags: Sequence[str], model: Model, trials: list[Trial],
-             reference: Reference | None, record: Record | None, findings: list[Finding],
-             settings: Tolerances) -> list[SignatureCheck]:
+             feeds: Mapping[str, np.ndarray], reference: Reference | None, record: Record | None,
+             findings: list[Finding], settings: Tolerances) -> list[SignatureCheck]:
     """Run everything in the child and judge each signature. One whose invented batch fails at a node runs
-    again at another batch (the source's, else 1): if that runs, the graph pins the batch."""
+    again at another batch (the source's, else 1), with the same ``feeds``: if that runs, the graph pins
+    the batch."""
     checks = _round(child, directory, tags, model, trials, reference, findings, settings, warmup=True)
     retry = {t.key: _retry_batch(model, t.key, reference) for t, c in zip(trials, checks) if c.batch_pinned}
     if not retry:
         return checks
-    again = [_trial(model, key, {}, reference, record, directory, (batch,)) for key, (batch, _) in retry.items()]
+    again = [_trial(model, key, feeds, reference, record, directory, (batch,)) for key, (batch, _) in retry.items()]
     rechecked = {c.key: c for c in _round(child, directory, tags, model, again, reference, [], settings, False)}
     return [_after_retry(c, rechecked[c.key], *retry[c.key]) if c.key in rechecked else c for c in checks]
 
@@ -322,11 +323,19 @@ def _warmup_runs(directory: Path, model: Model) -> list[Run] | Finding:
     if not path.is_file():
         return []
     runs = []
-    for request in warmup_requests(path):
+    try:
+        requests = warmup_requests(path)
+    except GraphSurgeonError as err:
+        return Finding("warmup requests", False, str(err))
+    for request in requests:
         key = request.model_spec.signature_name or defaults.DEFAULT_SIGNATURE
         sig = model.signatures.get(key)
         if sig is None:
             return Finding("warmup requests", False, f"a request names signature {key!r}, which the model lacks")
+        unknown = sorted(set(request.inputs) - set(sig.inputs))
+        if unknown:
+            return Finding("warmup requests", False, f"a request for {key!r} sends input {unknown[0]!r}, which "
+                           f"the signature lacks (it takes {', '.join(sorted(sig.inputs))})")
         runs.append(Run({sig.inputs[k].name: to_array(v) for k, v in request.inputs.items()},
                         [sig.outputs[k].name for k in sorted(sig.outputs)]))
     return runs

@@ -18,6 +18,7 @@ from pathlib import Path
 from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Model
+from graphsurgeon.ir.ops import LINE_NUMBER, TABLE_INIT_OPS, WHOLE_LINE
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.names import TensorRef
 
@@ -38,8 +39,8 @@ GATHERS = {"GatherV2": 1, "Gather": 1, "ResourceGather": 1, "SparseSegmentSum": 
 # op -> the slot holding sequence lengths, which must not exceed the sequences' length
 LENGTHS = {"ReverseSequence": 1, "CTCGreedyDecoder": 1, "CTCBeamSearchDecoder": 1, "CTCLoss": 3, "CTCLossV2": 3}
 LOOKUPS = frozenset({"LookupTableFindV2", "LookupTableFind"})
-TABLE_INITS = {"InitializeTableV2": "keys", "InitializeTable": "keys", "LookupTableImportV2": "keys",
-               "InitializeTableFromTextFileV2": "file", "InitializeTableFromTextFile": "file"}
+# The table initializers whose keys verify can read: a tensor of keys, or a vocabulary file.
+TABLE_INITS = {op: "file" if "TextFile" in op else "keys" for op in TABLE_INIT_OPS if op != "InitializeTableFromDataset"}
 PARSERS = frozenset({"ParseExample", "ParseExampleV2", "ParseSingleExample"})
 IMAGE_DECODERS = frozenset({"DecodePng", "DecodeImage"})  # they read PNG, which verify writes itself
 AUDIO_DECODERS = frozenset({"DecodeWav"})
@@ -147,8 +148,9 @@ def _vocabulary(model: Model, lookup: Node, split: bool, assets_dir: Path | None
         init = graph[name]
         if slot != 0 or init.op not in TABLE_INITS:
             continue
-        if TABLE_INITS[init.op] == "keys":
-            words = tuple(to_array(graph[graph.source(init.inputs[1]).node].attrs["value"].tensor).ravel().tolist())
+        if TABLE_INITS[init.op] == "keys":  # from a Const; keys an export moved into variables/ are not read
+            keys = _const(graph, init.inputs[1])
+            words = tuple(to_array(keys.attrs["value"].tensor).ravel().tolist()) if keys is not None else ()
             where = f"the keys of table {table.node!r}"
         else:
             words, where = _file_keys(model, init, assets_dir)
@@ -165,8 +167,8 @@ def _file_keys(model: Model, init: Node, assets_dir: Path | None) -> tuple[tuple
     if path is None:
         return (), ""
     lines = path.read_bytes().splitlines()[:MAX_VOCABULARY]
-    index = init.attrs["key_index"].i if "key_index" in init.attrs else -2
-    if index == -1:
+    index = init.attrs["key_index"].i if "key_index" in init.attrs else WHOLE_LINE
+    if index == LINE_NUMBER:
         return tuple(range(len(lines))), f"the line numbers of {path.name}"
     if index >= 0:
         delimiter = init.attrs["delimiter"].s if "delimiter" in init.attrs else b"\t"

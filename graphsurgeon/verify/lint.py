@@ -44,9 +44,9 @@ def lint(directory: Path, tags: list[str]) -> list[Finding]:
 
 
 def _serving_default(meta: Any, tags: list[str]) -> Finding:
-    ok = defaults.SERVE_TAG in tags and "serving_default" in meta.signature_def
+    ok = defaults.SERVE_TAG in tags and defaults.DEFAULT_SIGNATURE in meta.signature_def
     return Finding("serve tag and serving_default", ok,
-                   f"tag {defaults.SERVE_TAG!r} and signature 'serving_default' present" if ok
+                   f"tag {defaults.SERVE_TAG!r} and signature {defaults.DEFAULT_SIGNATURE!r} present" if ok
                    else f"tags {tags}, signatures {sorted(meta.signature_def)}: Serving's default needs both")
 
 

@@ -217,7 +217,7 @@ class CutReference(Reference):
         """A corrupt tensor among the kept variables is named by graphsurgeon's own streamed check."""
         source = self.planned.model
         for variable in self.graph.variables:
-            key = source.variable_keys.get(variable, variable)
+            key = source.checkpoint_key(variable)
             if key in source.weights and dt.itemsize(source.weights[key].dtype):
                 for _ in source.weights.chunks(key):
                     pass
@@ -285,7 +285,7 @@ class SignatureReference(Reference):
         return None if shape.unknown_rank else tuple(d.size for d in shape.dim)
 
     def session(self, runs: Sequence[Run]) -> Session:
-        tags = list(self.original.meta_info.tags) if self.original.meta_info is not None else ["serve"]
+        tags = list(self.original.meta_info.tags) if self.original.meta_info is not None else [defaults.SERVE_TAG]
         return Session(list(runs), export_dir=str(self.path), tags=tags)
 
 

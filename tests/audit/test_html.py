@@ -17,6 +17,7 @@ from graphsurgeon.audit.report import audit
 from graphsurgeon.audit.split import KEPT
 from graphsurgeon.audit.treemap import MAX_BOXES, MAX_LAID_OUT
 from tests import graphs
+from tests.audit.schema import audit_json
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
@@ -57,7 +58,7 @@ def _page(cli, generated, tmp_path) -> tuple[Path, dict]:
     page = tmp_path / "audit.html"
     result = cli("audit", generated / "encoder_decoder", *CUT, "--html", page, "--json")
     assert result.code == 0, result.err
-    return page, json.loads(result.out)
+    return page, audit_json(result.out)
 
 
 def test_page_is_self_contained_and_small(cli, generated, tmp_path):

@@ -13,6 +13,7 @@ import pytest
 import graphsurgeon as gs
 from graphsurgeon.loaders.checkpoint import read_index
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
+from tests.audit.schema import audit_json
 from tests.tfrun import run_checkpoint, run_pb
 
 OUTPUTS = ["mbox_loc", "mbox_conf_flatten"]
@@ -66,6 +67,8 @@ def test_export_loads_and_runs_in_the_cpp_loader(detector, image, expected, cli,
 def test_audit_names_the_degenerate_ranges_as_risks(detector, cli):
     result = cli("audit", detector, "--outputs", *OUTPUTS)
     assert result.out.count("risk non-finite dequantize") == 2, result.out
+    risks = audit_json(cli("audit", detector, "--outputs", *OUTPUTS, "--json").out)["risks"]
+    assert [r["kind"] for r in risks].count("non-finite dequantize") == 2
 
 
 def test_quantized_checkpoint_variables_export_and_compute_the_same(generated, cli, tmp_path):

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from graphsurgeon.ir.custom_ops import provider
+from tests.audit.schema import audit_json
 from tests.cli.test_hostile_inputs import _one_line
 from tests.tfrun import run_pb
 
@@ -50,9 +51,7 @@ def test_inspect_lists_every_unregistered_op_with_its_package(custom, cli, model
 
 def test_audit_lists_each_op_the_kept_graph_needs_and_a_cut_without_them_works(custom, cli, tmp_path):
     result = cli("audit", custom / "forest.pb", "--outputs", "scores", "--json")
-    import json
-
-    risks = [r for r in json.loads(result.out)["risks"] if r["kind"] == "op missing from the C++ runtime"]
+    risks = [r for r in audit_json(result.out)["risks"] if r["kind"] == "op missing from the C++ runtime"]
     assert [r["node"] for r in risks] == FOREST_OPS  # not the Addons op, which neither output needs
     assert "from tensorflow_decision_forests" in risks[1]["message"]
     result = cli("cut", custom / "forest.pb", "--inputs", "features", "--outputs", "baseline", "-o", tmp_path / "b.pb")

@@ -14,6 +14,7 @@ from graphsurgeon.exporters.graphdef import write_graph_def
 from graphsurgeon.exporters.saved_model import export_saved_model
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.verify.cpp_loader import Run, run_in_cpp_loader
+from tests.audit.schema import audit_json
 from tests.tfrun import run_pb
 from tests.tiny import extract
 
@@ -69,7 +70,10 @@ def test_a_constant_pinning_the_batch_that_cannot_be_rewritten_is_refused_in_one
     assert f"{node} takes the constant {value}, made for the batch of 4 that input x had" in result.err
     assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
     assert not (tmp_path / "cut.pb").exists()
-
+    audited = cli("audit", generated / "pinned_batch", "--inputs", "x", "--outputs", output, "--dynamic-batch",
+                  "--json")
+    risks = [r for r in audit_json(audited.out)["risks"] if r["kind"] == "cut refused"]
+    assert audited.code == 0 and [r["message"] for r in risks] == [result.err.strip().removeprefix("error: ")]
 
 
 CTC = "tf1_ctc_lstm_ckpt"

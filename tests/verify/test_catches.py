@@ -11,7 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+import graphsurgeon as gs
+from graphsurgeon.exporters.graphdef import write_graph_def
 from graphsurgeon.tf.protos import pb
+from tests.tiny import INT32, attr, const, model, op, placeholder
 from tests.verify.conftest import flat, outputs_of, report_of
 
 EXACT = 2.0 ** -10  # the fixture moves one table element by exactly this much
@@ -72,6 +75,22 @@ def test_a_batch_the_graph_pins_fails_naming_the_reshape_that_holds_it(cli, case
     assert "batch 2 fails while batch 6 runs, although the signature accepts any batch" in sig["note"]
     assert "(at Reshape 'pin', whose constant holds [6, 2, 2])" in sig["note"]
     assert sig["outputs"][0]["ok"]  # compared at the batch the graph takes
+
+
+def test_the_retry_at_another_batch_keeps_the_users_feeds(cli, tmp_path):
+    """x [6,5] is invented, scale is fed: the retry at batch 6 invents x again and keeps the fed scale.
+
+        x ──► Mul ◄── scale          Reshape(Mul, [6, 5]) ──► y
+    """
+    nodes = [placeholder("x", (6, 5)), placeholder("scale", (1,)), op("scaled", "Mul", ["x", "scale"]),
+             const("rows", np.int32([6, 5]), INT32), op("y", "Reshape", ["scaled", "rows"], Tshape=attr(type=INT32))]
+    write_graph_def(model(*nodes), tmp_path / "scaled.pb")
+    version = gs.export(tmp_path / "scaled.pb", gs.Recipe(inputs=["x", "scale"], outputs=["y"]), tmp_path / "out").path
+    np.savez(tmp_path / "scale.npz", scale=np.float32([2.0]))
+    result = cli("verify", _relaxed_in_name_only(version, tmp_path), "--feeds", tmp_path / "scale.npz", "--json")
+    (sig,) = report_of(result)["signatures"]
+    assert result.code == 1 and sig["batch_pinned"] and "batch 2 fails while batch 6 runs" in sig["note"]
+    assert [i["key"] for i in sig["inputs"]] == ["x"]  # scale was given, at both batches
 
 
 def test_a_stochastic_export_fails_naming_its_random_op_and_the_switch_left_on(cli, cases, exported):

@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 
 import graphsurgeon as gs
+from graphsurgeon.exporters.serving_files import warmup_records, write_tfrecord
 from graphsurgeon.loaders.bundle import Bundle
 from graphsurgeon.verify.cpp_loader import LoaderChild, Run, run_in_cpp_loader
 from tests.verify.conftest import flat, report_of
@@ -60,6 +61,22 @@ def test_one_child_runs_the_export_its_warmup_and_the_source(generated, tmp_path
     assert len(started) == 1 and asked == [[str(version), "reference"]]
     assert [f.message for f in report.findings if f.check == "warmup requests"] == [
         "3 request(s) in tf_serving_warmup_requests ran"]
+
+
+def test_a_damaged_warmup_file_is_a_failed_check_not_a_traceback(generated, tmp_path):
+    np.savez(tmp_path / "warm.npz", images_ph=np.zeros((2, 32, 32, 3), np.float32))
+    version = gs.export(generated / "encoder_decoder", gs.Recipe(inputs=["images_ph"], outputs=["encoder/out"],
+                                                                warmup=str(tmp_path / "warm.npz")), tmp_path / "enc").path
+    warmup = version / "assets.extra" / "tf_serving_warmup_requests"
+    whole = warmup.read_bytes()
+    for damaged, says in ((whole[:-3], "record 1 is damaged"), (whole[:20] + b"x" + whole[21:], "record 0 is damaged")):
+        warmup.write_bytes(damaged)
+        report = gs.verify(version, replay=False)
+        (finding,) = [f for f in report.findings if f.check == "warmup requests"]
+        assert not report.ok and not finding.ok and says in finding.message, finding
+    write_tfrecord(warmup, warmup_records("enc", "serving_default", [{"pixels": np.zeros((1, 32, 32, 3), np.float32)}]))
+    (finding,) = [f for f in gs.verify(version, replay=False).findings if f.check == "warmup requests"]
+    assert "sends input 'pixels', which the signature lacks (it takes images_ph)" in finding.message
 
 
 def test_a_0_d_array_reaches_the_runtime_as_a_scalar(cases, exported):

@@ -82,9 +82,11 @@ def _kept_variable(model: Model, node: Node) -> Restored:
 
 def _numeric(node: Node) -> bool:
     """Whether a constant can live in variables/: fixed-width values that a VariableV2 can be restored into
-    (TensorFlow has no Assign kernel for some types, qint16 among them: those stay in the graph)."""
+    (TensorFlow has no Assign kernel for some quantized types, qint16 among them: those stay in the graph).
+    Only quantized types are looked up, so that asking TensorFlow's kernel registry, which imports it, is
+    rare and the import still overlaps the weight streaming."""
     dtype = dt.base(node.attrs["dtype"].type)
-    return dt.itemsize(dtype) > 0 and dtype in cpu_kernel_dtypes("Assign")
+    return dt.itemsize(dtype) > 0 and (dtype not in dt.QUANTIZED or dtype in cpu_kernel_dtypes("Assign"))
 
 
 def _shape(node: Node, model: Model) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from graphsurgeon.errors import LoadError
+from graphsurgeon.errors import LoadError, first_line
 from graphsurgeon.formats.dtypes import BY_NAME
 from graphsurgeon.formats.hdf5 import Dataset, HDF5File, Listing, join
 from graphsurgeon.ir.graph import Graph, Node
@@ -31,7 +31,7 @@ from graphsurgeon.ir.proto import graph_from_proto
 from graphsurgeon.ir.weights import WeightInfo, WeightStore, numeric_nbytes
 from graphsurgeon.loaders.keras.layers import LayerGraph, layer_graph
 from graphsurgeon.loaders.keras.model_layers import traced_layers
-from graphsurgeon.loaders.keras.replace import REGISTERED_PREFIX, replace_layers
+from graphsurgeon.loaders.keras.replace import replace_layers
 from graphsurgeon.loaders.keras.safety import check_config
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
@@ -73,7 +73,7 @@ def _names(value: object, what: str, path: Path) -> list[str]:
 def load_keras_h5(path: Path, trace: bool = True, architecture: str | None = None,
                   unsafe_lambda: bool = False, custom_objects: dict | None = None,
                   replacements: Mapping[str, Callable] | None = None) -> Model:
-    """``replacements`` maps layer names to functions that stand in for them (see keras_replace.py)."""
+    """``replacements`` maps layer names to functions that stand in for them (see loaders/keras/replace.py)."""
     metadata = _metadata_model(path)
     if not trace:
         return metadata
@@ -87,11 +87,6 @@ def load_keras_h5(path: Path, trace: bool = True, architecture: str | None = Non
 
 # What Keras raises reading a damaged file itself: the HDF5 library's errors surface under all of these names.
 H5_ERRORS = (OSError, KeyError, RuntimeError, ValueError, TypeError, IndexError, UnicodeError)
-
-
-def _first_line(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
-    return lines[0] if lines else type(err).__name__
 
 
 def _metadata_model(path: Path) -> Model:
@@ -294,7 +289,7 @@ def _traced(path: Path, metadata: Model, architecture: str | None, custom_object
     except (*H5_ERRORS, AssertionError, runtime.checkpoint_read_error()) as err:
         fix = ("if it names a custom layer or function, supply it with --custom-objects module.py"
                if isinstance(err, (ValueError, TypeError)) else "the file may be damaged: re-save or re-download it")
-        raise LoadError(f"{path}: Keras could not rebuild the model ({type(err).__name__}: {_first_line(err)}); "
+        raise LoadError(f"{path}: Keras could not rebuild the model ({type(err).__name__}: {first_line(err)}); "
                         f"{fix}") from err
     except Exception as err:
         layer = failing_layer(err) if unsafe_lambda else ""
@@ -368,5 +363,5 @@ def custom_objects_from(module_path: str | None) -> dict:
     except Exception as err:  # the user's own module: whatever it raises, report it as theirs
         where = f" (line {err.lineno})" if isinstance(err, SyntaxError) else ""
         raise LoadError(f"--custom-objects {module_path} failed to import{where}: {type(err).__name__}: "
-                        f"{_first_line(err)}; fix that module") from err
+                        f"{first_line(err)}; fix that module") from err
     return {name: value for name, value in vars(module).items() if not name.startswith("_") and callable(value)}

@@ -1,6 +1,6 @@
 """--replace-layer for Keras 3 sources (.keras archives and Keras 3 .h5): the config, the weights, the errors.
 
-keras_replace.py rewrites each replaced layer's config into a Lambda that
+loaders/keras/replace.py rewrites each replaced layer's config into a Lambda that
 looks the user's function up by name, dropping the stored bytecode unread.
 What is particular to Keras 3 is here: a replacement has no weights, so the
 weights the file holds for a replaced layer are left out of the trace; and a

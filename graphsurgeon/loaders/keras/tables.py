@@ -28,13 +28,13 @@ from graphsurgeon.formats import dtypes as dt
 from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.ir.model import Asset, Model
+from graphsurgeon.ir.ops import LINE_NUMBER, WHOLE_LINE
 from graphsurgeon.ir.tensors import to_array
 from graphsurgeon.loaders.keras.h5 import layer_dicts
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf.protos import pb
 
 SCOPE = "graphsurgeon_keras_vocabularies"
-WHOLE_LINE, LINE_NUMBER = -2, -1  # tf.lookup.TextFileIndex values for InitializeTableFromTextFileV2
 TABLE_OPS = frozenset({"HashTableV2", "MutableHashTableV2"})
 LOOKUP_LAYERS = frozenset({"StringLookup", "IntegerLookup", "TextVectorization"})
 

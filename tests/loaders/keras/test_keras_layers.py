@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import graphsurgeon as gs
+from tests.audit.schema import audit_json
 
 
 def test_metadata_names_are_the_names_export_uses(generated):
@@ -21,8 +22,8 @@ def test_inspect_lists_the_keras_inputs_and_outputs(cli, generated):
 
 def test_audit_outputs_accepts_a_keras_output_layer(cli, generated):
     path = generated / "keras" / "planet.h5"
-    whole = json.loads(cli("audit", path, "--json").out)
-    weather = json.loads(cli("audit", path, "--outputs", "weather", "--json").out)
+    whole = audit_json(cli("audit", path, "--json").out)
+    weather = audit_json(cli("audit", path, "--outputs", "weather", "--json").out)
     assert weather["model"]["outputs"] == ["weather:0"]
     assert 0 < weather["kept"]["bytes"]["variables"] < whole["kept"]["bytes"]["variables"]
     assert not [r for r in weather["risks"] if r["kind"] == "training nodes"]
@@ -32,6 +33,6 @@ def test_a_shared_nested_tower_is_one_layer(corpus, cli):
     path = corpus / "k2_pnnl_siamese_lambda" / "siamese.h5"
     model = gs.load(path, trace=False)
     assert [r.node for r in model.inputs] == ["input_1", "input_2"] and [r.node for r in model.outputs] == ["dense_1"]
-    tower = json.loads(cli("audit", path, "--outputs", "sequential", "--json").out)
+    tower = audit_json(cli("audit", path, "--outputs", "sequential", "--json").out)
     tower_bytes = sum(w.nbytes for name, w in model.weights.items() if name.startswith("sequential/"))
     assert tower["kept"]["bytes"]["variables"] == tower_bytes
