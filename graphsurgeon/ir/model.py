@@ -14,12 +14,16 @@ from graphsurgeon.ir.weights import WeightStore
 from graphsurgeon.names import TensorRef
 
 
+# What a Source's format may be (inspect and audit --json report it as model.format; docs/audit-json.md).
+FORMATS = ("graphdef", "checkpoint", "metagraph", "saved_model", "keras_h5", "keras")
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a model came from: the path the user gave and what it was."""
 
     path: str
-    format: str  # "graphdef", "checkpoint", "metagraph", "saved_model", "keras_h5"
+    format: str  # one of FORMATS
     checkpoint: str | None = None  # the checkpoint prefix or V1 file pattern, if any
     traced: bool = True  # False: only weights are known (a Keras .h5 read without Keras)
     details: Mapping[str, str] = field(default_factory=dict)  # format facts, e.g. keras_version

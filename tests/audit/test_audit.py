@@ -7,7 +7,9 @@ import pytest
 
 import graphsurgeon as gs
 from graphsurgeon.audit.report import audit
-from tests.audit.schema import audit_json
+from graphsurgeon.ir.model import FORMATS
+from tests.audit.schema import SCHEMA, audit_json
+
 
 def _encoder_variable_bytes(model) -> int:
     return sum(model.weights[k].nbytes for k in model.weights if k.startswith("encoder/") and "Adam" not in k)
@@ -84,6 +86,10 @@ def test_json_matches_documented_schema(cli, generated, corpus):
         result = cli("audit", *args, "--json")
         assert result.code == 0, result.err
         audit_json(result.out)
+
+
+def test_the_schema_names_every_format_a_loader_reports():
+    assert SCHEMA["properties"]["model"]["properties"]["format"]["enum"] == list(FORMATS)
 
 
 def test_budget_exits_on_either_side_of_the_kept_total(cli, generated):
