@@ -1,6 +1,6 @@
 """Before publishing: TensorFlow's C++ importer (and, for models under 1 GiB, its full loader) accepts the folder.
 
-The check runs verify/capi_runner.py in a child process that never imports
+The check runs tf/capi_runner.py in a child process that never imports
 the tensorflow Python package, as Serving would meet the model. The child is
 started before the export writes anything, so loading TensorFlow's library
 overlaps the work. A model with ``FULL_LOAD_LIMIT`` bytes of variables or more
@@ -12,32 +12,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.errors import UnloadableOutputError
+from graphsurgeon.formats import saved_model as layout
+from graphsurgeon.tf.capi_child import ENV, runner_answer, runner_command
 
-RUNNER = Path(__file__).resolve().parents[1] / "verify" / "capi_runner.py"
 FULL_LOAD_LIMIT = 2**30  # variables/ bytes up to which the staged folder is loaded in full
-ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "-1"}
-
-
-def _command(argument: str) -> list[str]:
-    # -I: isolated mode, so nothing from graphsurgeon or the cwd is importable in the child.
-    return [sys.executable, "-I", str(RUNNER), argument]
-
-
-def _report(stdout: str, stderr: str, code: int | None) -> dict:
-    lines = stdout.strip().splitlines()
-    try:
-        return json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        tail = "\n".join(stderr.strip().splitlines()[-5:])
-        return {"ok": False, "error": f"the loader process crashed (exit {code}): {tail}"}
 
 
 def variables_bytes(folder: Path) -> int:
@@ -50,7 +34,7 @@ class LoadChecker:
 
     def __init__(self, timeout: float = 300):
         self.timeout = timeout
-        self.child = subprocess.Popen(_command("-"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.child = subprocess.Popen(runner_command("-"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV})
 
     def __enter__(self) -> "LoadChecker":
@@ -77,7 +61,7 @@ class LoadChecker:
             except subprocess.TimeoutExpired:
                 self.child.kill()
                 stdout, stderr = self.child.communicate()
-            report = _report(stdout, stderr, self.child.returncode)
+            report = runner_answer(stdout, "\n".join(stderr.strip().splitlines()[-5:]), self.child.returncode)
         if not report.get("ok"):
             reason = str(report.get("error", "")).strip().splitlines()
             raise UnloadableOutputError(

@@ -1,6 +1,6 @@
 """Running models in TensorFlow's C++ runtime, in a child process that never imports tensorflow.
 
-The child is verify/capi_runner.py. ``LoaderChild`` starts it early, so that
+The child is tf/capi_runner.py, started as tf/capi_child.py says. ``LoaderChild`` starts it early, so that
 loading TensorFlow's library overlaps the parent's own work, and then asks it
 one request after another; ``run_in_cpp_loader`` is the one-shot form.
 """
@@ -10,7 +10,6 @@ import json
 import os
 import select
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -21,9 +20,8 @@ from typing import IO, Any
 import numpy as np
 
 from graphsurgeon.errors import GraphSurgeonError
+from graphsurgeon.tf.capi_child import ENV, runner_answer, runner_command
 
-RUNNER = Path(__file__).with_name("capi_runner.py")
-ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "-1"}
 TIMEOUT = 300.0
 
 
@@ -58,11 +56,6 @@ class SessionResult:
     error: str | None
     outputs: list[list[np.ndarray] | None] = field(default_factory=list)
     errors: list[str | None] = field(default_factory=list)
-
-
-def _command(argument: str) -> list[str]:
-    # -I: isolated mode, so nothing from graphsurgeon or the cwd is importable in the child.
-    return [sys.executable, "-I", str(RUNNER), argument]
 
 
 def _write_request(tmp: str, sessions: Sequence[Session]) -> Path:
@@ -103,21 +96,13 @@ def _results(report: dict, tmp: str, sessions: Sequence[Session]) -> list[Sessio
     return results
 
 
-def _parse(stdout: str, stderr_tail: str, code: int | None) -> dict:
-    lines = stdout.strip().splitlines()
-    try:
-        return json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        return {"ok": False, "error": f"the loader process crashed (exit {code}): {stderr_tail}"}
-
-
 class LoaderChild:
     """A runner child started now (it loads TensorFlow's library meanwhile), asked later, one request at a time."""
 
     def __init__(self, timeout: float = TIMEOUT):
         self.timeout = timeout
         self._stderr: IO[bytes] = tempfile.TemporaryFile()
-        self.child = subprocess.Popen(_command("-"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.child = subprocess.Popen(runner_command("-"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._stderr, text=True, env={**os.environ, **ENV})
 
     def __enter__(self) -> "LoaderChild":
@@ -149,7 +134,7 @@ class LoaderChild:
             except OSError:
                 pass  # the child died; its stderr says why
             line = self._answer(sessions)
-            return _results(_parse(line, self._stderr_tail(), self.child.poll()), tmp, sessions)
+            return _results(runner_answer(line, self._stderr_tail(), self.child.poll()), tmp, sessions)
 
     def _answer(self, sessions: Sequence[Session]) -> str:
         assert self.child.stdout is not None
@@ -190,11 +175,11 @@ def run_in_cpp_loader(export_dir: str | os.PathLike, tags: Sequence[str], runs: 
     with tempfile.TemporaryDirectory(prefix="graphsurgeon-verify-") as tmp:
         path = _write_request(tmp, [session])
         try:
-            child = subprocess.run(_command(str(path)), capture_output=True, text=True, env={**os.environ, **ENV},
+            child = subprocess.run(runner_command(str(path)), capture_output=True, text=True, env={**os.environ, **ENV},
                                    timeout=timeout)
         except subprocess.TimeoutExpired as err:
             raise _timeout(str(export_dir), timeout) from err
-        (result,) = _results(_parse(child.stdout, _crash_reason(child.stderr), child.returncode), tmp, [session])
+        (result,) = _results(runner_answer(child.stdout, _crash_reason(child.stderr), child.returncode), tmp, [session])
     failure = result.error or next((e for e in result.errors if e), None)
     if failure:
         raise CppLoaderError(f"TensorFlow's C++ loader failed on {export_dir}: {failure}")
