@@ -208,7 +208,8 @@ def _draws(graph: Graph, name: str) -> bool:
     return False
 
 
-ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {"Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply, "RealDiv": np.divide}
+ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply, "RealDiv": np.divide}
 
 
 def _scalar(graph: Graph, ref: TensorRef, depth: int = 4) -> np.ndarray | None:

@@ -69,8 +69,8 @@ def _write_request(tmp: str, sessions: Sequence[Session]) -> Path:
                 keys[name] = f"s{k}_r{i}_{j}"
                 arrays[keys[name]] = np.asarray(value)
             runs.append({"feeds": keys, "fetches": list(run.fetches), "targets": list(run.targets)})
-        opened: dict[str, Any] = {"export_dir": session.export_dir, "tags": list(session.tags)} if session.export_dir else \
-            {"graph_def": session.graph_def}
+        opened: dict[str, Any] = {"export_dir": session.export_dir, "tags": list(session.tags)} \
+            if session.export_dir else {"graph_def": session.graph_def}
         described.append({**opened, "runs": runs})
     np.savez(os.path.join(tmp, "in.npz"), **arrays)
     request = {"inputs": os.path.join(tmp, "in.npz"), "outputs": os.path.join(tmp, "out.npz"), "sessions": described}
