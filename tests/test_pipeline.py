@@ -9,6 +9,7 @@ import graphsurgeon as gs
 from graphsurgeon import errors
 from graphsurgeon.formats import saved_model as layout
 from graphsurgeon.ir import resolve
+from graphsurgeon.ir import validate as validation
 from graphsurgeon.surgery import reach
 from tests.audit.schema import audit_json
 from tests.tiny import extract
@@ -81,12 +82,17 @@ def test_one_export_resolves_each_name_once_and_sweeps_once(generated, tmp_path,
         real_init(self, *args, **kwargs)
 
     monkeypatch.setattr(reach._Sweep, "__init__", counting_init)
+    passes = []  # ir.validate.validate ends each whole-graph pass in _acyclic, looked up in its module
+    real_acyclic = validation._acyclic
+    monkeypatch.setattr(validation, "_acyclic",
+                        lambda graph, *rest: passes.append(len(graph)) or real_acyclic(graph, *rest))
     recipe = gs.Recipe(inputs=["x"], outputs=["logits"], bindings={"is_training": False, "keep_prob": 1.0},
                        keys={"x": "pixels", "logits:0": "scores"})
     with resolve.counting() as counts:
         exported = gs.export(generated / "bn_dropout", recipe, tmp_path / "bn")
     assert counts == {"x": 1, "is_training": 1, "keep_prob": 1, "logits": 1, "logits:0": 1}
     assert len(sweeps) == 1
+    assert len(passes) == 1  # one structural validation, of the final graph
     signature = exported.signatures["serving_default"]
     assert signature.inputs == {"pixels": "x:0"} and signature.outputs == {"scores": "logits:0"}
 
