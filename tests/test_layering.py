@@ -132,3 +132,15 @@ def test_importing_a_unit_imports_neither_tensorflow_nor_keras(unit):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", f"import graphsurgeon.{unit} imported {result.stdout.strip()}"
+
+
+def test_tensorflow_is_imported_by_one_module():
+    """`import tensorflow` lives in tf/runtime.py; other modules of tf/ get TensorFlow's pieces from it."""
+    importers = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            if any(n == "tensorflow" or n.startswith("tensorflow.") for n in names):
+                importers.add(path.relative_to(PACKAGE).as_posix())
+    assert importers == {"tf/runtime.py"}

@@ -7,7 +7,7 @@ convert_variables_to_constants_v2.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,17 +16,16 @@ from graphsurgeon.tf.keras_trace import KerasTrace
 from graphsurgeon.tf.layer_calls import LayerRecorder
 
 
-def trace(t: ModuleType, path: str, architecture: str | None, custom_objects: Mapping[str, Any],
-          config_json: str | None = None) -> KerasTrace:
+def trace(t: ModuleType, freeze: Callable[..., Any], path: str, architecture: str | None,
+          custom_objects: Mapping[str, Any], config_json: str | None = None) -> KerasTrace:
     """Load a Keras 2 .h5 with tf_keras, trace it with training=False, and freeze the trace.
 
     The caller has already refused Lambda bytecode and Keras 1 files; ``config_json``
     is a config it rewrote (--replace-layer). Every layer's call outputs and masks
     are returned by the traced function after the model's own outputs, so that
-    freezing (which inlines and renames) keeps them and says what they became.
+    freezing (which inlines and renames) keeps them and says what they became. ``freeze`` is
+    TensorFlow's convert_variables_to_constants_v2, which runtime hands over.
     """
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
     model = _model(path, architecture, custom_objects, config_json)
     input_names = [layer.name for layer in model._input_layers]
     specs = [t.TensorSpec(i.shape, i.dtype, name=name) for i, name in zip(model.inputs, input_names)]
@@ -40,7 +39,7 @@ def trace(t: ModuleType, path: str, architecture: str | None, custom_objects: Ma
         return [*t.nest.flatten(outputs), *recorded]
 
     concrete = inference.get_concrete_function(*specs)
-    frozen = convert_variables_to_constants_v2(concrete)
+    frozen = freeze(concrete)
     # The converter names each constant after the placeholder that captured the variable's handle.
     captured = {id(external): internal.op.name for external, internal in concrete.graph.captures}
     constants = {captured[id(v.handle)]: v.name.split(":")[0] for v in model.variables if id(v.handle) in captured}

@@ -119,6 +119,29 @@ def op_def(op: str) -> Any:
     return op_def_registry.get(op)
 
 
+@functools.cache
+def cpu_kernel_dtypes(op: str) -> frozenset[int]:
+    """DataType enums some CPU kernel of ``op`` accepts for a type constraint, asked of the kernel registry
+    (not guessed: TF 2.21 has an Assign kernel for quint16 but none for qint16)."""
+    tf()
+    from tensorflow.python.framework import kernels
+
+    found: set[int] = set()
+    for kernel in kernels.get_registered_kernels_for_op(op).kernel:
+        if kernel.device_type == "CPU":
+            for constraint in kernel.constraint:
+                found.update(constraint.allowed_values.list.type)
+    return frozenset(found)
+
+
+def variables_to_constants() -> Callable[..., Any]:
+    """TensorFlow's convert_variables_to_constants_v2, which freezes TF2 signatures, tables and Keras 2 traces."""
+    tf()
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    return convert_variables_to_constants_v2
+
+
 # ---------------------------------------------------------------- checkpoints
 
 def checkpoint_reader(pattern: str) -> Any:
@@ -215,7 +238,7 @@ def trace_keras(path: str, architecture: str | None, custom_objects: Mapping[str
     with native_stderr_held_back():
         from graphsurgeon.tf import keras2_trace
 
-        return keras2_trace.trace(t, path, architecture, custom_objects, config_json)
+        return keras2_trace.trace(t, variables_to_constants(), path, architecture, custom_objects, config_json)
 
 
 from graphsurgeon.tf.keras_trace import KerasTrace, KerasTraceError, KerasTraceRequest  # noqa: E402  (the loader uses them through runtime)
@@ -254,9 +277,8 @@ def trace_saved_model(directory: str, tags: Sequence[str], keys: Sequence[str], 
     captures the converter could not freeze (left as placeholders nothing feeds).
     """
     t = tf()
+    convert_variables_to_constants_v2 = variables_to_constants()
     with native_stderr_held_back():
-        from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
         try:
             loaded = t.saved_model.load(directory, tags=list(tags))
         except Exception as err:  # noqa: BLE001 - TensorFlow's loader raises any type on a damaged SavedModel
@@ -323,8 +345,7 @@ def _unfrozen_captures(t: ModuleType, loaded: Any, concrete: Any) -> dict[str, C
 
 def _table_parts(t: ModuleType, owner: Any) -> tuple[Any, Any]:
     """(HashTableV2 NodeDef, frozen initializer GraphDef) of a restored hash table, or (None, None)."""
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
+    convert_variables_to_constants_v2 = variables_to_constants()
     creator: Any = getattr(owner, "_create_resource", None)
     initialize = getattr(owner, "_initialize", None)
     if not hasattr(creator, "concrete_functions") or not callable(initialize):

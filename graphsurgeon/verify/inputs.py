@@ -175,7 +175,7 @@ def _shapes(model: Model, sig: Any, missing: Sequence[str], evidence: Evidence, 
         else:
             shapes[input_key], whys[input_key] = shape, why
     for input_key in unranked:
-        ranked = _rank(shapes, input_key, evidence, batch)
+        ranked = _rank(shapes, input_key, evidence, batch, search_batch)
         if ranked is None:
             return (f"the rank of input {input_key!r} is unknown everywhere and no rank from 0 to {MAX_RANK} fits the "
                     f"graph; pass it in --feeds FILE.npz under the key {input_key!r}")
@@ -198,13 +198,17 @@ def _stated(model: Model, info: Any) -> Shape | None:
     return None if info.tensor_shape.unknown_rank else tuple(d.size for d in info.tensor_shape.dim)
 
 
-def _rank(shapes: Mapping[str, Shape], input_key: str, evidence: Evidence,
-          batch: int | None) -> tuple[Shape, str] | None:
-    """The first rank at which TensorFlow's shape inference accepts an input nothing gives a rank to."""
-    for rank in (*range(1, MAX_RANK + 1), 0):  # a batch of values first; a scalar last (a DecodeWav's bytes)
-        shape = (batch or -1, *(FREE,) * (rank - 1)) if rank else ()
-        if evidence.search({**shapes, input_key: shape}, None) is not None:  # any batch: a pinned one is not the rank
-            return shape, f"its rank is unknown everywhere: rank {rank}, the first the graph's shape inference accepts"
+def _rank(shapes: Mapping[str, Shape], input_key: str, evidence: Evidence, batch: int | None,
+          search_batch: int) -> tuple[Shape, str] | None:
+    """The first rank at which TensorFlow's shape inference accepts an input nothing gives a rank to: at the
+    batch verify runs first (an unknown batch hides a Reshape that flattens rows of several values), else at
+    any batch (a batch the graph pins does not make the rank wrong)."""
+    for at in (search_batch, None):
+        for rank in (*range(1, MAX_RANK + 1), 0):  # a batch of values first; a scalar last (a DecodeWav's bytes)
+            shape = (batch or -1, *(FREE,) * (rank - 1)) if rank else ()
+            if evidence.search({**shapes, input_key: shape}, at) is not None:
+                return shape, (f"its rank is unknown everywhere: rank {rank}, the first the graph's shape "
+                               "inference accepts")
     return None
 
 

@@ -8,10 +8,14 @@ size, and a size is too small when inference fails or an output has a zero
 dimension. Sizes double until one fits, then bisect down to the smallest.
 A size that must equal another (the inner dimension of a MatMul) is not
 found by growing: inference names it ("must be equal, but are 2 and 784"),
-and that size is tried as it is.
+and that size is tried as it is. So is the size a Reshape asks for: "Cannot
+reshape a tensor with 8 elements to shape [2,28,28] (1568 elements)" at size 4
+names 784, and "must be evenly divisible by 24 but is 4" for a [2, 2] input
+names 24: the smallest size whose rows fill whole blocks, so every batch does.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,6 +29,10 @@ from graphsurgeon.tf.protos import shape_proto
 START = 2
 LIMIT = 1 << 17
 EQUAL = re.compile(r"must be equal, but are (\d+) and (\d+)")  # TensorFlow's shape-merge error
+# Reshape's: rows flattened to a fixed size (28x28 pixels) need that many values per row
+RESHAPE = re.compile(r"Cannot reshape a tensor with (\d+) elements to shape \[[^\]]*\] \((\d+) elements\)")
+# ... and to a shape with a -1: each row's values must fill whole [4, 6] blocks
+DIVISIBLE = re.compile(r"must be evenly divisible by (\d+) but is (\d+)")
 
 
 def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]], free: int,
@@ -47,7 +55,12 @@ def smallest_size(model: Model, key: str, shapes: Mapping[str, tuple[int, ...]],
         for input_key, node in placeholders.items():
             dims = [size if d == free else (batch or -1) if d == -1 else d for d in shapes[input_key]]
             node.attr["shape"].shape.CopyFrom(shape_proto(dims))
-        return _non_empty(graph_def, outputs)
+        ok, equal, reshaped, blocks = _non_empty(graph_def, outputs)
+        scaled = {size * need // have for have, need in reshaped if have and size * need % have == 0}
+        rows = batch or 1
+        filled = {size * block // math.gcd(have // rows if have % rows == 0 else have, block)
+                  for block, have in blocks if block}
+        return ok, equal | scaled | filled
 
     if not any(free in shape for shape in shapes.values()):
         return START if fits(START)[0] else None
@@ -77,10 +90,15 @@ def _search(fits: Callable[[int], tuple[bool, set[int]]]) -> int | None:
     return size
 
 
-def _non_empty(graph_def: Any, outputs: list[str]) -> tuple[bool, set[int]]:
-    """(every output non-empty, the sizes inference said must be equal when it refused)."""
+def _non_empty(graph_def: Any, outputs: list[str]
+               ) -> tuple[bool, set[int], set[tuple[int, int]], set[tuple[int, int]]]:
+    """(every output non-empty, and when inference refused: the sizes it said must be equal, the (elements
+    given, elements wanted) of a Reshape, and the (block, elements given) of a Reshape with a -1)."""
     try:
         shapes = runtime.static_shapes(graph_def, outputs)
     except runtime.import_error() as err:
-        return False, {int(n) for pair in EQUAL.findall(str(err)) for n in pair}
-    return all(shape is None or 0 not in shape for shape in shapes), set()
+        text = str(err)
+        return (False, {int(n) for pair in EQUAL.findall(text) for n in pair},
+                {(int(have), int(need)) for have, need in RESHAPE.findall(text)},
+                {(int(block), int(have)) for block, have in DIVISIBLE.findall(text)})
+    return all(shape is None or 0 not in shape for shape in shapes), set(), set(), set()

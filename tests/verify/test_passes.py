@@ -108,3 +108,18 @@ def test_an_old_graphs_shapeless_placeholder_gets_the_rank_and_size_its_matmul_t
     invented = _invented(report_of(result))["x"]
     assert invented["shape"] == [2, 3]
     assert invented["why"].startswith("its rank is unknown everywhere: rank 2, the first the graph's shape inference")
+
+
+def test_rows_a_reshape_flattens_get_their_rank_and_size_from_it(cli, cases, exported):
+    """Placeholders of unknown rank (tf2onnx's frozen graphs) reshaped to [batch, 4, 6]: by a shape built from the
+    input's own batch, and by the constant [-1, 4, 6]. At an unknown batch any rank passes inference; at batch 2
+    only rows of 24 values do, and each batch verify runs takes them."""
+    version = exported(cases / "flattened.pb", outputs=["y"])
+    result = cli("verify", version, "--json")
+    assert result.code == 0, result.out
+    (sig,) = report_of(result)["signatures"]
+    assert sig["batches"] == [2, 3]
+    for name in ("pixels", "flat"):
+        invented = _invented(report_of(result))[name]
+        assert invented["shape"] == [2, 24]
+        assert "rank 2" in invented["why"] and "other unknown sizes 24" in invented["why"]

@@ -26,7 +26,7 @@ from graphsurgeon.ir.types import const_nbytes
 from graphsurgeon.ir.weights import array_chunks
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf import runtime
-from graphsurgeon.tf.kernels import cpu_kernel_dtypes
+from graphsurgeon.tf.runtime import cpu_kernel_dtypes
 from graphsurgeon.tf.protos import pb, shape_proto
 
 SAVE_SCOPE = "save"
