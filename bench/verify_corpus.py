@@ -37,6 +37,7 @@ CASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "tf2onnx_ae0 (encoder)": ("tf2onnx_ae0/frozen.pb", ("--inputs", "X", "--outputs", "encode/dense_1/Sigmoid")),
     "tf2onnx_ae0 (decoder)": ("tf2onnx_ae0/frozen.pb", ("--inputs", "encode/dense_1/Sigmoid", "--outputs", "output")),
     "tf2onnx_lstm": ("tf2onnx_lstm/frozen.pb", ("--inputs", "X", "--outputs", "output", "--set", "keep_prob=1.0")),
+    "tf2onnx_gru": ("tf2onnx_gru/frozen.pb", ("--inputs", "X", "--outputs", "output", "--set", "keep_prob=1.0")),
     "rust_regression_savedmodel_tf1": ("rust_regression_savedmodel_tf1", ("--tags", "train,serve")),
     "rust_regression_savedmodel_tf2": ("rust_regression_savedmodel_tf2", ()),
     "rust_regression_graphdef": ("rust_regression_graphdef/model.pb",

@@ -131,7 +131,10 @@ def random_sources(graph: Graph) -> str:
     random = [n for n in graph if "seed" in n.attrs and "seed2" in n.attrs and not n.op.startswith("Stateless")]
     if not random:
         return "no random op is named in the graph"
-    switches = [graph[name] for name in sorted(_upstream(graph, [n.name for n in random])) if _switch(graph[name])]
+    upstream = _upstream(graph, [n.name for n in random])
+    switches = [graph[name] for name in sorted(upstream) if _switch(graph[name])]
+    switches += [graph[name] for name in sorted(_beside(graph, random) - upstream)
+                 if _switch(graph[name], unknown_rank=True)]  # keep_prob + random_uniform: tf2onnx drops its shape
     text = "random ops " + ", ".join(f"{n.op} {n.name!r}" for n in random[:5]) + (" ..." if len(random) > 5 else "")
     for switch in switches:
         default = _const_value(graph, switch.inputs[0]) if switch.inputs else None
@@ -145,12 +148,28 @@ def random_sources(graph: Graph) -> str:
     return text
 
 
-def _switch(node: Node) -> bool:
-    """A PlaceholderWithDefault, or a scalar Placeholder (a keep probability, a training flag): not a data input."""
+def _switch(node: Node, unknown_rank: bool = False) -> bool:
+    """A PlaceholderWithDefault, or a scalar Placeholder (a keep probability, a training flag): not a data input.
+    With ``unknown_rank``, a Placeholder that states no shape counts too."""
     if node.op == "PlaceholderWithDefault":
         return True
-    shape = node.attrs["shape"].shape if node.op == "Placeholder" and "shape" in node.attrs else None
-    return shape is not None and not shape.unknown_rank and not shape.dim
+    if node.op != "Placeholder":
+        return False
+    shape = node.attrs["shape"].shape if "shape" in node.attrs else None
+    if shape is None or shape.unknown_rank:
+        return unknown_rank
+    return not shape.dim
+
+
+def _beside(graph: Graph, random: list[Node], hops: int = 3) -> set[str]:
+    """The nodes that feed the ops within ``hops`` downstream of a random op: a dropout adds its keep probability
+    to the draw after scaling it to its range (RandomUniform -> mul -> add -> add keep_prob)."""
+    readers: set[str] = set()
+    frontier = {n.name for n in random}
+    for _ in range(hops):
+        frontier = {name for node in frontier for name, _ in graph.data_consumers.get(TensorRef(node), ())} - readers
+        readers |= frontier
+    return {ref.node for name in readers for ref in graph[name].inputs} - readers - {n.name for n in random}
 
 
 def _upstream(graph: Graph, starts: list[str]) -> set[str]:

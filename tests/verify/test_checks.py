@@ -13,7 +13,7 @@ from graphsurgeon.ir.consts import const_node
 from graphsurgeon.ir.graph import Graph, Node
 from graphsurgeon.names import TensorRef
 from graphsurgeon.tf.protos import pb, shape_proto
-from graphsurgeon.verify.checks import Runs, Verdict, judge
+from graphsurgeon.verify.checks import Runs, Verdict, judge, random_sources
 
 SCALAR = pb.attr_value_pb2.AttrValue(shape=shape_proto([]))
 GRAPH = Graph([
@@ -64,3 +64,26 @@ def test_a_main_run_that_fails_at_a_node_is_a_suspect_batch_until_retried():
     check = judge(_verdict(), Runs([None, None, None], [error, error, error]), None)
     assert not check.ran and not check.ok and check.batch_pinned
     assert check.error.endswith("(at Reshape 'pin', whose constant holds [6, 2, 2])")
+
+
+def test_a_keep_probability_added_to_the_draw_is_named_whatever_shape_it_states():
+    """tf2onnx's frozen dropout: keep_prob (no stated shape) + (RandomUniform * range + min), floored, times x.
+    x is upstream of the draw (its shape), so it is data, not a switch.
+
+        x -> Shape -> draw -> scaled -> kept (+ keep_prob) -> mask (Floor) -> y (Mul x)
+    """
+    seed = {"seed": pb.attr_value_pb2.AttrValue(i=0), "seed2": pb.attr_value_pb2.AttrValue(i=0)}
+    graph = Graph([
+        Node("x", "Placeholder", attrs={"shape": pb.attr_value_pb2.AttrValue(shape=shape_proto(None))}),
+        Node("keep_prob", "Placeholder", attrs={"shape": pb.attr_value_pb2.AttrValue(shape=shape_proto(None))}),
+        Node("size", "Shape", (TensorRef("x"),)),
+        Node("draw", "RandomUniform", (TensorRef("size"),), attrs=seed),
+        const_node("range", np.float32(1.0), dt.enum_of("float32")),
+        Node("scaled", "Mul", (TensorRef("draw"), TensorRef("range"))),
+        Node("kept", "Add", (TensorRef("keep_prob"), TensorRef("scaled"))),
+        Node("mask", "Floor", (TensorRef("kept"),)),
+        Node("y", "Mul", (TensorRef("x"), TensorRef("mask"))),
+    ])
+    text = random_sources(graph)
+    assert "Placeholder 'keep_prob' feeds them: export with --set keep_prob=VALUE" in text
+    assert "'x'" not in text
